@@ -1,0 +1,280 @@
+//! Argument groups shared by several subcommands (kubectl's conventions), and how they turn
+//! into engine inputs: input files, output mode, pattern parameters and the target.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, ValueEnum};
+use serde_json::Value;
+
+use crate::engine::catalogue::Catalogue;
+use crate::engine::merge::MergeOptions;
+use crate::engine::params::{self, ParamError, ParamInput};
+use crate::engine::pattern::{SidecarMode, TargetInfo, parse_kube_version};
+use crate::engine::process::PatternRequest;
+use crate::engine::stream::{self, Input, OutputFormat};
+use crate::engine::yaml;
+
+use super::UsageError;
+
+/// Where manifests come from.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// Manifest file, directory, or - for stdin (repeatable). Without -f, manifests are read from
+    /// a pipe on stdin.
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub filenames: Vec<String>,
+    /// Read directories given with -f recursively.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+}
+
+impl InputArgs {
+    /// The inputs, in order.
+    pub fn inputs(&self) -> Result<Vec<Input>> {
+        if self.filenames.is_empty() {
+            if std::io::stdin().is_terminal() {
+                return Err(UsageError(
+                    "no input: pass manifests with -f FILE (or a directory, or - for stdin), or pipe them in".into(),
+                )
+                .into());
+            }
+            return Ok(vec![Input::Stdin]);
+        }
+        if self.filenames.iter().filter(|f| *f == "-").count() > 1 {
+            return Err(UsageError("-f - (stdin) can be given only once".into()).into());
+        }
+        let inputs = stream::expand_inputs(&self.filenames, self.recursive)?;
+        if inputs.is_empty() {
+            anyhow::bail!(
+                "no manifest files (*.yaml, *.yml, *.json) in {}{}",
+                self.filenames.join(", "),
+                if self.recursive { "" } else { " (use -R to read sub-directories)" }
+            );
+        }
+        Ok(inputs)
+    }
+}
+
+/// Output format flag values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputArg {
+    /// A YAML stream.
+    Yaml,
+    /// JSON (a List when there are several objects).
+    Json,
+    /// kind.group/name per object.
+    Name,
+}
+
+impl From<OutputArg> for OutputFormat {
+    fn from(o: OutputArg) -> Self {
+        match o {
+            OutputArg::Yaml => OutputFormat::Yaml,
+            OutputArg::Json => OutputFormat::Json,
+            OutputArg::Name => OutputFormat::Name,
+        }
+    }
+}
+
+/// Report format flag values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportArg {
+    /// One line per object.
+    Text,
+    /// A JSON array of per-object reports.
+    Json,
+}
+
+/// Where results go.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format of the patched stream.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
+    pub output: OutputArg,
+    /// Rewrite the input files instead of printing (atomically; only files that change).
+    #[arg(long = "in-place")]
+    pub in_place: bool,
+    /// Print a unified diff of each changed file instead of the stream (coloured on a terminal).
+    #[arg(long)]
+    pub diff: bool,
+    /// Silence the report on stderr.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Format of the report on stderr.
+    #[arg(long, value_enum, default_value = "text")]
+    pub report: ReportArg,
+}
+
+/// What pattern parameters and target a run uses.
+#[derive(Debug, Clone, Args)]
+pub struct PatternArgs {
+    /// Set a parameter: NAME=VALUE, or PATTERN.NAME=VALUE when several patterns take NAME (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// YAML file of parameters: NAME: VALUE, or PATTERN: {NAME: VALUE} for several patterns.
+    #[arg(long = "values-file", value_name = "FILE")]
+    pub values_file: Option<PathBuf>,
+    /// Instance name (default: the pattern id); apply one pattern twice under two names.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The app container that gets the pattern's mounts and env (default: the first container).
+    #[arg(short = 'c', long)]
+    pub container: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub templates: TemplateArgs,
+}
+
+/// The target cluster's capabilities.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// Where helpers go: native sidecars (initContainers with restartPolicy: Always) or classic
+    /// containers; auto picks native unless --kube-version is older than 1.29.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub sidecar_mode: SidecarMode,
+    /// The Kubernetes version the manifests are for (e.g. 1.28); default: recent (native sidecars).
+    #[arg(long, value_name = "VERSION")]
+    pub kube_version: Option<String>,
+}
+
+impl TargetArgs {
+    /// The target, checked.
+    pub fn target(&self) -> Result<TargetInfo> {
+        let kube_version = match &self.kube_version {
+            None => None,
+            Some(text) => Some(parse_kube_version(text).ok_or_else(|| {
+                UsageError(format!("--kube-version {text:?}: expected MAJOR.MINOR, e.g. 1.29"))
+            })?),
+        };
+        let target = TargetInfo { kube_version, mode: self.sidecar_mode };
+        if target.mode == SidecarMode::Native && target.lacks_native_sidecars() {
+            return Err(UsageError(format!(
+                "--sidecar-mode native needs Kubernetes >= 1.29, but --kube-version is {}",
+                target.version_string()
+            ))
+            .into());
+        }
+        Ok(target)
+    }
+}
+
+/// Where user template patterns come from.
+#[derive(Debug, Clone, Args)]
+pub struct TemplateArgs {
+    /// Extra directory of template patterns (repeatable; later ones win).
+    #[arg(long = "template-dir", value_name = "DIR")]
+    pub template_dirs: Vec<PathBuf>,
+}
+
+impl TemplateArgs {
+    /// The catalogue: built-ins, `$XDG_CONFIG_HOME/kubectl-pattern/templates`, then --template-dir.
+    pub fn catalogue(&self) -> Result<Catalogue> {
+        for dir in &self.template_dirs {
+            if !dir.is_dir() {
+                return Err(UsageError(format!("--template-dir {}: not a directory", dir.display())).into());
+            }
+        }
+        let mut dirs: Vec<PathBuf> = user_template_dir().into_iter().collect();
+        dirs.extend(self.template_dirs.iter().cloned());
+        Ok(Catalogue::load(&dirs))
+    }
+}
+
+/// `$XDG_CONFIG_HOME/kubectl-pattern/templates` (default `~/.config/…`).
+pub fn user_template_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("kubectl-pattern").join("templates"))
+}
+
+impl PatternArgs {
+    /// Merge options from --container and the target flags.
+    pub fn merge_options(&self) -> Result<MergeOptions> {
+        Ok(MergeOptions { main_container: self.container.clone(), target: self.target.target()? })
+    }
+
+    /// Resolves pattern ids and parameters into validated requests.
+    pub fn requests(&self, catalogue: &Catalogue, ids: &[String]) -> Result<Vec<PatternRequest>> {
+        if self.name.is_some() && ids.len() != 1 {
+            return Err(UsageError("--name names one pattern instance; give exactly one pattern with it".into()).into());
+        }
+        let values = match &self.values_file {
+            None => BTreeMap::new(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read values file {}", path.display()))?;
+                let value: Value = yaml::from_str(&text).map_err(|e| {
+                    anyhow::anyhow!("values file {} line {}: {}", path.display(), e.line.unwrap_or(0), e.message)
+                })?;
+                match value {
+                    Value::Object(map) => map.into_iter().collect(),
+                    Value::Null => BTreeMap::new(),
+                    _ => anyhow::bail!("values file {}: expected a mapping of NAME: VALUE", path.display()),
+                }
+            }
+        };
+        let sets = self.set.iter().map(|s| params::parse_set(s)).collect::<Result<Vec<_>, ParamError>>()?;
+        let mut requests = Vec::new();
+        let mut seen = Vec::new();
+        for id in ids {
+            let pattern = catalogue.get(id)?;
+            let instance = self.name.clone().unwrap_or_else(|| id.clone());
+            if !params::is_dns_label(&instance) {
+                return Err(UsageError(format!("instance name {instance:?} must be a lower-case DNS label (letters, digits, '-')")).into());
+            }
+            if seen.contains(&instance) {
+                return Err(UsageError(format!("pattern {id} is given twice; use --name to apply it under another name")).into());
+            }
+            seen.push(instance.clone());
+            let declared = |n: &str| pattern.spec().params.iter().any(|p| p.name == n);
+            let scoped = |key: &str| key.split_once('.').filter(|(scope, _)| *scope == instance || scope == id).map(|(_, n)| n.to_string());
+            let single = ids.len() == 1;
+            let mut input = ParamInput::default();
+            for (key, value) in &values {
+                match (value, ids.iter().any(|i| i == key)) {
+                    (Value::Object(inner), true) if key == id || *key == instance => {
+                        input.values.extend(inner.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    }
+                    (_, true) => {}
+                    _ if single || declared(key) => {
+                        input.values.insert(key.clone(), value.clone());
+                    }
+                    _ => {}
+                }
+            }
+            for (key, value) in &sets {
+                if let Some(name) = scoped(key) {
+                    input.sets.push((name, value.clone()));
+                } else if !key.contains('.') && (single || declared(key)) {
+                    input.sets.push((key.clone(), value.clone()));
+                }
+            }
+            let params = params::resolve(id, &pattern.spec().params, &input)?;
+            requests.push(PatternRequest { pattern, instance, params });
+        }
+        if ids.len() > 1 {
+            let known = |name: &str| requests.iter().any(|r| r.pattern.spec().params.iter().any(|p| p.name == name));
+            let scopes: Vec<&str> = ids.iter().map(String::as_str).chain(requests.iter().map(|r| r.instance.as_str())).collect();
+            for (key, _) in &sets {
+                let ok = match key.split_once('.') {
+                    Some((scope, _)) => scopes.contains(&scope),
+                    None => known(key),
+                };
+                if !ok {
+                    anyhow::bail!("--set {key}: no pattern of this run takes that parameter; use PATTERN.NAME=VALUE with one of: {}", ids.join(", "));
+                }
+            }
+            for key in values.keys() {
+                if !known(key) && !scopes.contains(&key.as_str()) {
+                    anyhow::bail!("values file: {key:?} is neither a parameter nor a pattern of this run ({})", ids.join(", "));
+                }
+            }
+        }
+        Ok(requests)
+    }
+}

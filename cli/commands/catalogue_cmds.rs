@@ -1,0 +1,186 @@
+//! `list`, `explain`, `version` and `completion`: the subcommands that describe the tool.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use serde_json::{Value, json};
+
+use crate::engine::catalogue::{self, Catalogue};
+use crate::engine::params::nearest;
+use crate::engine::pattern::{Pattern, PatternKind};
+use crate::ui::{BOLD, DIM};
+
+use super::args::TemplateArgs;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    Text,
+    Json,
+}
+
+/// List the available patterns: id, kind, source and summary.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  kubectl pattern list\n  kubectl pattern list -o json | jq -r '.[].id'")]
+pub struct ListCmd {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+    output: ListFormat,
+    #[command(flatten)]
+    templates: TemplateArgs,
+}
+
+impl ListCmd {
+    pub fn run(self) -> Result<ExitCode> {
+        let catalogue = self.templates.catalogue()?;
+        for b in catalogue.broken() {
+            anstream::eprintln!("{}warning:{:#} pattern {:?} ({}) is broken: {}", crate::ui::WARNING, crate::ui::WARNING, b.id, b.source, b.error);
+        }
+        match self.output {
+            ListFormat::Json => {
+                let items: Vec<Value> = catalogue
+                    .patterns()
+                    .iter()
+                    .map(|p| {
+                        let s = p.spec();
+                        json!({"id": s.id, "kind": s.kind, "version": s.version, "source": s.source.to_string(), "summary": s.summary})
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&items)?);
+            }
+            ListFormat::Text => {
+                let width = catalogue.patterns().iter().map(|p| p.spec().id.len()).max().unwrap_or(2).max(2);
+                let mut out = format!("{BOLD}{:<width$}  {:<10}  {:<8}  SUMMARY{BOLD:#}\n", "ID", "KIND", "SOURCE");
+                for p in catalogue.patterns() {
+                    let s = p.spec();
+                    let source = match &s.source {
+                        crate::engine::pattern::PatternSource::Builtin => "builtin".to_string(),
+                        crate::engine::pattern::PatternSource::User { .. } => "user".to_string(),
+                    };
+                    out.push_str(&format!("{:<width$}  {:<10}  {:<8}  {}\n", s.id, s.kind, source, s.summary));
+                }
+                anstream::print!("{out}");
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Explain a pattern (what it does, when to use it, when not, a diagram, its parameters), or
+/// a topic: `patterns` (the default), `adapterless`, `native-sidecars`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  kubectl pattern explain                # the patterns, and when no helper is the answer\n  kubectl pattern explain log-shipper\n  kubectl pattern explain adapterless")]
+pub struct ExplainCmd {
+    /// A pattern id or a topic.
+    name: Option<String>,
+    #[command(flatten)]
+    templates: TemplateArgs,
+}
+
+fn indent(text: &str) -> String {
+    text.trim_end().lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("  {l}\n") }).collect()
+}
+
+fn explain_pattern(p: &dyn Pattern) -> String {
+    let s = p.spec();
+    let mut out = format!("{BOLD}{}{BOLD:#} — {} pattern, v{} ({})\n\n{}\n\n", s.id, s.kind, s.version, s.source, s.summary);
+    out.push_str(&format!("{BOLD}WHAT IT DOES{BOLD:#}\n{}\n", indent(&s.docs.description)));
+    out.push_str(&format!("{BOLD}USE IT WHEN{BOLD:#}\n{}\n", indent(&s.docs.use_when)));
+    out.push_str(&format!("{BOLD}AVOID IT WHEN{BOLD:#}\n{}\n", indent(&s.docs.avoid_when)));
+    out.push_str(&format!("{BOLD}DIAGRAM{BOLD:#}\n{}\n", indent(&s.docs.diagram)));
+    out.push_str(&format!("{BOLD}PARAMETERS{BOLD:#}\n"));
+    if s.params.is_empty() {
+        out.push_str("  (none)\n");
+    }
+    for param in &s.params {
+        let default = match (&param.default, param.required) {
+            (_, true) => "required".to_string(),
+            (Some(Value::String(d)), _) => format!("default {d:?}"),
+            (Some(d), _) => format!("default {d}"),
+            (None, false) => "optional".to_string(),
+        };
+        let extra = if param.values.is_empty() { String::new() } else { format!(" [{}]", param.values.join("|")) };
+        out.push_str(&format!("  {BOLD}{}{BOLD:#} ({}{extra}, {default})\n", param.name, param.kind.as_str()));
+        if !param.description.is_empty() {
+            out.push_str(&format!("      {DIM}{}{DIM:#}\n", param.description.trim()));
+        }
+    }
+    let required: Vec<String> = s.params.iter().filter(|p| p.required).map(|p| format!(" --set {}=…", p.name)).collect();
+    out.push_str(&format!("\n{BOLD}EXAMPLE{BOLD:#}\n  kubectl pattern add {}{} -f deploy.yaml\n", s.id, required.concat()));
+    out
+}
+
+impl ExplainCmd {
+    pub fn run(self) -> Result<ExitCode> {
+        let catalogue = self.templates.catalogue()?;
+        let topics = catalogue::topics();
+        let name = self.name.as_deref().unwrap_or("patterns");
+        if let Ok(p) = catalogue.get(name) {
+            anstream::print!("{}", explain_pattern(p.as_ref()));
+            return Ok(ExitCode::SUCCESS);
+        }
+        if let Some((_, text)) = topics.iter().find(|(t, _)| t == name) {
+            print!("{}", text.trim_end());
+            println!();
+            if name == "patterns" {
+                println!("{}", available(&catalogue));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        // Report the catalogue's own error (broken pattern), or suggest the nearest name.
+        if let Err(e @ catalogue::CatalogueError::Broken { .. }) = catalogue.get(name) {
+            return Err(e.into());
+        }
+        let ids: Vec<&str> = catalogue.patterns().iter().map(|p| p.spec().id.as_str()).chain(topics.iter().map(|(t, _)| t.as_str())).collect();
+        let hint = nearest(name, ids.iter().copied()).map(|n| format!(", did you mean {n:?}?")).unwrap_or_default();
+        let topic_names: Vec<&str> = topics.iter().map(|(t, _)| t.as_str()).collect();
+        anyhow::bail!("no pattern or topic {name:?}{hint}; topics: {}; patterns: `kubectl pattern list`", topic_names.join(", "))
+    }
+}
+
+fn available(catalogue: &Catalogue) -> String {
+    let mut out = String::from("\nAvailable patterns (kubectl pattern explain <id>):\n");
+    for kind in PatternKind::ALL {
+        let ids: Vec<&str> = catalogue.patterns().iter().filter(|p| p.spec().kind == kind).map(|p| p.spec().id.as_str()).collect();
+        out.push_str(&format!("  {:<11} {}\n", format!("{kind}:"), ids.join(", ")));
+    }
+    out
+}
+
+/// Print the version.
+#[derive(Debug, Args)]
+pub struct VersionCmd {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+    output: ListFormat,
+}
+
+impl VersionCmd {
+    pub fn run(self) -> Result<ExitCode> {
+        let version = env!("CARGO_PKG_VERSION");
+        match self.output {
+            ListFormat::Text => println!("kubectl-pattern {version} (Kubernetes API 1.37 schemas, templates kubectl-pattern/v1)"),
+            ListFormat::Json => println!("{}", json!({"version": version, "kubernetesApi": "1.37", "templateApi": "kubectl-pattern/v1"})),
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// Print a shell completion script.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  kubectl-pattern completion bash > /etc/bash_completion.d/kubectl-pattern
+  kubectl-pattern completion zsh > \"${fpath[1]}/_kubectl-pattern\"
+  kubectl-pattern completion fish > ~/.config/fish/completions/kubectl-pattern.fish")]
+pub struct CompletionCmd {
+    /// The shell.
+    shell: clap_complete::Shell,
+}
+
+impl CompletionCmd {
+    pub fn run(self, cmd: &mut clap::Command) -> Result<ExitCode> {
+        clap_complete::generate(self.shell, cmd, "kubectl-pattern", &mut std::io::stdout());
+        Ok(ExitCode::SUCCESS)
+    }
+}

@@ -1,0 +1,88 @@
+//! The command line: one module per subcommand; clap doc comments are the help text.
+
+pub mod args;
+mod catalogue_cmds;
+mod mutate;
+mod pipeline;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// A usage error (exit code 2), as opposed to a failure (exit code 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+const EXAMPLES: &str = "\
+Examples:
+  # Ship the app's log files with a Fluent Bit sidecar
+  kubectl pattern add log-shipper -f deploy.yaml
+
+  # Wait for a Service before the app starts, and proxy Redis through localhost, in one go
+  kubectl pattern add wait-for redis-proxy --set wait-for.host=db --set redis-proxy.upstreamHost=redis -f app.yaml
+
+  # Pipe-friendly: patch and apply
+  kustomize build overlays/prod | kubectl pattern add prometheus-exporter | kubectl apply -f -
+
+  # What is applied where, and what looks wrong
+  kubectl pattern status -f k8s/ -R
+  kubectl pattern lint -f k8s/ -R
+
+  # Learn the patterns
+  kubectl pattern list
+  kubectl pattern explain ambassador";
+
+/// Add sidecar, adapter, ambassador and init helper containers to Kubernetes workloads.
+///
+/// Works on manifest files and stdin (offline, pipe-friendly). Patterns are built in, your own
+/// handlebars templates, or (soon) WebAssembly plugins.
+#[derive(Debug, Parser)]
+#[command(name = "kubectl-pattern", bin_name = "kubectl pattern", version, after_help = EXAMPLES, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    List(catalogue_cmds::ListCmd),
+    Explain(catalogue_cmds::ExplainCmd),
+    Add(mutate::AddCmd),
+    Remove(mutate::RemoveCmd),
+    Status(mutate::StatusCmd),
+    Lint(mutate::LintCmd),
+    Version(catalogue_cmds::VersionCmd),
+    Completion(catalogue_cmds::CompletionCmd),
+}
+
+/// Parses the command line and runs it; errors go to stderr with their causes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            let style = crate::ui::ERROR;
+            let mut message = format!("{style}error:{style:#} {err}");
+            for cause in err.chain().skip(1) {
+                message.push_str(&format!("\n  caused by: {cause}"));
+            }
+            anstream::eprintln!("{message}");
+            if err.downcast_ref::<UsageError>().is_some() { ExitCode::from(2) } else { ExitCode::from(1) }
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::List(cmd) => cmd.run(),
+        Command::Explain(cmd) => cmd.run(),
+        Command::Add(cmd) => cmd.run(),
+        Command::Remove(cmd) => cmd.run(),
+        Command::Status(cmd) => cmd.run(),
+        Command::Lint(cmd) => cmd.run(),
+        Command::Version(cmd) => cmd.run(),
+        Command::Completion(cmd) => cmd.run(&mut Cli::command()),
+    }
+}

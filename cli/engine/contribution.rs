@@ -1,0 +1,246 @@
+//! What a pattern adds to a pod template: typed Kubernetes fragments, checked before any merge.
+
+use k8s_openapi::api::core::v1::{Container, EnvVar, Volume, VolumeMount};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::params::is_dns_label;
+
+/// Which app containers a mount or env var goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(from = "Option<String>", into = "Option<String>")]
+pub enum ContainerTarget {
+    /// The main container (`--container`, else the first).
+    #[default]
+    Main,
+    /// Every app container.
+    All,
+    /// A container by name.
+    Named(String),
+}
+
+impl From<Option<String>> for ContainerTarget {
+    fn from(v: Option<String>) -> Self {
+        match v.as_deref() {
+            None | Some("") => ContainerTarget::Main,
+            Some("*") => ContainerTarget::All,
+            Some(name) => ContainerTarget::Named(name.to_string()),
+        }
+    }
+}
+
+impl From<ContainerTarget> for Option<String> {
+    fn from(v: ContainerTarget) -> Self {
+        match v {
+            ContainerTarget::Main => None,
+            ContainerTarget::All => Some("*".into()),
+            ContainerTarget::Named(n) => Some(n),
+        }
+    }
+}
+
+/// A volume mount on an existing app container.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MountContribution {
+    /// The app container(s).
+    #[serde(default)]
+    pub container: ContainerTarget,
+    /// The mount.
+    #[serde(flatten)]
+    pub mount: VolumeMount,
+}
+
+/// An env var on an existing app container.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvContribution {
+    /// The app container(s).
+    #[serde(default)]
+    pub container: ContainerTarget,
+    /// The variable.
+    #[serde(flatten)]
+    pub env: EnvVar,
+}
+
+/// What a pattern adds. The host merges it; a pattern never edits the object itself.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Contribution {
+    /// Long-running helpers, placed as native sidecars or classic containers by the host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<Container>,
+    /// Run-to-completion init containers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub init_containers: Vec<Container>,
+    /// Helpers that must be native sidecars whatever the mode.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub native_sidecars: Vec<Container>,
+    /// Volumes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<Volume>,
+    /// Mounts on existing app containers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<MountContribution>,
+    /// Env vars on existing app containers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<EnvContribution>,
+    /// Pod template annotations.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    /// Notes for the report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// The contribution as its author wrote it, used only to keep the author's key order in
+    /// the merged fragments (the typed values above are what gets merged).
+    #[serde(skip)]
+    pub layout: Option<Value>,
+}
+
+/// Orders the keys of `typed` like those of `layout` (keys `layout` lacks come last), deeply.
+pub fn ordered_like(typed: Value, layout: Option<&Value>) -> Value {
+    match (typed, layout) {
+        (Value::Object(mut map), Some(Value::Object(guide))) => {
+            let mut out = serde_json::Map::new();
+            for (key, sub) in guide {
+                if let Some(v) = map.remove(key) {
+                    out.insert(key.clone(), ordered_like(v, Some(sub)));
+                }
+            }
+            out.extend(map);
+            Value::Object(out)
+        }
+        (Value::Array(items), Some(Value::Array(guide))) => Value::Array(
+            items.into_iter().enumerate().map(|(i, v)| ordered_like(v, guide.get(i))).collect(),
+        ),
+        (other, _) => other,
+    }
+}
+
+impl Contribution {
+    /// Parses a contribution from YAML or JSON text, keeping its layout.
+    pub fn parse(text: &str) -> Result<Self, super::yaml::YamlError> {
+        let mut c: Contribution = super::yaml::from_str(text)?;
+        c.layout = super::yaml::from_str::<Value>(text).ok();
+        Ok(c)
+    }
+
+    /// `item` (the typed fragment at `index` of list `key`) as JSON in the author's key order.
+    pub fn fragment<T: Serialize>(&self, key: &str, index: usize, item: &T) -> Value {
+        let typed = serde_json::to_value(item).unwrap_or(Value::Null);
+        let guide = self.layout.as_ref().and_then(|l| l.get(key)).and_then(|l| l.get(index));
+        ordered_like(typed, guide)
+    }
+
+    /// Every helper and init container, in order.
+    pub fn all_containers(&self) -> impl Iterator<Item = &Container> {
+        self.containers
+            .iter()
+            .chain(&self.native_sidecars)
+            .chain(&self.init_containers)
+    }
+
+    /// Checks what the Kubernetes types alone cannot: names are DNS labels and unique within
+    /// the contribution, images are set, init containers have no probes, mounts name a volume
+    /// and a path. Returns every problem.
+    pub fn check(&self) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        let mut names = BTreeSet::new();
+        for c in self.all_containers() {
+            if !is_dns_label(&c.name) {
+                problems.push(format!("container name {:?} is not a DNS label", c.name));
+            }
+            if !names.insert(c.name.as_str()) {
+                problems.push(format!("container {:?} is contributed twice", c.name));
+            }
+            if c.image.as_deref().is_none_or(str::is_empty) {
+                problems.push(format!("container {:?} has no image", c.name));
+            }
+            if c.restart_policy.is_some() {
+                problems.push(format!(
+                    "container {:?} sets restartPolicy; the host decides it (use nativeSidecars for helpers that must be native)",
+                    c.name
+                ));
+            }
+        }
+        for c in &self.init_containers {
+            if c.liveness_probe.is_some() || c.readiness_probe.is_some() || c.startup_probe.is_some() {
+                problems.push(format!(
+                    "init container {:?} has probes; init containers run to completion and cannot have them",
+                    c.name
+                ));
+            }
+        }
+        let mut volumes = BTreeSet::new();
+        for v in &self.volumes {
+            if !is_dns_label(&v.name) {
+                problems.push(format!("volume name {:?} is not a DNS label", v.name));
+            }
+            if !volumes.insert(v.name.as_str()) {
+                problems.push(format!("volume {:?} is contributed twice", v.name));
+            }
+        }
+        for m in &self.mounts {
+            if m.mount.name.is_empty() || m.mount.mount_path.is_empty() {
+                problems.push("a mount needs name and mountPath".to_string());
+            }
+        }
+        for e in &self.env {
+            if e.env.name.is_empty() {
+                problems.push("an env var needs a name".to_string());
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Contribution, String> {
+        Contribution::parse(text).map_err(|e| e.message)
+    }
+
+    #[test]
+    fn parses_targets_and_flattened_fields() {
+        let c = parse(
+            "mounts:\n- name: v\n  mountPath: /v\n  container: '*'\n- name: w\n  mountPath: /w\nenv:\n- name: A\n  value: b\n  container: app\n",
+        )
+        .unwrap();
+        assert_eq!(c.mounts[0].container, ContainerTarget::All);
+        assert_eq!(c.mounts[1].container, ContainerTarget::Main);
+        assert_eq!(c.env[0].container, ContainerTarget::Named("app".into()));
+        assert_eq!(c.env[0].env.value.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_fragments_are_refused() {
+        assert!(parse("serviceAccountName: root\n").is_err());
+        assert!(parse("containers:\n- name: x\n  image: [1]\n").is_err());
+    }
+
+    #[test]
+    fn check_lists_every_problem() {
+        let c = parse(
+            "containers:\n- name: Bad_Name\n- name: dup\n  image: a:1\ninitContainers:\n- name: dup\n  image: b:1\n  readinessProbe: {tcpSocket: {port: 1}}\n",
+        )
+        .unwrap();
+        let problems = c.check().unwrap_err();
+        assert_eq!(problems.len(), 4, "{problems:#?}");
+    }
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    #[test]
+    fn fragments_keep_the_authors_key_order() {
+        let c = Contribution::parse("containers:\n- name: x\n  image: a:1\n  args: [b]\n  volumeMounts:\n  - name: v\n    mountPath: /v\n").unwrap();
+        let v = c.fragment("containers", 0, &c.containers[0]);
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["name", "image", "args", "volumeMounts"]);
+        let mount_keys: Vec<&String> = v["volumeMounts"][0].as_object().unwrap().keys().collect();
+        assert_eq!(mount_keys, ["name", "mountPath"]);
+    }
+}

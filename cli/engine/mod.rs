@@ -1,0 +1,16 @@
+//! The pure engine: workloads, patterns, contributions, merging, linting and YAML streams.
+//! No network, no terminal, no plugin runtime: everything here is a function of its inputs.
+
+pub mod catalogue;
+pub mod contribution;
+pub mod lint;
+pub mod merge;
+pub mod params;
+pub mod pattern;
+pub mod process;
+pub mod quantity;
+pub mod stream;
+pub mod template;
+pub mod tracking;
+pub mod workload;
+pub mod yaml;

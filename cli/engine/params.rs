@@ -1,0 +1,469 @@
+//! Typed pattern parameters: the schema, validation of each value, and resolution of `--set`
+//! and values-file input into one validated, defaulted set.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The type of a parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParamType {
+    /// Any text.
+    String,
+    /// A whole number.
+    Int,
+    /// `true` or `false`.
+    Bool,
+    /// A TCP/UDP port, 1–65535.
+    Port,
+    /// A Kubernetes resource quantity (`100m`, `64Mi`).
+    Quantity,
+    /// An OCI image reference.
+    Image,
+    /// An RFC 1123 DNS subdomain.
+    DnsName,
+    /// A Go-style duration (`1m30s`).
+    Duration,
+    /// One of a fixed set of values.
+    Enum,
+    /// A list of values.
+    List,
+}
+
+impl ParamType {
+    /// The name used in pattern.yaml.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::Int => "int",
+            ParamType::Bool => "bool",
+            ParamType::Port => "port",
+            ParamType::Quantity => "quantity",
+            ParamType::Image => "image",
+            ParamType::DnsName => "dns-name",
+            ParamType::Duration => "duration",
+            ParamType::Enum => "enum",
+            ParamType::List => "list",
+        }
+    }
+}
+
+/// One parameter of a pattern.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ParamSpec {
+    /// camelCase name, used in `--set name=value`.
+    pub name: String,
+    /// The value's type.
+    #[serde(rename = "type")]
+    pub kind: ParamType,
+    /// What the parameter does.
+    #[serde(default)]
+    pub description: String,
+    /// The default value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    /// Must be given (no default).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    /// Allowed values (`enum`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    /// A regex a string (or each list item) must match in full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// Lower bound (`int`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    /// Upper bound (`int`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+    /// Type of each item (`list`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<ParamType>,
+    /// A secret: masked in prompts and reports.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secret: bool,
+}
+
+/// A parameter problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParamError {
+    /// The value does not fit the type or constraints.
+    #[error("parameter {name}: {problem}")]
+    Invalid {
+        /// Parameter name.
+        name: String,
+        /// What is wrong, and what is expected.
+        problem: String,
+    },
+    /// A name no parameter has.
+    #[error("unknown parameter {name:?} for pattern {pattern}{hint}")]
+    Unknown {
+        /// The name given.
+        name: String,
+        /// The pattern.
+        pattern: String,
+        /// ", did you mean …? (parameters: …)".
+        hint: String,
+    },
+    /// Required parameters were not given.
+    #[error("pattern {pattern} needs {}: set {}", names.join(", "), names.iter().map(|n| format!("--set {n}=…")).collect::<Vec<_>>().join(" "))]
+    Missing {
+        /// The pattern.
+        pattern: String,
+        /// Every missing parameter.
+        names: Vec<String>,
+    },
+    /// A `--set` argument without `=`.
+    #[error("--set {0:?}: expected NAME=VALUE")]
+    Syntax(String),
+}
+
+static IMAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$",
+    )
+    .expect("valid regex")
+});
+static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+        .expect("valid regex")
+});
+static DURATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+$").expect("valid regex")
+});
+static DNS_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$").expect("valid regex"));
+
+/// True for an RFC 1123 DNS subdomain.
+pub fn is_dns_subdomain(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 253 && s.split('.').all(|l| DNS_LABEL.is_match(l))
+}
+
+/// True for an RFC 1123 DNS label (names of containers, volumes, patterns).
+pub fn is_dns_label(s: &str) -> bool {
+    DNS_LABEL.is_match(s)
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn show(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
+
+impl ParamSpec {
+    fn invalid(&self, problem: impl Into<String>) -> ParamError {
+        ParamError::Invalid {
+            name: self.name.clone(),
+            problem: problem.into(),
+        }
+    }
+
+    /// Validates and normalises a value given as text (`--set`, a prompt).
+    pub fn parse_text(&self, text: &str) -> Result<Value, ParamError> {
+        let value = match self.kind {
+            ParamType::List if text.trim().is_empty() => Value::Array(vec![]),
+            ParamType::List => Value::Array(
+                text.split(',')
+                    .map(|s| Value::String(s.trim().to_string()))
+                    .collect(),
+            ),
+            _ => Value::String(text.to_string()),
+        };
+        self.validate(&value)
+    }
+
+    /// Validates and normalises a value (a values file, a default): numbers become numbers,
+    /// booleans booleans, lists lists.
+    pub fn validate(&self, value: &Value) -> Result<Value, ParamError> {
+        if self.kind == ParamType::List {
+            let items = match value {
+                Value::Array(items) => items.clone(),
+                Value::String(s) => return self.parse_text(s),
+                other => return Err(self.invalid(format!("expected a list, got {}", show(other)))),
+            };
+            let item_kind = self.items.unwrap_or(ParamType::String);
+            let item_spec = ParamSpec {
+                kind: item_kind,
+                name: format!("{}[]", self.name),
+                ..self.clone()
+            };
+            return items
+                .iter()
+                .map(|item| item_spec.validate(item))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array);
+        }
+        let text = scalar_text(value)
+            .ok_or_else(|| self.invalid(format!("expected a single {} value, got {}", self.kind.as_str(), show(value))))?;
+        let out = match self.kind {
+            ParamType::String => Value::String(text.clone()),
+            ParamType::Int => {
+                let n: i64 = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| self.invalid(format!("{text:?} is not a whole number")))?;
+                if let Some(min) = self.min.filter(|m| n < *m) {
+                    return Err(self.invalid(format!("{n} is below the minimum {min}")));
+                }
+                if let Some(max) = self.max.filter(|m| n > *m) {
+                    return Err(self.invalid(format!("{n} is above the maximum {max}")));
+                }
+                Value::from(n)
+            }
+            ParamType::Port => match text.trim().parse::<u32>() {
+                Ok(n @ 1..=65535) => Value::from(n),
+                _ => return Err(self.invalid(format!("{text:?} is not a port (1-65535)"))),
+            },
+            ParamType::Bool => match text.trim() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => return Err(self.invalid(format!("{text:?} is not a boolean (true or false)"))),
+            },
+            ParamType::Quantity if QUANTITY.is_match(&text) => Value::String(text.clone()),
+            ParamType::Quantity => {
+                return Err(self.invalid(format!("{text:?} is not a resource quantity (e.g. 100m, 64Mi, 1)")));
+            }
+            ParamType::Image if text.len() <= 255 && IMAGE.is_match(&text) => Value::String(text.clone()),
+            ParamType::Image => {
+                return Err(self.invalid(format!(
+                    "{text:?} is not an image reference (e.g. registry.example.com/team/app:1.2.3, lower-case, no spaces)"
+                )));
+            }
+            ParamType::DnsName if is_dns_subdomain(&text) => Value::String(text.clone()),
+            ParamType::DnsName => {
+                return Err(self.invalid(format!(
+                    "{text:?} is not a DNS name (lower-case letters, digits, '-' and '.', at most 253 characters, e.g. redis.cache.svc)"
+                )));
+            }
+            ParamType::Duration if DURATION.is_match(&text) => Value::String(text.clone()),
+            ParamType::Duration => {
+                return Err(self.invalid(format!("{text:?} is not a duration (e.g. 500ms, 10s, 1m30s)")));
+            }
+            ParamType::Enum if self.values.contains(&text) => Value::String(text.clone()),
+            ParamType::Enum => {
+                return Err(self.invalid(format!("{text:?} is not one of: {}", self.values.join(", "))));
+            }
+            ParamType::List => unreachable!("handled above"),
+        };
+        if let (Some(pattern), Value::String(s)) = (&self.pattern, &out) {
+            let re = Regex::new(&format!("^(?:{pattern})$"))
+                .map_err(|e| self.invalid(format!("the pattern's regex is invalid: {e}")))?;
+            if !re.is_match(s) {
+                return Err(self.invalid(format!("{s:?} does not match {pattern}")));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks the schema entry itself (used when a pattern is loaded).
+    pub fn check(&self) -> Result<(), String> {
+        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(format!("parameter name {:?} must be camelCase letters and digits", self.name));
+        }
+        if self.required && self.default.is_some() {
+            return Err(format!("parameter {}: required and default exclude each other", self.name));
+        }
+        if self.kind == ParamType::Enum && self.values.is_empty() {
+            return Err(format!("parameter {}: an enum needs values", self.name));
+        }
+        if let Some(pattern) = &self.pattern {
+            Regex::new(pattern).map_err(|e| format!("parameter {}: invalid pattern: {e}", self.name))?;
+        }
+        if let Some(default) = &self.default {
+            self.validate(default)
+                .map_err(|e| format!("default of {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Validated parameters, keyed by name; every declared parameter is present (absent optional
+/// ones are `null`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Params(pub Map<String, Value>);
+
+impl Params {
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name).filter(|v| !v.is_null())
+    }
+}
+
+/// Raw parameter input for one pattern: from a values file, then `--set` (which wins).
+#[derive(Debug, Clone, Default)]
+pub struct ParamInput {
+    /// From a values file.
+    pub values: BTreeMap<String, Value>,
+    /// From `--set NAME=VALUE`, in order.
+    pub sets: Vec<(String, String)>,
+}
+
+/// Splits `NAME=VALUE`.
+pub fn parse_set(arg: &str) -> Result<(String, String), ParamError> {
+    match arg.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.to_string())),
+        _ => Err(ParamError::Syntax(arg.to_string())),
+    }
+}
+
+/// The nearest of `candidates` to `name`, for "did you mean" hints.
+pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(name, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Validates `input` against `specs`: unknown names and invalid values are errors, defaults are
+/// filled in, and every missing required parameter is reported at once.
+pub fn resolve(pattern: &str, specs: &[ParamSpec], input: &ParamInput) -> Result<Params, ParamError> {
+    let unknown = |name: &str| {
+        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        let hint = match nearest(name, names.iter().copied()) {
+            Some(n) => format!(", did you mean {n:?}?"),
+            None if names.is_empty() => " (it takes no parameters)".to_string(),
+            None => format!(" (parameters: {})", names.join(", ")),
+        };
+        ParamError::Unknown {
+            name: name.to_string(),
+            pattern: pattern.to_string(),
+            hint,
+        }
+    };
+    let mut given: BTreeMap<&str, Value> = BTreeMap::new();
+    for (name, value) in &input.values {
+        let spec = specs.iter().find(|s| &s.name == name).ok_or_else(|| unknown(name))?;
+        given.insert(&spec.name, spec.validate(value)?);
+    }
+    for (name, text) in &input.sets {
+        let spec = specs.iter().find(|s| &s.name == name).ok_or_else(|| unknown(name))?;
+        given.insert(&spec.name, spec.parse_text(text)?);
+    }
+    let mut out = Map::new();
+    let mut missing = Vec::new();
+    for spec in specs {
+        let value = match given.remove(spec.name.as_str()) {
+            Some(v) => v,
+            None => match &spec.default {
+                Some(d) => spec.validate(d)?,
+                None if spec.required => {
+                    missing.push(spec.name.clone());
+                    continue;
+                }
+                None => Value::Null,
+            },
+        };
+        out.insert(spec.name.clone(), value);
+    }
+    if !missing.is_empty() {
+        return Err(ParamError::Missing {
+            pattern: pattern.to_string(),
+            names: missing,
+        });
+    }
+    Ok(Params(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec(kind: ParamType) -> ParamSpec {
+        ParamSpec {
+            name: "p".into(),
+            kind,
+            description: String::new(),
+            default: None,
+            required: false,
+            values: vec!["a".into(), "b".into()],
+            pattern: None,
+            min: None,
+            max: None,
+            items: None,
+            secret: false,
+        }
+    }
+
+    #[test]
+    fn each_type_accepts_and_refuses() {
+        use ParamType::*;
+        let cases: &[(ParamType, &str, Option<Value>)] = &[
+            (Port, "8080", Some(json!(8080))),
+            (Port, "99999", None),
+            (Port, "0", None),
+            (Int, "-3", Some(json!(-3))),
+            (Int, "3.5", None),
+            (Bool, "true", Some(json!(true))),
+            (Bool, "yes", None),
+            (Quantity, "100m", Some(json!("100m"))),
+            (Quantity, "64Mi", Some(json!("64Mi"))),
+            (Quantity, "lots", None),
+            (Image, "nginx:1.27.3", Some(json!("nginx:1.27.3"))),
+            (Image, "registry.k8s.io:5000/git-sync/git-sync:v4.4.0", Some(json!("registry.k8s.io:5000/git-sync/git-sync:v4.4.0"))),
+            (Image, "nginx latest", None),
+            (Image, "Nginx:1", None),
+            (DnsName, "redis.cache.svc", Some(json!("redis.cache.svc"))),
+            (DnsName, "Redis_Main", None),
+            (DnsName, "-bad", None),
+            (Duration, "1m30s", Some(json!("1m30s"))),
+            (Duration, "10", None),
+            (Enum, "a", Some(json!("a"))),
+            (Enum, "c", None),
+            (List, "x, y", Some(json!(["x", "y"]))),
+            (List, "", Some(json!([]))),
+            (String, "evil\nkey: true", Some(json!("evil\nkey: true"))),
+        ];
+        for (kind, text, expected) in cases {
+            let got = spec(*kind).parse_text(text).ok();
+            assert_eq!(&got, expected, "{kind:?} {text:?}");
+        }
+    }
+
+    #[test]
+    fn resolve_fills_defaults_and_lists_every_missing_parameter() {
+        let mut a = spec(ParamType::Port);
+        a.name = "port".into();
+        a.default = Some(json!(80));
+        let mut b = spec(ParamType::String);
+        b.name = "host".into();
+        b.required = true;
+        let mut c = b.clone();
+        c.name = "path".into();
+        let err = resolve("x", &[a.clone(), b.clone(), c.clone()], &ParamInput::default()).unwrap_err();
+        assert_eq!(err, ParamError::Missing { pattern: "x".into(), names: vec!["host".into(), "path".into()] });
+        let input = ParamInput {
+            values: BTreeMap::from([("host".into(), json!("h"))]),
+            sets: vec![("path".into(), "/p".into()), ("port".into(), "81".into())],
+        };
+        let params = resolve("x", &[a, b, c], &input).unwrap();
+        assert_eq!(Value::Object(params.0), json!({"port": 81, "host": "h", "path": "/p"}));
+    }
+
+    #[test]
+    fn unknown_parameters_get_a_suggestion() {
+        let mut a = spec(ParamType::String);
+        a.name = "logDir".into();
+        let input = ParamInput { sets: vec![("logdir".into(), "/x".into())], ..Default::default() };
+        let err = resolve("log-shipper", &[a], &input).unwrap_err().to_string();
+        assert!(err.contains("did you mean \"logDir\""), "{err}");
+    }
+}

@@ -1,0 +1,353 @@
+//! Runs an action over every object of a document stream (Lists included), in parallel batches,
+//! and produces one report per object; the actions for add, remove, status and lint.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::lint::{self, Finding};
+use super::merge::{self, MergeError, MergeOptions};
+use super::params::Params;
+use super::pattern::{Pattern, PatternError, RenderContext, WorkloadInfo};
+use super::stream::{Document, Emit, ObjectRef, StreamError};
+use super::tracking::{self, AppliedRecord, TrackingError};
+use super::workload::Workload;
+
+/// An error while processing one object.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    /// The pattern did not render.
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
+    /// The contribution could not be merged.
+    #[error(transparent)]
+    Merge(#[from] MergeError),
+    /// The tracking annotation is unreadable.
+    #[error(transparent)]
+    Tracking(#[from] TrackingError),
+}
+
+/// An error of the engine, with the input location.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Reading or parsing input.
+    #[error(transparent)]
+    Stream(#[from] StreamError),
+    /// Processing an object.
+    #[error("{source_name}: document {document} ({object}): {error}")]
+    Object {
+        /// The input's name.
+        source_name: String,
+        /// 1-based document number.
+        document: usize,
+        /// `deployment/web`.
+        object: String,
+        /// What went wrong.
+        error: ObjectError,
+    },
+}
+
+/// What happened to one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The object was changed.
+    Changed,
+    /// Nothing to change.
+    Unchanged,
+    /// Not a workload, or nothing applies.
+    Skipped,
+    /// Read only (status, lint).
+    Inspected,
+}
+
+/// One pattern instance's part in a report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatternReport {
+    /// `added`, `updated`, `unchanged`, `removed`, `applied`.
+    pub action: &'static str,
+    /// True when helpers are native sidecars.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native: Option<bool>,
+    /// The record.
+    #[serde(flatten)]
+    pub record: AppliedRecord,
+}
+
+/// The report for one object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectReport {
+    /// The input's name.
+    pub source: String,
+    /// 1-based document number.
+    pub document: usize,
+    /// The object.
+    pub object: ObjectRef,
+    /// What happened.
+    pub status: Status,
+    /// Why it was skipped or left unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Per pattern instance.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub patterns: Vec<PatternReport>,
+    /// Lint findings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+    /// Warnings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// What an action did to one object.
+#[derive(Debug, Default)]
+pub struct ActionResult {
+    /// The object changed.
+    pub changed: bool,
+    /// Set when the object was skipped (not a workload).
+    pub skipped: Option<String>,
+    /// Why nothing changed, for the report.
+    pub note: Option<String>,
+    /// True for read-only actions.
+    pub inspected: bool,
+    /// Per pattern instance.
+    pub patterns: Vec<PatternReport>,
+    /// Lint findings.
+    pub findings: Vec<Finding>,
+    /// Warnings.
+    pub warnings: Vec<String>,
+}
+
+/// An action on one object.
+pub trait Action: Sync {
+    /// Acts on `object` (changing it or not).
+    fn run(&self, object: &mut Value) -> Result<ActionResult, ObjectError>;
+}
+
+/// The outcome of one document.
+pub struct Processed {
+    /// What to write.
+    pub emit: Emit,
+    /// One report per object.
+    pub reports: Vec<ObjectReport>,
+}
+
+/// Runs `action` on the object(s) of one document.
+pub fn process_document(doc: &Document, action: &dyn Action) -> Result<Processed, EngineError> {
+    if doc.is_blank() {
+        return Ok(Processed { emit: Emit::Unchanged, reports: vec![] });
+    }
+    let mut value = doc.parse_object()?;
+    let mut reports = Vec::new();
+    let mut changed = false;
+    let mut run = |object: &mut Value, reports: &mut Vec<ObjectReport>| -> Result<(), EngineError> {
+        let object_ref = ObjectRef::of(object);
+        let result = action.run(object).map_err(|error| EngineError::Object {
+            source_name: doc.source.to_string(),
+            document: doc.index,
+            object: object_ref.short_name(),
+            error,
+        })?;
+        changed |= result.changed;
+        let status = match (&result.skipped, result.inspected, result.changed) {
+            (Some(_), _, _) => Status::Skipped,
+            (None, true, _) => Status::Inspected,
+            (None, false, true) => Status::Changed,
+            (None, false, false) => Status::Unchanged,
+        };
+        reports.push(ObjectReport {
+            source: doc.source.to_string(),
+            document: doc.index,
+            object: object_ref,
+            status,
+            reason: result.skipped.or(result.note),
+            patterns: result.patterns,
+            findings: result.findings,
+            warnings: result.warnings,
+        });
+        Ok(())
+    };
+    if value.get("kind").and_then(Value::as_str) == Some("List") {
+        if let Some(items) = value.get_mut("items").and_then(Value::as_array_mut) {
+            for item in items {
+                run(item, &mut reports)?;
+            }
+        }
+    } else {
+        run(&mut value, &mut reports)?;
+    }
+    let emit = if changed { Emit::Changed(value) } else { Emit::Unchanged };
+    Ok(Processed { emit, reports })
+}
+
+/// Runs `action` over `docs` in parallel batches, handing each document's outcome to `sink` in
+/// input order. Stops at the first error.
+pub fn process_stream(
+    docs: impl Iterator<Item = Result<Document, StreamError>>,
+    action: &dyn Action,
+    mut sink: impl FnMut(&Document, Processed) -> Result<(), EngineError>,
+) -> Result<(), EngineError> {
+    const BATCH: usize = 512;
+    let mut docs = docs.peekable();
+    while docs.peek().is_some() {
+        let batch: Vec<Document> = docs.by_ref().take(BATCH).collect::<Result<_, _>>()?;
+        let results: Vec<Result<Processed, EngineError>> = if batch.len() > 1 {
+            batch.par_iter().map(|d| process_document(d, action)).collect()
+        } else {
+            batch.iter().map(|d| process_document(d, action)).collect()
+        };
+        for (doc, result) in batch.iter().zip(results) {
+            sink(doc, result?)?;
+        }
+    }
+    Ok(())
+}
+
+/// One pattern to apply: which, as which instance, with which parameters.
+#[derive(Clone)]
+pub struct PatternRequest {
+    /// The pattern.
+    pub pattern: Arc<dyn Pattern>,
+    /// The instance name.
+    pub instance: String,
+    /// Validated parameters.
+    pub params: Params,
+}
+
+fn workload_info(w: &Workload<'_>, main: &str) -> WorkloadInfo {
+    let meta = w.pod_metadata();
+    let field = |k: &str| meta.and_then(|m| m.get(k)).cloned().unwrap_or_else(|| Value::Object(Default::default()));
+    let ports = w
+        .pod_spec()
+        .get("containers")
+        .and_then(Value::as_array)
+        .and_then(|cs| cs.iter().find(|c| c.get("name").and_then(Value::as_str) == Some(main)))
+        .and_then(|c| c.get("ports"))
+        .cloned()
+        .unwrap_or_else(|| Value::Array(vec![]));
+    WorkloadInfo {
+        kind: w.kind().as_str().to_string(),
+        name: w.name().to_string(),
+        namespace: w.namespace().to_string(),
+        labels: field("labels"),
+        annotations: field("annotations"),
+        main_container: main.to_string(),
+        ports,
+    }
+}
+
+fn skipped(reason: String) -> ActionResult {
+    ActionResult { skipped: Some(reason), ..Default::default() }
+}
+
+/// `add`: applies patterns in order.
+pub struct AddAction {
+    /// The patterns.
+    pub requests: Vec<PatternRequest>,
+    /// Merge options.
+    pub options: MergeOptions,
+}
+
+impl Action for AddAction {
+    fn run(&self, object: &mut Value) -> Result<ActionResult, ObjectError> {
+        let mut w = match Workload::new(object) {
+            Ok(w) => w,
+            Err(e) => return Ok(skipped(e.to_string())),
+        };
+        let mut result = ActionResult::default();
+        for req in &self.requests {
+            let main = w.main_container(self.options.main_container.as_deref()).map_err(MergeError::Container)?;
+            let info = workload_info(&w, &main);
+            let ctx = RenderContext {
+                workload: &info,
+                object: w.object(),
+                params: &req.params,
+                instance: &req.instance,
+                target: &self.options.target,
+            };
+            let contribution = req.pattern.render(&ctx)?;
+            let existed = tracking::read(&w)?.iter().any(|r| r.instance == req.instance);
+            let outcome = merge::apply(&mut w, req.pattern.spec(), &req.instance, &req.params, &contribution, &self.options)?;
+            let action = match (outcome.changed, existed) {
+                (false, _) => "unchanged",
+                (true, true) => "updated",
+                (true, false) => "added",
+            };
+            result.changed |= outcome.changed;
+            result.warnings.extend(outcome.warnings.iter().map(|m| format!("{}: {m}", req.instance)));
+            result.patterns.push(PatternReport { action, native: Some(outcome.native), record: outcome.record });
+        }
+        if result.changed {
+            let records = tracking::read(&w)?;
+            let helpers: Vec<String> = self.requests.iter().flat_map(|r| records.iter().filter(|x| x.instance == r.instance)).flat_map(|r| r.containers.iter().chain(&r.init_containers).cloned()).collect();
+            if let Ok(spec) = w.typed_pod_spec() {
+                result.findings = lint::check(w.kind(), &spec, &records)
+                    .into_iter()
+                    .filter(|f| f.severity == lint::Severity::Error || f.container.as_ref().is_some_and(|c| helpers.contains(c)))
+                    .collect();
+            }
+        }
+        Ok(result)
+    }
+}
+
+/// `remove`: removes instances (by instance name or pattern id).
+pub struct RemoveAction {
+    /// Instance names or pattern ids.
+    pub names: Vec<String>,
+}
+
+impl Action for RemoveAction {
+    fn run(&self, object: &mut Value) -> Result<ActionResult, ObjectError> {
+        let mut w = match Workload::new(object) {
+            Ok(w) => w,
+            Err(e) => return Ok(skipped(e.to_string())),
+        };
+        let records = tracking::read(&w)?;
+        let targets: Vec<String> = records
+            .iter()
+            .filter(|r| self.names.iter().any(|n| *n == r.instance || *n == r.pattern))
+            .map(|r| r.instance.clone())
+            .collect();
+        if targets.is_empty() {
+            let note = Some(format!("{} not applied", self.names.join(", ")));
+            return Ok(ActionResult { note, ..Default::default() });
+        }
+        let mut result = ActionResult { changed: true, ..Default::default() };
+        for instance in targets {
+            if let Some(record) = merge::remove(&mut w, &instance)? {
+                result.patterns.push(PatternReport { action: "removed", native: None, record });
+            }
+        }
+        Ok(result)
+    }
+}
+
+/// `status`: lists applied patterns; `lint`: runs the rules. Both read only.
+pub struct InspectAction {
+    /// Run the lint rules too.
+    pub lint: bool,
+}
+
+impl Action for InspectAction {
+    fn run(&self, object: &mut Value) -> Result<ActionResult, ObjectError> {
+        let w = match Workload::new(object) {
+            Ok(w) => w,
+            Err(e) => return Ok(skipped(e.to_string())),
+        };
+        let records = tracking::read(&w)?;
+        let mut result = ActionResult { inspected: true, ..Default::default() };
+        if self.lint {
+            match w.typed_pod_spec() {
+                Ok(spec) => result.findings = lint::check(w.kind(), &spec, &records),
+                Err(e) => result.warnings.push(format!("pod spec does not match the Kubernetes schema: {e}")),
+            }
+        }
+        result.patterns = records.into_iter().map(|record| PatternReport { action: "applied", native: None, record }).collect();
+        Ok(result)
+    }
+}

@@ -1,0 +1,619 @@
+//! Multi-document YAML/JSON input split into documents, and the output stream built from them.
+//!
+//! YAML streams are split on `---` lines without parsing (a `---` at the start of a line always
+//! starts a new document in YAML), so every document keeps its exact text: documents the tool does
+//! not change are written back byte for byte, comments included, and are parsed at most once.
+
+use std::io::{self, BufRead, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::yaml;
+
+/// Where documents come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Standard input (`-f -`, or a pipe with no `-f`).
+    Stdin,
+    /// A file.
+    File(PathBuf),
+}
+
+impl Input {
+    /// How the input is named in messages.
+    pub fn display_name(&self) -> String {
+        match self {
+            Input::Stdin => "<stdin>".to_string(),
+            Input::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// Errors reading or parsing input.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    /// The input could not be read.
+    #[error("cannot read {name}: {source}")]
+    Read {
+        /// The input's name.
+        name: String,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// A document is not valid YAML or JSON.
+    #[error("{name}: document {document} (line {line}): {message}{snippet}")]
+    Parse {
+        /// The input's name.
+        name: String,
+        /// 1-based document number in the input.
+        document: usize,
+        /// 1-based line in the input.
+        line: usize,
+        /// What is wrong.
+        message: String,
+        /// A snippet of the offending lines, starting with a newline, or empty.
+        snippet: String,
+    },
+    /// A document parsed, but it is not a Kubernetes object.
+    #[error(
+        "{name}: document {document} (line {line}) is not a Kubernetes object: {problem}; every document must be a mapping with apiVersion and kind"
+    )]
+    NotAnObject {
+        /// The input's name.
+        name: String,
+        /// 1-based document number.
+        document: usize,
+        /// 1-based line.
+        line: usize,
+        /// What is missing.
+        problem: String,
+    },
+}
+
+/// The format of a document's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// YAML (including JSON written inside a YAML stream).
+    Yaml,
+    /// A JSON document from a JSON stream.
+    Json,
+}
+
+/// One document of an input, with its exact text.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The input's name, for messages.
+    pub source: Arc<str>,
+    /// 1-based document number within the input.
+    pub index: usize,
+    /// 1-based line on which `text` starts.
+    pub line: usize,
+    /// The separator line(s) (`---`) that preceded the text, exactly as read.
+    pub separator: Option<String>,
+    /// The document's text, exactly as read.
+    pub text: String,
+    /// YAML or JSON.
+    pub format: Format,
+    parsed: Option<Value>,
+}
+
+impl Document {
+    /// True when the document holds no node (only blanks and comments).
+    pub fn is_blank(&self) -> bool {
+        self.parsed.is_none()
+            && self.text.lines().all(|l| {
+                let t = l.trim();
+                t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
+            })
+    }
+
+    /// Parses the document into a JSON value (mappings keep their key order).
+    pub fn parse(&self) -> Result<Value, StreamError> {
+        if let Some(v) = &self.parsed {
+            return Ok(v.clone());
+        }
+        yaml::from_str::<Value>(&self.text).map_err(|e| {
+            let rel = e.line.unwrap_or(1) as usize;
+            let snippet = yaml::explain_error(&self.text, self.line, &self.source)
+                .map(|s| format!("\n{s}"))
+                .unwrap_or_default();
+            StreamError::Parse {
+                name: self.source.to_string(),
+                document: self.index,
+                line: self.line + rel.saturating_sub(1),
+                message: e.message,
+                snippet,
+            }
+        })
+    }
+
+    /// Parses the document and checks that it is an object with `apiVersion` and `kind`.
+    pub fn parse_object(&self) -> Result<Value, StreamError> {
+        let value = self.parse()?;
+        let problem = match &value {
+            Value::Object(map) => match (map.get("apiVersion"), map.get("kind")) {
+                (Some(Value::String(_)), Some(Value::String(_))) => None,
+                (None, _) => Some("no apiVersion".to_string()),
+                (_, None) => Some("no kind".to_string()),
+                _ => Some("apiVersion and kind must be strings".to_string()),
+            },
+            other => Some(format!("it is {}", json_type(other))),
+        };
+        match problem {
+            None => Ok(value),
+            Some(problem) => Err(StreamError::NotAnObject {
+                name: self.source.to_string(),
+                document: self.index,
+                line: self.line,
+                problem,
+            }),
+        }
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "empty",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn is_marker(line: &str, marker: &str) -> bool {
+    line.strip_prefix(marker)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+/// Splits a YAML stream into documents, line by line, keeping every byte.
+pub struct YamlSplitter<R> {
+    reader: R,
+    source: Arc<str>,
+    line_no: usize,
+    index: usize,
+    pending_separator: Option<String>,
+    pending_first_line: Option<String>,
+    done: bool,
+}
+
+impl<R: BufRead> YamlSplitter<R> {
+    /// A splitter over `reader`, naming it `source` in messages.
+    pub fn new(reader: R, source: Arc<str>) -> Self {
+        YamlSplitter {
+            reader,
+            source,
+            line_no: 0,
+            index: 0,
+            pending_separator: None,
+            pending_first_line: None,
+            done: false,
+        }
+    }
+
+    fn read_error(&self, source: io::Error) -> StreamError {
+        StreamError::Read {
+            name: self.source.to_string(),
+            source,
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for YamlSplitter<R> {
+    type Item = Result<Document, StreamError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let separator = self.pending_separator.take();
+        let mut text = self.pending_first_line.take().unwrap_or_default();
+        let start_line = self.line_no + 1 - usize::from(!text.is_empty());
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match self.reader.read_line(&mut line) {
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(self.read_error(e)));
+                }
+                Ok(0) => {
+                    self.done = true;
+                    break;
+                }
+                Ok(_) => {}
+            }
+            self.line_no += 1;
+            if self.line_no == 1 && line.starts_with('\u{feff}') {
+                line.drain(..'\u{feff}'.len_utf8());
+            }
+            if is_marker(&line, "---") {
+                let rest = line[3..].trim();
+                if rest.is_empty() || rest.starts_with('#') {
+                    self.pending_separator = Some(line.clone());
+                } else {
+                    // `--- value`: the marker line carries content; keep it with the document.
+                    self.pending_first_line = Some(line.clone());
+                }
+                if text.is_empty() && separator.is_none() && self.index == 0 {
+                    // Nothing before the first marker: no empty leading document.
+                    return self.next();
+                }
+                break;
+            }
+            text.push_str(&line);
+            if is_marker(&line, "...") {
+                break;
+            }
+        }
+        if self.done && text.is_empty() && separator.is_none() {
+            return None;
+        }
+        self.index += 1;
+        Some(Ok(Document {
+            source: self.source.clone(),
+            index: self.index,
+            line: start_line.max(1),
+            separator,
+            text,
+            format: Format::Yaml,
+            parsed: None,
+        }))
+    }
+}
+
+/// Splits a JSON stream (one or more concatenated JSON values) into documents.
+fn split_json(text: &str, source: &Arc<str>) -> Result<Vec<Document>, StreamError> {
+    let mut docs = Vec::new();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
+    let mut start = 0;
+    while let Some(next) = stream.next() {
+        let end = stream.byte_offset();
+        match next {
+            Ok(value) => {
+                let raw = &text[start..end];
+                let leading = raw.len() - raw.trim_start().len();
+                let line = 1 + text[..start + leading].matches('\n').count();
+                docs.push(Document {
+                    source: source.clone(),
+                    index: docs.len() + 1,
+                    line,
+                    separator: None,
+                    text: raw.trim().to_string(),
+                    format: Format::Json,
+                    parsed: Some(value),
+                });
+            }
+            Err(e) => {
+                return Err(StreamError::Parse {
+                    name: source.to_string(),
+                    document: docs.len() + 1,
+                    line: e.line(),
+                    message: format!("invalid JSON: {e}"),
+                    snippet: String::new(),
+                });
+            }
+        }
+        start = end;
+    }
+    Ok(docs)
+}
+
+/// Reads every document of one input. JSON streams are recognised by their first character.
+pub fn read_input(input: &Input) -> Result<Box<dyn Iterator<Item = Result<Document, StreamError>>>, StreamError> {
+    let name: Arc<str> = Arc::from(input.display_name());
+    let read_err = |source| StreamError::Read {
+        name: name.to_string(),
+        source,
+    };
+    let mut reader: Box<dyn BufRead> = match input {
+        Input::Stdin => Box::new(io::BufReader::with_capacity(1 << 16, io::stdin())),
+        Input::File(path) => {
+            let file = std::fs::File::open(path).map_err(read_err)?;
+            if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+                return Err(read_err(io::Error::other("is a directory (use -R to read directories)")));
+            }
+            Box::new(io::BufReader::with_capacity(1 << 16, file))
+        }
+    };
+    let first = first_significant_byte(&mut reader).map_err(read_err)?;
+    if first == Some(b'{') {
+        let mut text = String::new();
+        reader.read_to_string(&mut text).map_err(read_err)?;
+        return match split_json(&text, &name) {
+            Ok(docs) => Ok(Box::new(docs.into_iter().map(Ok))),
+            // Not JSON after all: a YAML flow mapping.
+            Err(_) if serde_json::from_str::<Value>(text.trim()).is_err() && !text.contains("}\n{") => {
+                Ok(Box::new(YamlSplitter::new(io::Cursor::new(text), name)))
+            }
+            Err(e) => Err(e),
+        };
+    }
+    Ok(Box::new(YamlSplitter::new(reader, name)))
+}
+
+fn first_significant_byte(reader: &mut dyn BufRead) -> io::Result<Option<u8>> {
+    let buf = reader.fill_buf()?;
+    Ok(buf.iter().copied().find(|b| !b.is_ascii_whitespace()))
+}
+
+/// Expands `-f` arguments: `-` is stdin, directories give their `.yaml`, `.yml` and `.json`
+/// files in name order (and those of sub-directories with `recursive`).
+pub fn expand_inputs(args: &[String], recursive: bool) -> Result<Vec<Input>, StreamError> {
+    let mut inputs = Vec::new();
+    for arg in args {
+        if arg == "-" {
+            inputs.push(Input::Stdin);
+            continue;
+        }
+        let path = PathBuf::from(arg);
+        let meta = std::fs::metadata(&path).map_err(|source| StreamError::Read {
+            name: arg.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            collect_dir(&path, recursive, &mut inputs)?;
+        } else {
+            inputs.push(Input::File(path));
+        }
+    }
+    Ok(inputs)
+}
+
+fn collect_dir(dir: &Path, recursive: bool, out: &mut Vec<Input>) -> Result<(), StreamError> {
+    let err = |source| StreamError::Read {
+        name: dir.display().to_string(),
+        source,
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(err)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            if recursive {
+                collect_dir(&path, recursive, out)?;
+            }
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) {
+            out.push(Input::File(path));
+        }
+    }
+    Ok(())
+}
+
+/// What becomes of a document in the output.
+#[derive(Debug, Clone)]
+pub enum Emit {
+    /// Written back exactly as read.
+    Unchanged,
+    /// Replaced by this object.
+    Changed(Value),
+}
+
+/// Output formats for objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// A YAML stream (documents separated by `---`).
+    Yaml,
+    /// One JSON object, or a `v1 List` when there are several.
+    Json,
+    /// `kind.group/name`, one per line.
+    Name,
+}
+
+/// Builds an output stream document by document.
+pub struct StreamWriter {
+    format: OutputFormat,
+    out: String,
+    json_items: Vec<Value>,
+    written: usize,
+}
+
+impl StreamWriter {
+    /// A writer producing `format`.
+    pub fn new(format: OutputFormat) -> Self {
+        StreamWriter {
+            format,
+            out: String::new(),
+            json_items: Vec::new(),
+            written: 0,
+        }
+    }
+
+    /// Adds one document, unchanged or replaced.
+    pub fn push(&mut self, doc: &Document, emit: &Emit) -> Result<(), StreamError> {
+        match self.format {
+            OutputFormat::Yaml => self.push_yaml(doc, emit),
+            OutputFormat::Json => {
+                if doc.is_blank() {
+                    return Ok(());
+                }
+                let value = match emit {
+                    Emit::Changed(v) => v.clone(),
+                    Emit::Unchanged => doc.parse()?,
+                };
+                self.json_items.push(value);
+                Ok(())
+            }
+            OutputFormat::Name => {
+                if doc.is_blank() {
+                    return Ok(());
+                }
+                let value = match emit {
+                    Emit::Changed(v) => v.clone(),
+                    Emit::Unchanged => doc.parse()?,
+                };
+                for name in object_names(&value) {
+                    self.out.push_str(&name);
+                    self.out.push('\n');
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn push_yaml(&mut self, doc: &Document, emit: &Emit) -> Result<(), StreamError> {
+        if !self.out.is_empty() && !self.out.ends_with('\n') {
+            self.out.push('\n');
+        }
+        let body = match emit {
+            Emit::Unchanged if doc.format == Format::Yaml => None,
+            Emit::Unchanged => Some(doc.parse()?),
+            Emit::Changed(v) => Some(v.clone()),
+        };
+        let starts_with_marker = body.is_none() && is_marker(&doc.text, "---");
+        match &doc.separator {
+            Some(sep) => self.out.push_str(sep),
+            None if self.written > 0 && !starts_with_marker => self.out.push_str("---\n"),
+            None => {}
+        }
+        match body {
+            None => self.out.push_str(&doc.text),
+            Some(value) => {
+                let text = yaml::to_string(&value).map_err(|e| StreamError::Parse {
+                    name: doc.source.to_string(),
+                    document: doc.index,
+                    line: doc.line,
+                    message: format!("cannot write the result as YAML: {}", e.message),
+                    snippet: String::new(),
+                })?;
+                self.out.push_str(&text);
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// The finished output.
+    pub fn finish(mut self) -> String {
+        if self.format == OutputFormat::Json {
+            let value = if self.json_items.len() == 1 {
+                self.json_items.pop().unwrap_or(Value::Null)
+            } else {
+                serde_json::json!({"apiVersion": "v1", "kind": "List", "items": self.json_items})
+            };
+            let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+            text.push('\n');
+            return text;
+        }
+        self.out
+    }
+}
+
+/// `kind.group/name` for an object, or for each item of a List.
+pub fn object_names(value: &Value) -> Vec<String> {
+    if value.get("kind").and_then(Value::as_str) == Some("List") {
+        return value
+            .get("items")
+            .and_then(Value::as_array)
+            .map(|items| items.iter().flat_map(object_names).collect())
+            .unwrap_or_default();
+    }
+    vec![ObjectRef::of(value).qualified_name()]
+}
+
+/// The identity of an object, for reports.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ObjectRef {
+    /// `apiVersion`.
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// `metadata.name` (empty when missing).
+    pub name: String,
+    /// `metadata.namespace`, when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+impl ObjectRef {
+    /// Reads the identity of `value`.
+    pub fn of(value: &Value) -> Self {
+        let s = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_string();
+        let meta = value.get("metadata");
+        ObjectRef {
+            api_version: s(value.get("apiVersion")),
+            kind: s(value.get("kind")),
+            name: s(meta.and_then(|m| m.get("name"))),
+            namespace: meta
+                .and_then(|m| m.get("namespace"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        }
+    }
+
+    /// `deployment.apps/web`, as `kubectl -o name` prints it.
+    pub fn qualified_name(&self) -> String {
+        let kind = self.kind.to_lowercase();
+        match self.api_version.split_once('/') {
+            Some((group, _)) => format!("{kind}.{group}/{}", self.name),
+            None => format!("{kind}/{}", self.name),
+        }
+    }
+
+    /// `deployment/web`, the short form used in reports.
+    pub fn short_name(&self) -> String {
+        format!("{}/{}", self.kind.to_lowercase(), self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(text: &str) -> Vec<Document> {
+        YamlSplitter::new(io::Cursor::new(text.to_string()), Arc::from("t.yaml"))
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    fn roundtrip(text: &str) -> String {
+        let mut w = StreamWriter::new(OutputFormat::Yaml);
+        for d in split(text) {
+            w.push(&d, &Emit::Unchanged).unwrap();
+        }
+        w.finish()
+    }
+
+    #[test]
+    fn unchanged_streams_are_byte_identical() {
+        for text in [
+            "a: 1\n",
+            "---\na: 1\n---\nb: 2\n",
+            "# head comment\n---\na: 1 # keep\n--- # sep comment\nb: |\n  x\n  y\n",
+            "a: 1\n---\n\n---\nb: 2",
+            "--- {a: 1}\n--- {b: 2}\n",
+            "a: 1\r\n---\r\nb: 2\r\n",
+            "a: 1\n...\n---\nb: 2\n",
+        ] {
+            assert_eq!(roundtrip(text), text, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn documents_know_their_lines() {
+        let docs = split("a: 1\n---\nb: 2\nc: 3\n---\nd: [\n");
+        assert_eq!(docs.iter().map(|d| d.line).collect::<Vec<_>>(), vec![1, 3, 6]);
+        match docs[2].parse().unwrap_err() {
+            StreamError::Parse { document, line, .. } => assert_eq!((document, line), (3, 6)),
+            e => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn json_streams_split_with_lines() {
+        let docs = split_json("{\"a\":1}\n\n{\"b\":\n2}\n", &Arc::from("j.json")).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].line, 3);
+        assert_eq!(docs[1].parse().unwrap()["b"], 2);
+    }
+}

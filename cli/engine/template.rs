@@ -1,0 +1,391 @@
+//! Template patterns: `pattern.yaml` metadata plus handlebars templates rendering a contribution.
+//!
+//! Rendering is strict, and every `{{expression}}` is written as a double-quoted YAML string, so a
+//! parameter value can never add keys; raw (`{{{…}}}`) output is refused at load time.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use handlebars::{
+    Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext as HbContext, RenderError,
+    RenderErrorReason, ScopedJson,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::contribution::Contribution;
+use super::params::{ParamSpec, is_dns_label};
+use super::pattern::{Pattern, PatternDocs, PatternError, PatternKind, PatternSource, PatternSpec, RenderContext};
+use super::yaml;
+
+/// The template every pattern must have.
+pub const ENTRY_TEMPLATE: &str = "contribution";
+
+/// A template pattern could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("{origin}: {message}")]
+pub struct LoadError {
+    /// The file or directory at fault.
+    pub origin: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawFile {
+    api_version: String,
+    kind: String,
+    metadata: RawMetadata,
+    spec: RawSpec,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetadata {
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawSpec {
+    #[serde(rename = "type")]
+    kind: PatternKind,
+    version: String,
+    summary: String,
+    #[serde(flatten)]
+    docs: PatternDocs,
+    #[serde(default)]
+    params: Vec<ParamSpec>,
+}
+
+/// The files of one template pattern.
+#[derive(Debug, Clone)]
+pub struct TemplateFiles {
+    /// The directory name (must equal the pattern id).
+    pub dir_name: String,
+    /// Where the files are, for messages.
+    pub origin: PathBuf,
+    /// `pattern.yaml`.
+    pub pattern_yaml: String,
+    /// `*.yaml.hbs` files: (stem, source).
+    pub templates: Vec<(String, String)>,
+}
+
+impl TemplateFiles {
+    /// Reads a pattern directory from disk.
+    pub fn read_dir(dir: &Path) -> Result<Self, LoadError> {
+        let err = |path: &Path, e: std::io::Error| LoadError {
+            origin: path.display().to_string(),
+            message: format!("cannot read: {e}"),
+        };
+        let pattern_path = dir.join("pattern.yaml");
+        let pattern_yaml = std::fs::read_to_string(&pattern_path).map_err(|e| err(&pattern_path, e))?;
+        let mut templates = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(|e| err(dir, e))? {
+            let path = entry.map_err(|e| err(dir, e))?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if let Some(stem) = name.strip_suffix(".yaml.hbs") {
+                let source = std::fs::read_to_string(&path).map_err(|e| err(&path, e))?;
+                templates.push((stem.to_string(), source));
+            }
+        }
+        templates.sort();
+        Ok(TemplateFiles {
+            dir_name: dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string(),
+            origin: dir.to_path_buf(),
+            pattern_yaml,
+            templates,
+        })
+    }
+}
+
+/// A pattern rendered from handlebars templates.
+pub struct TemplatePattern {
+    spec: PatternSpec,
+    registry: Handlebars<'static>,
+    workload_dependent: bool,
+    cache: Mutex<HashMap<String, Contribution>>,
+}
+
+impl TemplatePattern {
+    /// Loads and checks a pattern; `shared` are partials available to every pattern.
+    pub fn load(files: &TemplateFiles, shared: &[(String, String)], source: PatternSource) -> Result<Self, LoadError> {
+        let origin = files.origin.display().to_string();
+        let fail = |message: String| LoadError { origin: origin.clone(), message };
+        let raw: RawFile = yaml::from_str(&files.pattern_yaml).map_err(|e| {
+            fail(format!(
+                "pattern.yaml line {}: {} (see docs/templates.md for the format)",
+                e.line.unwrap_or(0),
+                e.message
+            ))
+        })?;
+        if raw.api_version != "kubectl-pattern/v1" || raw.kind != "Pattern" {
+            return Err(fail(format!(
+                "pattern.yaml must start with apiVersion: kubectl-pattern/v1 and kind: Pattern (found {} {})",
+                raw.api_version, raw.kind
+            )));
+        }
+        let id = raw.metadata.name;
+        if !is_dns_label(&id) || id != files.dir_name {
+            return Err(fail(format!(
+                "metadata.name {id:?} must be a lower-case DNS label equal to the directory name {:?}",
+                files.dir_name
+            )));
+        }
+        if raw.spec.summary.trim().is_empty() || raw.spec.summary.contains('\n') {
+            return Err(fail("spec.summary must be one non-empty line".into()));
+        }
+        for (i, p) in raw.spec.params.iter().enumerate() {
+            p.check().map_err(&fail)?;
+            if raw.spec.params[..i].iter().any(|q| q.name == p.name) {
+                return Err(fail(format!("parameter {} is declared twice", p.name)));
+            }
+        }
+        let mut registry = new_registry();
+        let mut workload_dependent = false;
+        let mut has_entry = false;
+        for (name, text) in shared.iter().chain(&files.templates) {
+            if text.contains("{{{") || text.contains("{{&") || text.contains("{{~{") {
+                return Err(fail(format!(
+                    "{name}.yaml.hbs uses raw output ({{{{{{…}}}}}} or {{{{&…}}}}), which could inject YAML; use {{{{x}}}}, {{{{num x}}}} or {{{{json x}}}}"
+                )));
+            }
+            workload_dependent |= text.contains("workload.") || text.contains("workload}}");
+            has_entry |= name == ENTRY_TEMPLATE;
+            let result = if name == ENTRY_TEMPLATE {
+                registry.register_template_string(name, text)
+            } else {
+                registry.register_partial(name, text.as_str())
+            };
+            result.map_err(|e| fail(format!("{name}.yaml.hbs: {e}")))?;
+        }
+        if !has_entry {
+            return Err(fail(format!("no {ENTRY_TEMPLATE}.yaml.hbs")));
+        }
+        Ok(TemplatePattern {
+            spec: PatternSpec {
+                id,
+                kind: raw.spec.kind,
+                version: raw.spec.version,
+                summary: raw.spec.summary.trim().to_string(),
+                docs: raw.spec.docs,
+                params: raw.spec.params,
+                source,
+            },
+            registry,
+            workload_dependent,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn render_uncached(&self, data: &Value) -> Result<Contribution, PatternError> {
+        let text = self
+            .registry
+            .render(ENTRY_TEMPLATE, data)
+            .map_err(|e| PatternError::Render {
+                pattern: self.spec.id.clone(),
+                template: format!("{ENTRY_TEMPLATE}.yaml.hbs"),
+                message: e.to_string(),
+            })?;
+        let invalid = |message: String| PatternError::InvalidContribution {
+            pattern: self.spec.id.clone(),
+            message,
+        };
+        let contribution = Contribution::parse(&text).map_err(|e| {
+            let line = e.line.unwrap_or(0) as usize;
+            let context = text.lines().nth(line.saturating_sub(1)).unwrap_or_default();
+            invalid(format!("rendered line {line} ({}): {}", context.trim(), e.message))
+        })?;
+        contribution.check().map_err(|problems| invalid(problems.join("; ")))?;
+        Ok(contribution)
+    }
+}
+
+impl Pattern for TemplatePattern {
+    fn spec(&self) -> &PatternSpec {
+        &self.spec
+    }
+
+    fn render(&self, ctx: &RenderContext<'_>) -> Result<Contribution, PatternError> {
+        let mut data = json!({
+            "instance": ctx.instance,
+            "params": &ctx.params.0,
+            "pattern": {"id": self.spec.id, "version": self.spec.version},
+            "target": {"nativeSidecars": ctx.target.native_sidecars(), "kubeVersion": ctx.target.version_string()},
+        });
+        if !self.workload_dependent {
+            let key = data.to_string();
+            if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+                return Ok(hit);
+            }
+            let contribution = self.render_uncached(&data)?;
+            if let Ok(mut cache) = self.cache.lock() {
+                cache.insert(key, contribution.clone());
+            }
+            return Ok(contribution);
+        }
+        data["workload"] = serde_json::to_value(ctx.workload).unwrap_or(Value::Null);
+        self.render_uncached(&data)
+    }
+}
+
+fn quote(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+fn new_registry() -> Handlebars<'static> {
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    registry.register_escape_fn(quote);
+    registry.register_helper("num", Box::new(NumHelper));
+    registry.register_helper("json", Box::new(JsonHelper));
+    registry.register_helper("concat", Box::new(ConcatHelper));
+    registry
+}
+
+fn param<'a>(h: &'a Helper<'_>, helper: &'static str, index: usize) -> Result<&'a Value, RenderError> {
+    match h.param(index) {
+        Some(p) if !p.is_value_missing() => Ok(p.value()),
+        Some(p) => Err(RenderErrorReason::Other(format!(
+            "{helper}: variable {:?} not found",
+            p.relative_path().map(String::as_str).unwrap_or("?")
+        ))
+        .into()),
+        None => Err(RenderErrorReason::ParamNotFoundForIndex(helper, index).into()),
+    }
+}
+
+/// `{{num x}}`: a number or boolean, unquoted.
+struct NumHelper;
+
+impl HelperDef for NumHelper {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut HbContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        match param(h, "num", 0)? {
+            v @ (Value::Number(_) | Value::Bool(_)) => out.write(&v.to_string()).map_err(Into::into),
+            other => Err(RenderErrorReason::Other(format!("num: {other} is not a number or boolean")).into()),
+        }
+    }
+}
+
+/// `{{json x}}`: any value as JSON, which is YAML flow style.
+struct JsonHelper;
+
+impl HelperDef for JsonHelper {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut HbContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let value = param(h, "json", 0)?;
+        out.write(&serde_json::to_string(value).unwrap_or_default()).map_err(Into::into)
+    }
+}
+
+/// `{{concat a b …}}`: the pieces joined; escaped like any expression.
+struct ConcatHelper;
+
+impl HelperDef for ConcatHelper {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut HbContext<'reg, 'rc>,
+    ) -> Result<ScopedJson<'rc>, RenderError> {
+        let mut joined = String::new();
+        for i in 0..h.params().len() {
+            match param(h, "concat", i)? {
+                Value::String(s) => joined.push_str(s),
+                Value::Null => {}
+                other => joined.push_str(&other.to_string()),
+            }
+        }
+        Ok(ScopedJson::Derived(Value::String(joined)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::params::{self, ParamInput};
+    use crate::engine::pattern::{TargetInfo, WorkloadInfo};
+
+    const PATTERN: &str = "apiVersion: kubectl-pattern/v1\nkind: Pattern\nmetadata:\n  name: t\nspec:\n  type: sidecar\n  version: 1.0.0\n  summary: test\n  description: d\n  useWhen: u\n  avoidWhen: a\n  diagram: x\n  params:\n  - name: msg\n    type: string\n    default: hi\n  - name: port\n    type: port\n    default: 9000\n";
+
+    fn load(template: &str) -> Result<TemplatePattern, LoadError> {
+        let files = TemplateFiles {
+            dir_name: "t".into(),
+            origin: "t".into(),
+            pattern_yaml: PATTERN.into(),
+            templates: vec![("contribution".into(), template.into())],
+        };
+        TemplatePattern::load(&files, &[], PatternSource::Builtin)
+    }
+
+    fn render(p: &TemplatePattern, sets: &[(&str, &str)]) -> Result<Contribution, PatternError> {
+        let input = ParamInput {
+            sets: sets.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            ..Default::default()
+        };
+        let params = params::resolve("t", &p.spec().params, &input).unwrap();
+        let workload = WorkloadInfo {
+            kind: "Deployment".into(),
+            name: "web".into(),
+            namespace: String::new(),
+            labels: json!({}),
+            annotations: json!({}),
+            main_container: "app".into(),
+            ports: json!([]),
+        };
+        let ctx = RenderContext {
+            workload: &workload,
+            object: &Value::Null,
+            params: &params,
+            instance: "t",
+            target: &TargetInfo::default(),
+        };
+        p.render(&ctx)
+    }
+
+    const TEMPLATE: &str = "containers:\n- name: {{instance}}\n  image: busybox:1.37.0\n  env:\n  - name: MSG\n    value: {{params.msg}}\n  ports:\n  - name: {{concat instance \"-p\"}}\n    containerPort: {{num params.port}}\n";
+
+    #[test]
+    fn values_cannot_inject_keys() {
+        let p = load(TEMPLATE).unwrap();
+        let c = render(&p, &[("msg", "x\"\nevil: true\n  securityContext: {privileged: true}")]).unwrap();
+        let env = c.containers[0].env.as_ref().unwrap();
+        assert_eq!(env[0].value.as_deref(), Some("x\"\nevil: true\n  securityContext: {privileged: true}"));
+        assert!(c.containers[0].security_context.is_none());
+        assert_eq!(c.containers[0].ports.as_ref().unwrap()[0].container_port, 9000);
+        assert_eq!(c.containers[0].ports.as_ref().unwrap()[0].name.as_deref(), Some("t-p"));
+    }
+
+    #[test]
+    fn raw_output_and_typos_are_refused() {
+        let err = load("containers:\n- name: {{{params.msg}}}\n").err().unwrap();
+        assert!(err.message.contains("raw output"), "{}", err.message);
+        let p = load("containers:\n- name: {{params.mgs}}\n  image: a:1\n").unwrap();
+        assert!(matches!(render(&p, &[]), Err(PatternError::Render { .. })));
+    }
+
+    #[test]
+    fn invalid_fragments_are_reported_with_the_rendered_line() {
+        let p = load("containers:\n- name: {{instance}}\n  image: a:1\n  ports: {{params.msg}}\n").unwrap();
+        match render(&p, &[]) {
+            Err(PatternError::InvalidContribution { message, .. }) => assert!(message.contains("line"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

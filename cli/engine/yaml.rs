@@ -1,0 +1,118 @@
+//! All YAML I/O of the tool, in one place: parsing with budgets (serde-saphyr) and emitting.
+//!
+//! Documents are parsed one at a time (see `stream`), so the per-document budgets of
+//! serde-saphyr stay at their defaults, which keep alias bombs out, while a stream may hold any
+//! number of documents.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A YAML document that could not be parsed or emitted.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct YamlError {
+    /// The parser's message, with line and column relative to the text it was given.
+    pub message: String,
+    /// 1-based line of the problem, relative to the text it was given, when known.
+    pub line: Option<u64>,
+    /// 1-based column of the problem, when known.
+    pub column: Option<u64>,
+}
+
+fn options() -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    // Keep the budget (alias-bomb protection); the snippet is rendered by `explain_error`.
+    options.with_snippet = false;
+    options
+}
+
+fn from_saphyr(err: &serde_saphyr::Error) -> YamlError {
+    let location = err.location();
+    let mut message = err.to_string();
+    // serde-saphyr prefixes "error: line L column C: "; we report the position ourselves.
+    if let Some(rest) = message.strip_prefix("error: ") {
+        message = rest.to_string();
+    }
+    if let Some(idx) = message.find(": ")
+        && message.starts_with("line ")
+    {
+        message = message[idx + 2..].to_string();
+    }
+    let message = message.lines().next().unwrap_or_default().trim().to_string();
+    YamlError {
+        message,
+        line: location.map(|l| l.line()),
+        column: location.map(|l| l.column()),
+    }
+}
+
+/// Parses one YAML (or JSON) document into `T`.
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+    serde_saphyr::from_str_with_options(text, options()).map_err(|e| from_saphyr(&e))
+}
+
+/// Renders a parse error of `text` as a snippet whose line numbers are those of the file,
+/// `first_line` being the file line on which `text` starts. Used only on the error path.
+pub fn explain_error(text: &str, first_line: usize, source: &str) -> Option<String> {
+    let padded = format!("{}{}", "\n".repeat(first_line.saturating_sub(1)), text);
+    let mut options = serde_saphyr::Options::default();
+    options.with_snippet = true;
+    let err = serde_saphyr::from_str_with_options::<serde_json::Value>(&padded, options).err()?;
+    let rendered = err.to_string().replace("<input>", source);
+    // Keep the first snippet only: later notes repeat the same lines.
+    let cut = rendered.find("\n\nnote:").unwrap_or(rendered.len());
+    let snippet: Vec<&str> = rendered[..cut].lines().skip(1).collect();
+    Some(snippet.join("\n"))
+}
+
+/// Emits `value` as a YAML document (no leading `---`), ending with a newline.
+pub fn to_string<T: Serialize>(value: &T) -> Result<String, YamlError> {
+    let mut out = serde_saphyr::to_string(value).map_err(|e| YamlError {
+        message: e.to_string(),
+        line: None,
+        column: None,
+    })?;
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_and_reports_position() {
+        let err = from_str::<serde_json::Value>("a: b\nc: [d\ne: f\n").unwrap_err();
+        assert_eq!(err.line, Some(3));
+        assert!(!err.message.starts_with("line"), "{}", err.message);
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        let mut bomb = String::from("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        for w in names.windows(2) {
+            let refs = vec![format!("*{}", w[0]); 10].join(",");
+            bomb.push_str(&format!("{}: &{} [{refs}]\n", w[1], w[1]));
+        }
+        let err = from_str::<serde_json::Value>(&bomb).unwrap_err();
+        assert!(err.message.contains("budget"), "{}", err.message);
+    }
+
+    #[test]
+    fn snippet_uses_file_lines_and_name() {
+        let snippet = explain_error("a: b\nc: [d\ne: f\n", 10, "web.yaml").unwrap();
+        assert!(snippet.contains("web.yaml:12:"), "{snippet}");
+    }
+
+    #[test]
+    fn strings_that_look_like_other_types_stay_strings() {
+        let v = json!({"a": "true", "b": "0123", "c": "1.5", "d": "null", "e": "x\ny"});
+        let text = to_string(&v).unwrap();
+        let back: serde_json::Value = from_str(&text).unwrap();
+        assert_eq!(v, back);
+    }
+}
