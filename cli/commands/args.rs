@@ -51,7 +51,11 @@ impl InputArgs {
             anyhow::bail!(
                 "no manifest files (*.yaml, *.yml, *.json) in {}{}",
                 self.filenames.join(", "),
-                if self.recursive { "" } else { " (use -R to read sub-directories)" }
+                if self.recursive {
+                    ""
+                } else {
+                    " (use -R to read sub-directories)"
+                }
             );
         }
         Ok(inputs)
@@ -147,10 +151,15 @@ impl TargetArgs {
         let kube_version = match &self.kube_version {
             None => None,
             Some(text) => Some(parse_kube_version(text).ok_or_else(|| {
-                UsageError(format!("--kube-version {text:?}: expected MAJOR.MINOR, e.g. 1.29"))
+                UsageError(format!(
+                    "--kube-version {text:?}: expected MAJOR.MINOR, e.g. 1.29"
+                ))
             })?),
         };
-        let target = TargetInfo { kube_version, mode: self.sidecar_mode };
+        let target = TargetInfo {
+            kube_version,
+            mode: self.sidecar_mode,
+        };
         if target.mode == SidecarMode::Native && target.lacks_native_sidecars() {
             return Err(UsageError(format!(
                 "--sidecar-mode native needs Kubernetes >= 1.29, but --kube-version is {}",
@@ -175,7 +184,11 @@ impl TemplateArgs {
     pub fn catalogue(&self) -> Result<Catalogue> {
         for dir in &self.template_dirs {
             if !dir.is_dir() {
-                return Err(UsageError(format!("--template-dir {}: not a directory", dir.display())).into());
+                return Err(UsageError(format!(
+                    "--template-dir {}: not a directory",
+                    dir.display()
+                ))
+                .into());
             }
         }
         let mut dirs: Vec<PathBuf> = user_template_dir().into_iter().collect();
@@ -196,29 +209,48 @@ pub fn user_template_dir() -> Option<PathBuf> {
 impl PatternArgs {
     /// Merge options from --container and the target flags.
     pub fn merge_options(&self) -> Result<MergeOptions> {
-        Ok(MergeOptions { main_container: self.container.clone(), target: self.target.target()? })
+        Ok(MergeOptions {
+            main_container: self.container.clone(),
+            target: self.target.target()?,
+        })
     }
 
     /// Resolves pattern ids and parameters into validated requests.
     pub fn requests(&self, catalogue: &Catalogue, ids: &[String]) -> Result<Vec<PatternRequest>> {
         if self.name.is_some() && ids.len() != 1 {
-            return Err(UsageError("--name names one pattern instance; give exactly one pattern with it".into()).into());
+            return Err(UsageError(
+                "--name names one pattern instance; give exactly one pattern with it".into(),
+            )
+            .into());
         }
         let values = match &self.values_file {
             None => BTreeMap::new(),
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read values file {}", path.display()))?;
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read values file {}", path.display()))?;
                 let value: Value = yaml::from_str(&text).map_err(|e| {
-                    anyhow::anyhow!("values file {} line {}: {}", path.display(), e.line.unwrap_or(0), e.message)
+                    anyhow::anyhow!(
+                        "values file {} line {}: {}",
+                        path.display(),
+                        e.line.unwrap_or(0),
+                        e.message
+                    )
                 })?;
                 match value {
                     Value::Object(map) => map.into_iter().collect(),
                     Value::Null => BTreeMap::new(),
-                    _ => anyhow::bail!("values file {}: expected a mapping of NAME: VALUE", path.display()),
+                    _ => anyhow::bail!(
+                        "values file {}: expected a mapping of NAME: VALUE",
+                        path.display()
+                    ),
                 }
             }
         };
-        let sets = self.set.iter().map(|s| params::parse_set(s)).collect::<Result<Vec<_>, ParamError>>()?;
+        let sets = self
+            .set
+            .iter()
+            .map(|s| params::parse_set(s))
+            .collect::<Result<Vec<_>, ParamError>>()?;
         let mut requests = Vec::new();
         let mut seen = Vec::new();
         for id in ids {
@@ -228,17 +260,26 @@ impl PatternArgs {
                 return Err(UsageError(format!("instance name {instance:?} must be a lower-case DNS label (letters, digits, '-')")).into());
             }
             if seen.contains(&instance) {
-                return Err(UsageError(format!("pattern {id} is given twice; use --name to apply it under another name")).into());
+                return Err(UsageError(format!(
+                    "pattern {id} is given twice; use --name to apply it under another name"
+                ))
+                .into());
             }
             seen.push(instance.clone());
             let declared = |n: &str| pattern.spec().params.iter().any(|p| p.name == n);
-            let scoped = |key: &str| key.split_once('.').filter(|(scope, _)| *scope == instance || scope == id).map(|(_, n)| n.to_string());
+            let scoped = |key: &str| {
+                key.split_once('.')
+                    .filter(|(scope, _)| *scope == instance || scope == id)
+                    .map(|(_, n)| n.to_string())
+            };
             let single = ids.len() == 1;
             let mut input = ParamInput::default();
             for (key, value) in &values {
                 match (value, ids.iter().any(|i| i == key)) {
                     (Value::Object(inner), true) if key == id || *key == instance => {
-                        input.values.extend(inner.iter().map(|(k, v)| (k.clone(), v.clone())));
+                        input
+                            .values
+                            .extend(inner.iter().map(|(k, v)| (k.clone(), v.clone())));
                     }
                     (_, true) => {}
                     _ if single || declared(key) => {
@@ -255,23 +296,41 @@ impl PatternArgs {
                 }
             }
             let params = params::resolve(id, &pattern.spec().params, &input)?;
-            requests.push(PatternRequest { pattern, instance, params });
+            requests.push(PatternRequest {
+                pattern,
+                instance,
+                params,
+            });
         }
         if ids.len() > 1 {
-            let known = |name: &str| requests.iter().any(|r| r.pattern.spec().params.iter().any(|p| p.name == name));
-            let scopes: Vec<&str> = ids.iter().map(String::as_str).chain(requests.iter().map(|r| r.instance.as_str())).collect();
+            let known = |name: &str| {
+                requests
+                    .iter()
+                    .any(|r| r.pattern.spec().params.iter().any(|p| p.name == name))
+            };
+            let scopes: Vec<&str> = ids
+                .iter()
+                .map(String::as_str)
+                .chain(requests.iter().map(|r| r.instance.as_str()))
+                .collect();
             for (key, _) in &sets {
                 let ok = match key.split_once('.') {
                     Some((scope, _)) => scopes.contains(&scope),
                     None => known(key),
                 };
                 if !ok {
-                    anyhow::bail!("--set {key}: no pattern of this run takes that parameter; use PATTERN.NAME=VALUE with one of: {}", ids.join(", "));
+                    anyhow::bail!(
+                        "--set {key}: no pattern of this run takes that parameter; use PATTERN.NAME=VALUE with one of: {}",
+                        ids.join(", ")
+                    );
                 }
             }
             for key in values.keys() {
                 if !known(key) && !scopes.contains(&key.as_str()) {
-                    anyhow::bail!("values file: {key:?} is neither a parameter nor a pattern of this run ({})", ids.join(", "));
+                    anyhow::bail!(
+                        "values file: {key:?} is neither a parameter nor a pattern of this run ({})",
+                        ids.join(", ")
+                    );
                 }
             }
         }

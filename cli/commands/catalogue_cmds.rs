@@ -21,7 +21,9 @@ enum ListFormat {
 
 /// List the available patterns: id, kind, source and summary.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  kubectl pattern list\n  kubectl pattern list -o json | jq -r '.[].id'")]
+#[command(
+    after_help = "Examples:\n  kubectl pattern list\n  kubectl pattern list -o json | jq -r '.[].id'"
+)]
 pub struct ListCmd {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
@@ -34,7 +36,14 @@ impl ListCmd {
     pub fn run(self) -> Result<ExitCode> {
         let catalogue = self.templates.catalogue()?;
         for b in catalogue.broken() {
-            anstream::eprintln!("{}warning:{:#} pattern {:?} ({}) is broken: {}", crate::ui::WARNING, crate::ui::WARNING, b.id, b.source, b.error);
+            anstream::eprintln!(
+                "{}warning:{:#} pattern {:?} ({}) is broken: {}",
+                crate::ui::WARNING,
+                crate::ui::WARNING,
+                b.id,
+                b.source,
+                b.error
+            );
         }
         match self.output {
             ListFormat::Json => {
@@ -49,15 +58,27 @@ impl ListCmd {
                 println!("{}", serde_json::to_string_pretty(&items)?);
             }
             ListFormat::Text => {
-                let width = catalogue.patterns().iter().map(|p| p.spec().id.len()).max().unwrap_or(2).max(2);
-                let mut out = format!("{BOLD}{:<width$}  {:<10}  {:<8}  SUMMARY{BOLD:#}\n", "ID", "KIND", "SOURCE");
+                let width = catalogue
+                    .patterns()
+                    .iter()
+                    .map(|p| p.spec().id.len())
+                    .max()
+                    .unwrap_or(2)
+                    .max(2);
+                let mut out = format!(
+                    "{BOLD}{:<width$}  {:<10}  {:<8}  SUMMARY{BOLD:#}\n",
+                    "ID", "KIND", "SOURCE"
+                );
                 for p in catalogue.patterns() {
                     let s = p.spec();
                     let source = match &s.source {
                         crate::engine::pattern::PatternSource::Builtin => "builtin".to_string(),
                         crate::engine::pattern::PatternSource::User { .. } => "user".to_string(),
                     };
-                    out.push_str(&format!("{:<width$}  {:<10}  {:<8}  {}\n", s.id, s.kind, source, s.summary));
+                    out.push_str(&format!(
+                        "{:<width$}  {:<10}  {:<8}  {}\n",
+                        s.id, s.kind, source, s.summary
+                    ));
                 }
                 anstream::print!("{out}");
             }
@@ -69,7 +90,9 @@ impl ListCmd {
 /// Explain a pattern (what it does, when to use it, when not, a diagram, its parameters), or
 /// a topic: `patterns` (the default), `adapterless`, `native-sidecars`.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  kubectl pattern explain                # the patterns, and when no helper is the answer\n  kubectl pattern explain log-shipper\n  kubectl pattern explain adapterless")]
+#[command(
+    after_help = "Examples:\n  kubectl pattern explain                # the patterns, and when no helper is the answer\n  kubectl pattern explain log-shipper\n  kubectl pattern explain adapterless"
+)]
 pub struct ExplainCmd {
     /// A pattern id or a topic.
     name: Option<String>,
@@ -78,16 +101,40 @@ pub struct ExplainCmd {
 }
 
 fn indent(text: &str) -> String {
-    text.trim_end().lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("  {l}\n") }).collect()
+    text.trim_end()
+        .lines()
+        .map(|l| {
+            if l.is_empty() {
+                "\n".to_string()
+            } else {
+                format!("  {l}\n")
+            }
+        })
+        .collect()
 }
 
 fn explain_pattern(p: &dyn Pattern) -> String {
     let s = p.spec();
-    let mut out = format!("{BOLD}{}{BOLD:#} — {} pattern, v{} ({})\n\n{}\n\n", s.id, s.kind, s.version, s.source, s.summary);
-    out.push_str(&format!("{BOLD}WHAT IT DOES{BOLD:#}\n{}\n", indent(&s.docs.description)));
-    out.push_str(&format!("{BOLD}USE IT WHEN{BOLD:#}\n{}\n", indent(&s.docs.use_when)));
-    out.push_str(&format!("{BOLD}AVOID IT WHEN{BOLD:#}\n{}\n", indent(&s.docs.avoid_when)));
-    out.push_str(&format!("{BOLD}DIAGRAM{BOLD:#}\n{}\n", indent(&s.docs.diagram)));
+    let mut out = format!(
+        "{BOLD}{}{BOLD:#} — {} pattern, v{} ({})\n\n{}\n\n",
+        s.id, s.kind, s.version, s.source, s.summary
+    );
+    out.push_str(&format!(
+        "{BOLD}WHAT IT DOES{BOLD:#}\n{}\n",
+        indent(&s.docs.description)
+    ));
+    out.push_str(&format!(
+        "{BOLD}USE IT WHEN{BOLD:#}\n{}\n",
+        indent(&s.docs.use_when)
+    ));
+    out.push_str(&format!(
+        "{BOLD}AVOID IT WHEN{BOLD:#}\n{}\n",
+        indent(&s.docs.avoid_when)
+    ));
+    out.push_str(&format!(
+        "{BOLD}DIAGRAM{BOLD:#}\n{}\n",
+        indent(&s.docs.diagram)
+    ));
     out.push_str(&format!("{BOLD}PARAMETERS{BOLD:#}\n"));
     if s.params.is_empty() {
         out.push_str("  (none)\n");
@@ -99,14 +146,35 @@ fn explain_pattern(p: &dyn Pattern) -> String {
             (Some(d), _) => format!("default {d}"),
             (None, false) => "optional".to_string(),
         };
-        let extra = if param.values.is_empty() { String::new() } else { format!(" [{}]", param.values.join("|")) };
-        out.push_str(&format!("  {BOLD}{}{BOLD:#} ({}{extra}, {default})\n", param.name, param.kind.as_str()));
+        let extra = if param.values.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", param.values.join("|"))
+        };
+        out.push_str(&format!(
+            "  {BOLD}{}{BOLD:#} ({}{extra}, {default})\n",
+            param.name,
+            param.kind.as_str()
+        ));
         if !param.description.is_empty() {
             out.push_str(&format!("      {DIM}{}{DIM:#}\n", param.description.trim()));
         }
     }
-    let required: Vec<String> = s.params.iter().filter(|p| p.required).map(|p| format!(" --set {}=…", p.name)).collect();
-    out.push_str(&format!("\n{BOLD}EXAMPLE{BOLD:#}\n  kubectl pattern add {}{} -f deploy.yaml\n", s.id, required.concat()));
+    let required: Vec<String> = s
+        .params
+        .iter()
+        .filter(|p| p.required)
+        .map(|p| match s.examples.get(&p.name) {
+            Some(Value::String(v)) => format!(" --set {}={v}", p.name),
+            Some(v) => format!(" --set {}={v}", p.name),
+            None => format!(" --set {}=…", p.name),
+        })
+        .collect();
+    out.push_str(&format!(
+        "\n{BOLD}EXAMPLE{BOLD:#}\n  kubectl pattern add {}{} -f deploy.yaml\n",
+        s.id,
+        required.concat()
+    ));
     out
 }
 
@@ -131,18 +199,37 @@ impl ExplainCmd {
         if let Err(e @ catalogue::CatalogueError::Broken { .. }) = catalogue.get(name) {
             return Err(e.into());
         }
-        let ids: Vec<&str> = catalogue.patterns().iter().map(|p| p.spec().id.as_str()).chain(topics.iter().map(|(t, _)| t.as_str())).collect();
-        let hint = nearest(name, ids.iter().copied()).map(|n| format!(", did you mean {n:?}?")).unwrap_or_default();
+        let ids: Vec<&str> = catalogue
+            .patterns()
+            .iter()
+            .map(|p| p.spec().id.as_str())
+            .chain(topics.iter().map(|(t, _)| t.as_str()))
+            .collect();
+        let hint = nearest(name, ids.iter().copied())
+            .map(|n| format!(", did you mean {n:?}?"))
+            .unwrap_or_default();
         let topic_names: Vec<&str> = topics.iter().map(|(t, _)| t.as_str()).collect();
-        anyhow::bail!("no pattern or topic {name:?}{hint}; topics: {}; patterns: `kubectl pattern list`", topic_names.join(", "))
+        anyhow::bail!(
+            "no pattern or topic {name:?}{hint}; topics: {}; patterns: `kubectl pattern list`",
+            topic_names.join(", ")
+        )
     }
 }
 
 fn available(catalogue: &Catalogue) -> String {
     let mut out = String::from("\nAvailable patterns (kubectl pattern explain <id>):\n");
     for kind in PatternKind::ALL {
-        let ids: Vec<&str> = catalogue.patterns().iter().filter(|p| p.spec().kind == kind).map(|p| p.spec().id.as_str()).collect();
-        out.push_str(&format!("  {:<11} {}\n", format!("{kind}:"), ids.join(", ")));
+        let ids: Vec<&str> = catalogue
+            .patterns()
+            .iter()
+            .filter(|p| p.spec().kind == kind)
+            .map(|p| p.spec().id.as_str())
+            .collect();
+        out.push_str(&format!(
+            "  {:<11} {}\n",
+            format!("{kind}:"),
+            ids.join(", ")
+        ));
     }
     out
 }
@@ -159,8 +246,13 @@ impl VersionCmd {
     pub fn run(self) -> Result<ExitCode> {
         let version = env!("CARGO_PKG_VERSION");
         match self.output {
-            ListFormat::Text => println!("kubectl-pattern {version} (Kubernetes API 1.37 schemas, templates kubectl-pattern/v1)"),
-            ListFormat::Json => println!("{}", json!({"version": version, "kubernetesApi": "1.37", "templateApi": "kubectl-pattern/v1"})),
+            ListFormat::Text => println!(
+                "kubectl-pattern {version} (Kubernetes API 1.37 schemas, templates kubectl-pattern/v1)"
+            ),
+            ListFormat::Json => println!(
+                "{}",
+                json!({"version": version, "kubernetesApi": "1.37", "templateApi": "kubectl-pattern/v1"})
+            ),
         }
         Ok(ExitCode::SUCCESS)
     }

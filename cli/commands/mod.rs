@@ -69,7 +69,11 @@ pub fn main() -> ExitCode {
                 message.push_str(&format!("\n  caused by: {cause}"));
             }
             anstream::eprintln!("{message}");
-            if err.downcast_ref::<UsageError>().is_some() { ExitCode::from(2) } else { ExitCode::from(1) }
+            if err.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }

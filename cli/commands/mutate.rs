@@ -40,7 +40,10 @@ impl AddCmd {
     pub fn run(self) -> Result<ExitCode> {
         let catalogue = self.params.templates.catalogue()?;
         let requests = self.params.requests(&catalogue, &self.patterns)?;
-        let action = AddAction { requests, options: self.params.merge_options()? };
+        let action = AddAction {
+            requests,
+            options: self.params.merge_options()?,
+        };
         let inputs = self.input.inputs()?;
         pipeline::run(&inputs, &action, &self.output, Delivery::Stream)?;
         Ok(ExitCode::SUCCESS)
@@ -66,7 +69,12 @@ pub struct RemoveCmd {
 impl RemoveCmd {
     pub fn run(self) -> Result<ExitCode> {
         let action = RemoveAction { names: self.names };
-        pipeline::run(&self.input.inputs()?, &action, &self.output, Delivery::Stream)?;
+        pipeline::run(
+            &self.input.inputs()?,
+            &action,
+            &self.output,
+            Delivery::Stream,
+        )?;
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -79,7 +87,11 @@ struct InspectOutput {
     output: super::args::ReportArg,
 }
 
-fn inspect(input: &InputArgs, output: &InspectOutput, lint: bool) -> Result<Vec<crate::engine::process::ObjectReport>> {
+fn inspect(
+    input: &InputArgs,
+    output: &InspectOutput,
+    lint: bool,
+) -> Result<Vec<crate::engine::process::ObjectReport>> {
     let out = OutputArgs {
         output: super::args::OutputArg::Yaml,
         in_place: false,
@@ -87,11 +99,19 @@ fn inspect(input: &InputArgs, output: &InspectOutput, lint: bool) -> Result<Vec<
         quiet: true,
         report: output.output,
     };
-    let reports = pipeline::run(&input.inputs()?, &InspectAction { lint }, &out, Delivery::ReportsOnly)?;
+    let reports = pipeline::run(
+        &input.inputs()?,
+        &InspectAction { lint },
+        &out,
+        Delivery::ReportsOnly,
+    )?;
     // status and lint print to stdout: their report is the data.
     let text = match output.output {
         super::args::ReportArg::Json => format!("{}\n", serde_json::to_string_pretty(&reports)?),
-        super::args::ReportArg::Text => reports.iter().map(|r| format!("{}\n", crate::ui::report::line(r))).collect(),
+        super::args::ReportArg::Text => reports
+            .iter()
+            .map(|r| format!("{}\n", crate::ui::report::line(r)))
+            .collect(),
     };
     anstream::print!("{text}");
     Ok(reports)
@@ -99,7 +119,9 @@ fn inspect(input: &InputArgs, output: &InspectOutput, lint: bool) -> Result<Vec<
 
 /// Show which pattern instances are applied to each workload.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  kubectl pattern status -f deploy.yaml\n  kubectl pattern status -f k8s/ -R -o json")]
+#[command(
+    after_help = "Examples:\n  kubectl pattern status -f deploy.yaml\n  kubectl pattern status -f k8s/ -R -o json"
+)]
 pub struct StatusCmd {
     #[command(flatten)]
     input: InputArgs,
@@ -145,7 +167,14 @@ pub struct LintCmd {
 impl LintCmd {
     pub fn run(self) -> Result<ExitCode> {
         let reports = inspect(&self.input, &self.output, true)?;
-        let failed = reports.iter().flat_map(|r| &r.findings).any(|f| f.severity == Severity::Error);
-        Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        let failed = reports
+            .iter()
+            .flat_map(|r| &r.findings)
+            .any(|f| f.severity == Severity::Error);
+        Ok(if failed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        })
     }
 }

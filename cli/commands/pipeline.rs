@@ -29,10 +29,18 @@ struct FileResult {
 }
 
 /// Runs `action` over `inputs`, delivers the output, prints the report, and returns the reports.
-pub fn run(inputs: &[Input], action: &dyn Action, out: &OutputArgs, delivery: Delivery) -> Result<Vec<ObjectReport>> {
+pub fn run(
+    inputs: &[Input],
+    action: &dyn Action,
+    out: &OutputArgs,
+    delivery: Delivery,
+) -> Result<Vec<ObjectReport>> {
     let per_file = delivery == Delivery::Stream && (out.in_place || out.diff);
     if per_file && out.in_place && inputs.contains(&Input::Stdin) {
-        return Err(UsageError("--in-place rewrites files; it cannot be used with stdin (-f -)".into()).into());
+        return Err(UsageError(
+            "--in-place rewrites files; it cannot be used with stdin (-f -)".into(),
+        )
+        .into());
     }
     if out.in_place && out.output != super::args::OutputArg::Yaml {
         return Err(UsageError("--in-place keeps each file's format; drop -o".into()).into());
@@ -56,7 +64,11 @@ pub fn run(inputs: &[Input], action: &dyn Action, out: &OutputArgs, delivery: De
                 return Ok(());
             }
             let w = if per_file {
-                let f = *format.get_or_insert(if doc.format == Format::Json { OutputFormat::Json } else { OutputFormat::Yaml });
+                let f = *format.get_or_insert(if doc.format == Format::Json {
+                    OutputFormat::Json
+                } else {
+                    OutputFormat::Yaml
+                });
                 writer.get_or_insert_with(|| StreamWriter::new(f))
             } else {
                 &mut shared
@@ -74,10 +86,22 @@ pub fn run(inputs: &[Input], action: &dyn Action, out: &OutputArgs, delivery: De
     }
     if objects == 0 {
         let names: Vec<String> = inputs.iter().map(Input::display_name).collect();
-        anyhow::bail!("no Kubernetes objects in {}: the input is empty", names.join(", "));
+        anyhow::bail!(
+            "no Kubernetes objects in {}: the input is empty",
+            names.join(", ")
+        );
     }
     if !reports.iter().any(|r| r.status != Status::Skipped) {
-        let kinds: Vec<String> = reports.iter().map(|r| r.object.short_name()).collect();
+        let kinds: Vec<String> = reports
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}: {}",
+                    r.object.short_name(),
+                    r.reason.as_deref().unwrap_or("skipped")
+                )
+            })
+            .collect();
         anyhow::bail!(
             "no workloads in the input ({}); patterns apply to Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs and CronJobs",
             kinds.join(", ")
@@ -89,7 +113,10 @@ pub fn run(inputs: &[Input], action: &dyn Action, out: &OutputArgs, delivery: De
         Delivery::Stream => {
             let text = shared.finish();
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).or_else(ignore_broken_pipe)?;
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .or_else(ignore_broken_pipe)?;
         }
     }
     report::print(&reports, out.report, out.quiet)?;
@@ -97,7 +124,11 @@ pub fn run(inputs: &[Input], action: &dyn Action, out: &OutputArgs, delivery: De
 }
 
 fn ignore_broken_pipe(e: std::io::Error) -> std::io::Result<()> {
-    if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(e) }
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(e)
+    }
 }
 
 fn deliver_files(files: &[FileResult], out: &OutputArgs) -> Result<()> {
@@ -105,11 +136,14 @@ fn deliver_files(files: &[FileResult], out: &OutputArgs) -> Result<()> {
         let mut stdout = anstream::stdout().lock();
         for f in files.iter().filter(|f| f.changed) {
             let original = match &f.input {
-                Input::File(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+                Input::File(path) => std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?,
                 Input::Stdin => String::new(),
             };
             let name = f.input.display_name();
-            stdout.write_all(diff::unified(&original, &f.output, &name).as_bytes()).or_else(ignore_broken_pipe)?;
+            stdout
+                .write_all(diff::unified(&original, &f.output, &name).as_bytes())
+                .or_else(ignore_broken_pipe)?;
         }
     }
     if out.in_place {
@@ -123,9 +157,13 @@ fn deliver_files(files: &[FileResult], out: &OutputArgs) -> Result<()> {
             })
             .collect();
         for (path, _) in &targets {
-            let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let meta = std::fs::metadata(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
             if meta.permissions().readonly() {
-                anyhow::bail!("{} is read-only; make it writable (chmod u+w) or write the output elsewhere without --in-place", path.display());
+                anyhow::bail!(
+                    "{} is read-only; make it writable (chmod u+w) or write the output elsewhere without --in-place",
+                    path.display()
+                );
             }
         }
         let mut staged = Vec::new();
@@ -133,7 +171,8 @@ fn deliver_files(files: &[FileResult], out: &OutputArgs) -> Result<()> {
             staged.push((stage(path, text)?, *path));
         }
         for (temp, path) in staged {
-            temp.persist(path).with_context(|| format!("cannot replace {}", path.display()))?;
+            temp.persist(path)
+                .with_context(|| format!("cannot replace {}", path.display()))?;
         }
     }
     Ok(())
@@ -141,12 +180,17 @@ fn deliver_files(files: &[FileResult], out: &OutputArgs) -> Result<()> {
 
 /// Writes `text` to a temporary file beside `path`, with `path`'s permissions.
 fn stage(path: &Path, text: &str) -> Result<tempfile::NamedTempFile> {
-    let dir: PathBuf = path.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let dir: PathBuf = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let mut temp = tempfile::Builder::new()
         .prefix(".kubectl-pattern-")
         .tempfile_in(&dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    temp.write_all(text.as_bytes()).and_then(|()| temp.as_file().sync_all()).with_context(|| format!("cannot write beside {}", path.display()))?;
+    temp.write_all(text.as_bytes())
+        .and_then(|()| temp.as_file().sync_all())
+        .with_context(|| format!("cannot write beside {}", path.display()))?;
     let perms = std::fs::metadata(path)?.permissions();
     std::fs::set_permissions(temp.path(), perms)?;
     Ok(temp)

@@ -63,7 +63,10 @@ fn builtin_partials() -> Vec<(String, String)> {
             dir.files()
                 .filter_map(|f| {
                     let name = f.path().file_name()?.to_str()?;
-                    Some((name.strip_suffix(".yaml.hbs")?.to_string(), f.contents_utf8()?.to_string()))
+                    Some((
+                        name.strip_suffix(".yaml.hbs")?.to_string(),
+                        f.contents_utf8()?.to_string(),
+                    ))
                 })
                 .collect()
         })
@@ -72,12 +75,18 @@ fn builtin_partials() -> Vec<(String, String)> {
 
 fn builtin_files(dir: &Dir<'static>) -> Option<TemplateFiles> {
     let dir_name = dir.path().file_name()?.to_str()?.to_string();
-    let pattern_yaml = dir.get_file(dir.path().join("pattern.yaml"))?.contents_utf8()?.to_string();
+    let pattern_yaml = dir
+        .get_file(dir.path().join("pattern.yaml"))?
+        .contents_utf8()?
+        .to_string();
     let mut templates: Vec<(String, String)> = dir
         .files()
         .filter_map(|f| {
             let name = f.path().file_name()?.to_str()?;
-            Some((name.strip_suffix(".yaml.hbs")?.to_string(), f.contents_utf8()?.to_string()))
+            Some((
+                name.strip_suffix(".yaml.hbs")?.to_string(),
+                f.contents_utf8()?.to_string(),
+            ))
         })
         .collect();
     templates.sort();
@@ -95,7 +104,9 @@ impl Catalogue {
         let mut catalogue = Catalogue::default();
         let shared = builtin_partials();
         for dir in BUILTIN.dirs() {
-            let Some(files) = builtin_files(dir) else { continue };
+            let Some(files) = builtin_files(dir) else {
+                continue;
+            };
             if files.dir_name.starts_with('_') {
                 continue;
             }
@@ -110,8 +121,13 @@ impl Catalogue {
         let mut catalogue = Self::builtin();
         let shared = builtin_partials();
         for root in template_dirs {
-            let Ok(entries) = std::fs::read_dir(root) else { continue };
-            let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+            let Ok(entries) = std::fs::read_dir(root) else {
+                continue;
+            };
+            let mut dirs: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_dir())
+                .collect();
             dirs.sort();
             for dir in dirs {
                 catalogue.load_dir(&dir, &shared);
@@ -121,18 +137,29 @@ impl Catalogue {
     }
 
     fn load_dir(&mut self, dir: &Path, shared: &[(String, String)]) {
-        let source = PatternSource::User { path: dir.to_path_buf() };
+        let source = PatternSource::User {
+            path: dir.to_path_buf(),
+        };
         match TemplateFiles::read_dir(dir) {
             Ok(files) => self.insert(&files, shared, source),
             Err(error) => self.broken.push(Broken {
-                id: dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string(),
+                id: dir
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default()
+                    .to_string(),
                 source,
                 error,
             }),
         }
     }
 
-    fn insert(&mut self, files: &TemplateFiles, shared: &[(String, String)], source: PatternSource) {
+    fn insert(
+        &mut self,
+        files: &TemplateFiles,
+        shared: &[(String, String)],
+        source: PatternSource,
+    ) {
         self.patterns.retain(|p| p.spec().id != files.dir_name);
         self.broken.retain(|b| b.id != files.dir_name);
         match TemplatePattern::load(files, shared, source.clone()) {
@@ -150,7 +177,8 @@ impl Catalogue {
         let id = pattern.spec().id.clone();
         self.patterns.retain(|p| p.spec().id != id);
         self.patterns.push(pattern);
-        self.patterns.sort_by(|a, b| (a.spec().kind, &a.spec().id).cmp(&(b.spec().kind, &b.spec().id)));
+        self.patterns
+            .sort_by(|a, b| (a.spec().kind, &a.spec().id).cmp(&(b.spec().kind, &b.spec().id)));
     }
 
     /// The pattern with this id.
@@ -162,13 +190,19 @@ impl Catalogue {
             let b = &self.broken[pos];
             return Err(CatalogueError::Broken {
                 id: id.to_string(),
-                error: LoadError { origin: b.error.origin.clone(), message: b.error.message.clone() },
+                error: LoadError {
+                    origin: b.error.origin.clone(),
+                    message: b.error.message.clone(),
+                },
             });
         }
         let hint = nearest(id, self.patterns.iter().map(|p| p.spec().id.as_str()))
             .map(|n| format!(", did you mean {n:?}?"))
             .unwrap_or_default();
-        Err(CatalogueError::Unknown { id: id.to_string(), hint })
+        Err(CatalogueError::Unknown {
+            id: id.to_string(),
+            hint,
+        })
     }
 
     /// Every usable pattern, by kind then id.
@@ -190,7 +224,12 @@ pub fn topics() -> Vec<(String, &'static str)> {
             let mut topics: Vec<(String, &'static str)> = dir
                 .files()
                 .filter_map(|f| {
-                    let name = f.path().file_name()?.to_str()?.strip_suffix(".md")?.to_string();
+                    let name = f
+                        .path()
+                        .file_name()?
+                        .to_str()?
+                        .strip_suffix(".md")?
+                        .to_string();
                     Some((name, f.contents_utf8()?))
                 })
                 .collect();

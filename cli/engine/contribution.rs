@@ -110,7 +110,11 @@ pub fn ordered_like(typed: Value, layout: Option<&Value>) -> Value {
             Value::Object(out)
         }
         (Value::Array(items), Some(Value::Array(guide))) => Value::Array(
-            items.into_iter().enumerate().map(|(i, v)| ordered_like(v, guide.get(i))).collect(),
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| ordered_like(v, guide.get(i)))
+                .collect(),
         ),
         (other, _) => other,
     }
@@ -127,7 +131,11 @@ impl Contribution {
     /// `item` (the typed fragment at `index` of list `key`) as JSON in the author's key order.
     pub fn fragment<T: Serialize>(&self, key: &str, index: usize, item: &T) -> Value {
         let typed = serde_json::to_value(item).unwrap_or(Value::Null);
-        let guide = self.layout.as_ref().and_then(|l| l.get(key)).and_then(|l| l.get(index));
+        let guide = self
+            .layout
+            .as_ref()
+            .and_then(|l| l.get(key))
+            .and_then(|l| l.get(index));
         ordered_like(typed, guide)
     }
 
@@ -163,7 +171,10 @@ impl Contribution {
             }
         }
         for c in &self.init_containers {
-            if c.liveness_probe.is_some() || c.readiness_probe.is_some() || c.startup_probe.is_some() {
+            if c.liveness_probe.is_some()
+                || c.readiness_probe.is_some()
+                || c.startup_probe.is_some()
+            {
                 problems.push(format!(
                     "init container {:?} has probes; init containers run to completion and cannot have them",
                     c.name
@@ -189,7 +200,11 @@ impl Contribution {
                 problems.push("an env var needs a name".to_string());
             }
         }
-        if problems.is_empty() { Ok(()) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
     }
 }
 

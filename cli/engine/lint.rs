@@ -72,7 +72,13 @@ pub struct Finding {
 }
 
 fn finding(rule: Rule, container: Option<&str>, message: String) -> Finding {
-    Finding { rule: rule.id, name: rule.name, severity: rule.severity, container: container.map(str::to_string), message }
+    Finding {
+        rule: rule.id,
+        name: rule.name,
+        severity: rule.severity,
+        container: container.map(str::to_string),
+        message,
+    }
 }
 
 fn is_native(c: &Container) -> bool {
@@ -80,17 +86,46 @@ fn is_native(c: &Container) -> bool {
 }
 
 const DATABASES: &[&str] = &[
-    "postgres", "mysql", "mariadb", "mongo", "cassandra", "couchdb", "cockroach", "neo4j", "influxdb",
-    "clickhouse", "redis", "valkey", "memcached", "elasticsearch", "opensearch", "mssql", "oracle/database",
+    "postgres",
+    "mysql",
+    "mariadb",
+    "mongo",
+    "cassandra",
+    "couchdb",
+    "cockroach",
+    "neo4j",
+    "influxdb",
+    "clickhouse",
+    "redis",
+    "valkey",
+    "memcached",
+    "elasticsearch",
+    "opensearch",
+    "mssql",
+    "oracle/database",
 ];
-const WEB_SERVERS: &[&str] = &["nginx", "httpd", "apache", "caddy", "tomcat", "jetty", "wordpress", "php", "node", "gunicorn"];
+const WEB_SERVERS: &[&str] = &[
+    "nginx",
+    "httpd",
+    "apache",
+    "caddy",
+    "tomcat",
+    "jetty",
+    "wordpress",
+    "php",
+    "node",
+    "gunicorn",
+];
 
 fn image_name(c: &Container) -> String {
     let image = c.image.as_deref().unwrap_or_default();
     let without_digest = image.split('@').next().unwrap_or_default();
     let last = without_digest.rsplit('/').next().unwrap_or_default();
     let repo = last.split(':').next().unwrap_or_default();
-    let path = without_digest.rsplit_once(':').filter(|(_, tag)| !tag.contains('/')).map_or(without_digest, |(p, _)| p);
+    let path = without_digest
+        .rsplit_once(':')
+        .filter(|(_, tag)| !tag.contains('/'))
+        .map_or(without_digest, |(p, _)| p);
     format!("{path} {repo}")
 }
 
@@ -100,9 +135,16 @@ pub fn check(kind: WorkloadKind, spec: &PodSpec, records: &[AppliedRecord]) -> V
     let mut out = Vec::new();
     let inits = spec.init_containers.as_deref().unwrap_or_default();
     let apps = &spec.containers;
-    let helper = |name: &str| records.iter().any(|r| r.containers.iter().any(|c| c == name));
+    let helper = |name: &str| {
+        records
+            .iter()
+            .any(|r| r.containers.iter().any(|c| c == name))
+    };
     let all: Vec<&Container> = apps.iter().chain(inits).collect();
-    let running: Vec<&Container> = apps.iter().chain(inits.iter().filter(|c| is_native(c))).collect();
+    let running: Vec<&Container> = apps
+        .iter()
+        .chain(inits.iter().filter(|c| is_native(c)))
+        .collect();
 
     let mut names: BTreeMap<&str, usize> = BTreeMap::new();
     for c in &all {
@@ -116,7 +158,10 @@ pub fn check(kind: WorkloadKind, spec: &PodSpec, records: &[AppliedRecord]) -> V
     for c in &running {
         for p in c.ports.as_deref().unwrap_or_default() {
             let proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
-            ports.entry((p.container_port, proto)).or_default().push(&c.name);
+            ports
+                .entry((p.container_port, proto))
+                .or_default()
+                .push(&c.name);
         }
     }
     for ((port, proto), users) in ports.into_iter().filter(|(_, u)| u.len() > 1) {
@@ -131,12 +176,22 @@ pub fn check(kind: WorkloadKind, spec: &PodSpec, records: &[AppliedRecord]) -> V
             if !volumes.iter().any(|v| v.name == m.name) {
                 out.push(finding(MOUNT_WITHOUT_VOLUME, Some(&c.name), format!("mount {:?} uses volume {:?}, which is not in spec.volumes; add the volume or fix the name", m.mount_path, m.name)));
             }
-            mounted_by.entry(m.name.as_str()).or_default().push((&c.name, m.read_only == Some(true)));
+            mounted_by
+                .entry(m.name.as_str())
+                .or_default()
+                .push((&c.name, m.read_only == Some(true)));
         }
     }
     for v in volumes.iter().filter(|v| v.empty_dir.is_some()) {
         match mounted_by.get(v.name.as_str()) {
-            None => out.push(finding(UNSHARED_VOLUME, None, format!("emptyDir {:?} is not mounted by any container; remove it or mount it", v.name))),
+            None => out.push(finding(
+                UNSHARED_VOLUME,
+                None,
+                format!(
+                    "emptyDir {:?} is not mounted by any container; remove it or mount it",
+                    v.name
+                ),
+            )),
             Some(users) if users.iter().all(|(_, ro)| *ro) => {
                 let names: Vec<&str> = users.iter().map(|(c, _)| *c).collect();
                 out.push(finding(UNSHARED_VOLUME, Some(names[0]), format!(
@@ -152,24 +207,46 @@ pub fn check(kind: WorkloadKind, spec: &PodSpec, records: &[AppliedRecord]) -> V
         let image = c.image.as_deref().unwrap_or_default();
         let last = image.rsplit('/').next().unwrap_or_default();
         let digest = image.contains("@sha256:");
-        let tag = last.split_once(':').map(|(_, t)| t.split('@').next().unwrap_or_default());
+        let tag = last
+            .split_once(':')
+            .map(|(_, t)| t.split('@').next().unwrap_or_default());
         if !digest && matches!(tag, None | Some("latest")) {
-            let role = if helper(&c.name) { "helper image" } else { "image" };
+            let role = if helper(&c.name) {
+                "helper image"
+            } else {
+                "image"
+            };
             out.push(finding(UNPINNED_IMAGE, Some(&c.name), format!("{role} {image:?} is not pinned; use a version tag or a digest so every pod runs the same code")));
         }
         let r = c.resources.as_ref();
-        let has = |m: Option<&BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>| {
-            m.is_some_and(|m| m.contains_key("cpu") && m.contains_key("memory"))
-        };
-        let missing: Vec<&str> = [("requests", has(r.and_then(|r| r.requests.as_ref()))), ("limits", has(r.and_then(|r| r.limits.as_ref())))]
-            .into_iter()
-            .filter(|(_, ok)| !ok)
-            .map(|(n, _)| n)
-            .collect();
+        let has =
+            |m: Option<
+                &BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>,
+            >| { m.is_some_and(|m| m.contains_key("cpu") && m.contains_key("memory")) };
+        let missing: Vec<&str> = [
+            ("requests", has(r.and_then(|r| r.requests.as_ref()))),
+            ("limits", has(r.and_then(|r| r.limits.as_ref()))),
+        ]
+        .into_iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(n, _)| n)
+        .collect();
         if !missing.is_empty() {
-            out.push(finding(MISSING_RESOURCES, Some(&c.name), format!("no cpu/memory {} set; the scheduler cannot place the pod reliably", missing.join(" or "))));
+            out.push(finding(
+                MISSING_RESOURCES,
+                Some(&c.name),
+                format!(
+                    "no cpu/memory {} set; the scheduler cannot place the pod reliably",
+                    missing.join(" or ")
+                ),
+            ));
         }
-        if !is_native(c) && inits.iter().any(|i| i.name == c.name) && (c.liveness_probe.is_some() || c.readiness_probe.is_some() || c.startup_probe.is_some()) {
+        if !is_native(c)
+            && inits.iter().any(|i| i.name == c.name)
+            && (c.liveness_probe.is_some()
+                || c.readiness_probe.is_some()
+                || c.startup_probe.is_some())
+        {
             out.push(finding(INIT_PROBES, Some(&c.name), "init containers run to completion and cannot have probes (the API server rejects them); remove the probes or make it a native sidecar".into()));
         }
     }
@@ -182,11 +259,16 @@ pub fn check(kind: WorkloadKind, spec: &PodSpec, records: &[AppliedRecord]) -> V
         }
     }
 
-    let db = running.iter().find(|c| DATABASES.iter().any(|d| image_name(c).contains(d)));
+    let db = running
+        .iter()
+        .find(|c| DATABASES.iter().any(|d| image_name(c).contains(d)));
     let web = running.iter().find(|c| {
         let name = image_name(c);
         WEB_SERVERS.iter().any(|w| name.contains(w))
-            || c.ports.as_deref().unwrap_or_default().iter().any(|p| matches!(p.container_port, 80 | 443 | 8080 | 8443 | 3000 | 8000) || p.name.as_deref().is_some_and(|n| n.starts_with("http")))
+            || c.ports.as_deref().unwrap_or_default().iter().any(|p| {
+                matches!(p.container_port, 80 | 443 | 8080 | 8443 | 3000 | 8000)
+                    || p.name.as_deref().is_some_and(|n| n.starts_with("http"))
+            })
     });
     if let (Some(db), Some(web)) = (db, web)
         && db.name != web.name
@@ -202,12 +284,27 @@ pub fn check(kind: WorkloadKind, spec: &PodSpec, records: &[AppliedRecord]) -> V
 /// native sidecars started before it)).
 fn effective_requests(inits: &[Container], apps: &[Container]) -> Vec<Finding> {
     let request = |c: &Container, res: &str| {
-        c.resources.as_ref().and_then(|r| r.requests.as_ref()).and_then(|m| m.get(res)).and_then(|q| quantity::parse(&q.0)).unwrap_or(0.0)
+        c.resources
+            .as_ref()
+            .and_then(|r| r.requests.as_ref())
+            .and_then(|m| m.get(res))
+            .and_then(|q| quantity::parse(&q.0))
+            .unwrap_or(0.0)
     };
     let mut out = Vec::new();
     for res in ["cpu", "memory"] {
-        let fmt = |v: f64| if res == "cpu" { quantity::format_cpu(v) } else { quantity::format_memory(v) };
-        let sidecars: f64 = inits.iter().filter(|c| is_native(c)).map(|c| request(c, res)).sum();
+        let fmt = |v: f64| {
+            if res == "cpu" {
+                quantity::format_cpu(v)
+            } else {
+                quantity::format_memory(v)
+            }
+        };
+        let sidecars: f64 = inits
+            .iter()
+            .filter(|c| is_native(c))
+            .map(|c| request(c, res))
+            .sum();
         let running: f64 = apps.iter().map(|c| request(c, res)).sum::<f64>() + sidecars;
         let mut before = 0.0;
         let mut worst: Option<(&Container, f64)> = None;

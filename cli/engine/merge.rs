@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::Container;
 use serde_json::{Map, Value};
 
-use super::contribution::{Contribution, ContainerTarget};
-use super::pattern::{PatternSpec, SidecarMode, TargetInfo};
+use super::contribution::{ContainerTarget, Contribution};
 use super::params::Params;
+use super::pattern::{PatternSpec, SidecarMode, TargetInfo};
 use super::tracking::{self, AppliedRecord, EnvRecord, MountRecord, TrackingError};
 use super::workload::Workload;
 
@@ -45,7 +45,9 @@ pub enum MergeError {
     #[error("{0}")]
     Container(String),
     /// A mount names a volume that neither the pod nor the contribution has.
-    #[error("mount {path:?} on container {container:?} uses volume {volume:?}, which the pod does not have")]
+    #[error(
+        "mount {path:?} on container {container:?} uses volume {volume:?}, which the pod does not have"
+    )]
     MissingVolume {
         /// The container.
         container: String,
@@ -55,7 +57,9 @@ pub enum MergeError {
         volume: String,
     },
     /// A path or env var on an app container is taken.
-    #[error("{what} {name:?} on container {container:?} already exists and was not added by this pattern instance")]
+    #[error(
+        "{what} {name:?} on container {container:?} already exists and was not added by this pattern instance"
+    )]
     Taken {
         /// "mount path" or "env var".
         what: &'static str,
@@ -87,10 +91,14 @@ pub enum MergeError {
         version: String,
     },
     /// The pattern needs native sidecars and the target has none.
-    #[error("pattern {0} needs native sidecars (Kubernetes >= 1.29); drop --sidecar-mode classic or raise --kube-version")]
+    #[error(
+        "pattern {0} needs native sidecars (Kubernetes >= 1.29); drop --sidecar-mode classic or raise --kube-version"
+    )]
     NeedsNativeSidecars(String),
     /// The instance name is used by another pattern.
-    #[error("instance name {instance:?} is already used by pattern {pattern}; choose another with --name")]
+    #[error(
+        "instance name {instance:?} is already used by pattern {pattern}; choose another with --name"
+    )]
     InstanceTaken {
         /// The instance name.
         instance: String,
@@ -132,7 +140,12 @@ fn find(list: &[Value], name: &str) -> Option<usize> {
     list.iter().position(|v| name_of(v) == Some(name))
 }
 
-fn array_mut<'m>(map: &'m mut Map<String, Value>, key: &str, created: &mut Vec<String>, marker: String) -> &'m mut Vec<Value> {
+fn array_mut<'m>(
+    map: &'m mut Map<String, Value>,
+    key: &str,
+    created: &mut Vec<String>,
+    marker: String,
+) -> &'m mut Vec<Value> {
     if !matches!(map.get(key), Some(Value::Array(_))) {
         map.insert(key.to_string(), Value::Array(Vec::new()));
         created.push(marker);
@@ -143,7 +156,10 @@ fn array_mut<'m>(map: &'m mut Map<String, Value>, key: &str, created: &mut Vec<S
     }
 }
 
-fn app_container_mut<'m>(spec: &'m mut Map<String, Value>, name: &str) -> Option<&'m mut Map<String, Value>> {
+fn app_container_mut<'m>(
+    spec: &'m mut Map<String, Value>,
+    name: &str,
+) -> Option<&'m mut Map<String, Value>> {
     spec.get_mut("containers")?
         .as_array_mut()?
         .iter_mut()
@@ -168,7 +184,10 @@ fn ports_of(c: &Value) -> Vec<(i32, String)> {
 }
 
 fn to_value(c: &Container, restart_always: bool) -> Value {
-    with_restart(serde_json::to_value(c).unwrap_or(Value::Null), restart_always)
+    with_restart(
+        serde_json::to_value(c).unwrap_or(Value::Null),
+        restart_always,
+    )
 }
 
 fn with_restart(mut v: Value, restart_always: bool) -> Value {
@@ -179,7 +198,11 @@ fn with_restart(mut v: Value, restart_always: bool) -> Value {
 }
 
 /// Resolves a contribution target to app container names.
-fn targets(target: &ContainerTarget, main: &str, apps: &[String]) -> Result<Vec<String>, MergeError> {
+fn targets(
+    target: &ContainerTarget,
+    main: &str,
+    apps: &[String],
+) -> Result<Vec<String>, MergeError> {
     match target {
         ContainerTarget::Main => Ok(vec![main.to_string()]),
         ContainerTarget::All => Ok(apps.to_vec()),
@@ -212,8 +235,11 @@ pub fn apply(
         });
     }
     let prev = prev_index.map(|i| records[i].clone()).unwrap_or_default();
-    let main = workload.main_container(options.main_container.as_deref()).map_err(MergeError::Container)?;
-    let owned_by_others: Vec<&AppliedRecord> = records.iter().filter(|r| r.instance != instance).collect();
+    let main = workload
+        .main_container(options.main_container.as_deref())
+        .map_err(MergeError::Container)?;
+    let owned_by_others: Vec<&AppliedRecord> =
+        records.iter().filter(|r| r.instance != instance).collect();
     let apps: Vec<String> = workload
         .container_names()
         .into_iter()
@@ -248,29 +274,63 @@ pub fn apply(
         .collect();
     for c in contribution.all_containers() {
         if existing.iter().any(|e| name_of(e) == Some(&c.name)) && !prev.owns_container(&c.name) {
-            return Err(MergeError::NameClash { what: "container", name: c.name.clone(), instance: instance.into() });
+            return Err(MergeError::NameClash {
+                what: "container",
+                name: c.name.clone(),
+                instance: instance.into(),
+            });
         }
     }
-    let pod_volumes: Vec<&Value> = spec.get("volumes").and_then(Value::as_array).into_iter().flatten().collect();
+    let pod_volumes: Vec<&Value> = spec
+        .get("volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .collect();
     for v in &contribution.volumes {
-        if pod_volumes.iter().any(|e| name_of(e) == Some(&v.name)) && !prev.volumes.contains(&v.name) {
-            return Err(MergeError::NameClash { what: "volume", name: v.name.clone(), instance: instance.into() });
+        if pod_volumes.iter().any(|e| name_of(e) == Some(&v.name))
+            && !prev.volumes.contains(&v.name)
+        {
+            return Err(MergeError::NameClash {
+                what: "volume",
+                name: v.name.clone(),
+                instance: instance.into(),
+            });
         }
     }
-    let restart_always = |c: &&Value| c.get("restartPolicy").and_then(Value::as_str) == Some("Always");
+    let restart_always =
+        |c: &&Value| c.get("restartPolicy").and_then(Value::as_str) == Some("Always");
     let mut listening: Vec<((i32, String), String)> = Vec::new();
-    let running = spec.get("containers").and_then(Value::as_array).into_iter().flatten();
-    let sidecars = spec.get("initContainers").and_then(Value::as_array).into_iter().flatten().filter(restart_always);
+    let running = spec
+        .get("containers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    let sidecars = spec
+        .get("initContainers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(restart_always);
     for c in running.chain(sidecars) {
         let name = name_of(c).unwrap_or_default();
         if !prev.owns_container(name) {
             listening.extend(ports_of(c).into_iter().map(|p| (p, name.to_string())));
         }
     }
-    for c in contribution.containers.iter().chain(&contribution.native_sidecars) {
+    for c in contribution
+        .containers
+        .iter()
+        .chain(&contribution.native_sidecars)
+    {
         for p in ports_of(&to_value(c, false)) {
             if let Some((_, existing)) = listening.iter().find(|(q, _)| *q == p) {
-                return Err(MergeError::PortClash { port: p.0, protocol: p.1, existing: existing.clone(), helper: c.name.clone() });
+                return Err(MergeError::PortClash {
+                    port: p.0,
+                    protocol: p.1,
+                    existing: existing.clone(),
+                    helper: c.name.clone(),
+                });
             }
             listening.push((p, c.name.clone()));
         }
@@ -279,14 +339,28 @@ pub fn apply(
     for (index, m) in contribution.mounts.iter().enumerate() {
         for container in targets(&m.container, &main, &apps)? {
             let has_volume = contribution.volumes.iter().any(|v| v.name == m.mount.name)
-                || (pod_volumes.iter().any(|v| name_of(v) == Some(&m.mount.name)) && !prev.volumes.contains(&m.mount.name));
+                || (pod_volumes
+                    .iter()
+                    .any(|v| name_of(v) == Some(&m.mount.name))
+                    && !prev.volumes.contains(&m.mount.name));
             if !has_volume {
-                return Err(MergeError::MissingVolume { container, path: m.mount.mount_path.clone(), volume: m.mount.name.clone() });
+                return Err(MergeError::MissingVolume {
+                    container,
+                    path: m.mount.mount_path.clone(),
+                    volume: m.mount.name.clone(),
+                });
             }
             let taken = existing_entries(spec, &container, "volumeMounts", "mountPath");
-            let ours = prev.mounts.iter().any(|r| r.container == container && r.mount_path == m.mount.mount_path);
+            let ours = prev
+                .mounts
+                .iter()
+                .any(|r| r.container == container && r.mount_path == m.mount.mount_path);
             if taken.contains(&m.mount.mount_path) && !ours {
-                return Err(MergeError::Taken { what: "mount path", name: m.mount.mount_path.clone(), container });
+                return Err(MergeError::Taken {
+                    what: "mount path",
+                    name: m.mount.mount_path.clone(),
+                    container,
+                });
             }
             mounts.push((container, contribution.fragment("mounts", index, &m.mount)));
         }
@@ -295,9 +369,16 @@ pub fn apply(
     for (index, e) in contribution.env.iter().enumerate() {
         for container in targets(&e.container, &main, &apps)? {
             let taken = existing_entries(spec, &container, "env", "name");
-            let ours = prev.env.iter().any(|r| r.container == container && r.name == e.env.name);
+            let ours = prev
+                .env
+                .iter()
+                .any(|r| r.container == container && r.name == e.env.name);
             if taken.contains(&e.env.name) && !ours {
-                return Err(MergeError::Taken { what: "env var", name: e.env.name.clone(), container });
+                return Err(MergeError::Taken {
+                    what: "env var",
+                    name: e.env.name.clone(),
+                    container,
+                });
             }
             envs.push((container, contribution.fragment("env", index, &e.env)));
         }
@@ -306,7 +387,11 @@ pub fn apply(
     for (key, wanted) in &contribution.annotations {
         match workload.pod_annotation(key) {
             Some(existing) if !prev.annotations.contains(key) && existing != wanted => {
-                return Err(MergeError::Annotation { key: key.clone(), existing: existing.to_string(), wanted: wanted.clone() });
+                return Err(MergeError::Annotation {
+                    key: key.clone(),
+                    existing: existing.to_string(),
+                    wanted: wanted.clone(),
+                });
             }
             Some(_) if !prev.annotations.contains(key) => {} // already set to this value by someone else
             _ => annotations.push(key.clone()),
@@ -314,17 +399,47 @@ pub fn apply(
     }
 
     // All checks passed: change the workload.
-    let before = prev_index.map(|_| (workload.pod_spec().clone(), workload.pod_metadata().cloned()));
+    let before = prev_index.map(|_| {
+        (
+            workload.pod_spec().clone(),
+            workload.pod_metadata().cloned(),
+        )
+    });
     let mut record = AppliedRecord {
         pattern: pattern.id.clone(),
         instance: instance.to_string(),
         version: pattern.version.clone(),
         params_hash: tracking::params_hash(params),
-        containers: contribution.containers.iter().chain(&contribution.native_sidecars).map(|c| c.name.clone()).collect(),
-        init_containers: contribution.init_containers.iter().map(|c| c.name.clone()).collect(),
-        volumes: contribution.volumes.iter().map(|v| v.name.clone()).collect(),
-        mounts: mounts.iter().map(|(c, m)| MountRecord { container: c.clone(), mount_path: m["mountPath"].as_str().unwrap_or_default().to_string() }).collect(),
-        env: envs.iter().map(|(c, e)| EnvRecord { container: c.clone(), name: e["name"].as_str().unwrap_or_default().to_string() }).collect(),
+        containers: contribution
+            .containers
+            .iter()
+            .chain(&contribution.native_sidecars)
+            .map(|c| c.name.clone())
+            .collect(),
+        init_containers: contribution
+            .init_containers
+            .iter()
+            .map(|c| c.name.clone())
+            .collect(),
+        volumes: contribution
+            .volumes
+            .iter()
+            .map(|v| v.name.clone())
+            .collect(),
+        mounts: mounts
+            .iter()
+            .map(|(c, m)| MountRecord {
+                container: c.clone(),
+                mount_path: m["mountPath"].as_str().unwrap_or_default().to_string(),
+            })
+            .collect(),
+        env: envs
+            .iter()
+            .map(|(c, e)| EnvRecord {
+                container: c.clone(),
+                name: e["name"].as_str().unwrap_or_default().to_string(),
+            })
+            .collect(),
         annotations,
         created: prev.created.clone(),
     };
@@ -333,9 +448,18 @@ pub fn apply(
     remove_parts(workload, &stale);
 
     let spec = workload.pod_spec_mut();
-    let (helper_list, other_list) = if native { ("initContainers", "containers") } else { ("containers", "initContainers") };
+    let (helper_list, other_list) = if native {
+        ("initContainers", "containers")
+    } else {
+        ("containers", "initContainers")
+    };
     for (i, c) in contribution.init_containers.iter().enumerate() {
-        upsert(spec, "initContainers", contribution.fragment("initContainers", i, c), &mut record.created);
+        upsert(
+            spec,
+            "initContainers",
+            contribution.fragment("initContainers", i, c),
+            &mut record.created,
+        );
     }
     for (i, c) in contribution.containers.iter().enumerate() {
         remove_named(spec, other_list, &c.name);
@@ -348,10 +472,22 @@ pub fn apply(
         upsert(spec, "initContainers", item, &mut record.created);
     }
     for (i, v) in contribution.volumes.iter().enumerate() {
-        upsert(spec, "volumes", contribution.fragment("volumes", i, v), &mut record.created);
+        upsert(
+            spec,
+            "volumes",
+            contribution.fragment("volumes", i, v),
+            &mut record.created,
+        );
     }
     for (container, mount) in mounts {
-        upsert_in_container(spec, &container, "volumeMounts", "mountPath", mount, &mut record.created);
+        upsert_in_container(
+            spec,
+            &container,
+            "volumeMounts",
+            "mountPath",
+            mount,
+            &mut record.created,
+        );
     }
     for (container, env) in envs {
         upsert_in_container(spec, &container, "env", "name", env, &mut record.created);
@@ -366,11 +502,23 @@ pub fn apply(
     }
     if let Some(map) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
         for key in &record.annotations {
-            map.insert(key.clone(), Value::String(contribution.annotations[key].clone()));
+            map.insert(
+                key.clone(),
+                Value::String(contribution.annotations[key].clone()),
+            );
         }
     }
     let mut seen = BTreeSet::new();
     record.created.retain(|m| seen.insert(m.clone()));
+    // A list this instance created and no longer uses (e.g. after a sidecar-mode switch) goes.
+    let markers = std::mem::take(&mut record.created);
+    for marker in markers {
+        let keep = matches!(marker.as_str(), "annotations" | "metadata")
+            || !drop_if_empty(workload, &marker);
+        if keep {
+            record.created.push(marker);
+        }
+    }
     match prev_index {
         Some(i) => records[i] = record.clone(),
         None => records.push(record.clone()),
@@ -378,18 +526,35 @@ pub fn apply(
     tracking::write(workload, &records);
     let changed = match before {
         None => true,
-        Some((spec, meta)) => &spec != workload.pod_spec() || meta.as_ref() != workload.pod_metadata(),
+        Some((spec, meta)) => {
+            &spec != workload.pod_spec() || meta.as_ref() != workload.pod_metadata()
+        }
     };
-    Ok(ApplyOutcome { changed, native, record, warnings })
+    Ok(ApplyOutcome {
+        changed,
+        native,
+        record,
+        warnings,
+    })
 }
 
-fn existing_entries(spec: &Map<String, Value>, container: &str, list: &str, key: &str) -> Vec<String> {
+fn existing_entries(
+    spec: &Map<String, Value>,
+    container: &str,
+    list: &str,
+    key: &str,
+) -> Vec<String> {
     spec.get("containers")
         .and_then(Value::as_array)
         .and_then(|cs| cs.iter().find(|c| name_of(c) == Some(container)))
         .and_then(|c| c.get(list))
         .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(|i| i.get(key)?.as_str().map(str::to_string)).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.get(key)?.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -402,7 +567,14 @@ fn upsert(spec: &mut Map<String, Value>, key: &str, item: Value, created: &mut V
     }
 }
 
-fn upsert_in_container(spec: &mut Map<String, Value>, container: &str, key: &str, id: &str, item: Value, created: &mut Vec<String>) {
+fn upsert_in_container(
+    spec: &mut Map<String, Value>,
+    container: &str,
+    key: &str,
+    id: &str,
+    item: Value,
+    created: &mut Vec<String>,
+) {
     if let Some(c) = app_container_mut(spec, container) {
         let list = array_mut(c, key, created, format!("{key}@{container}"));
         match list.iter().position(|v| v.get(id) == item.get(id)) {
@@ -445,17 +617,22 @@ fn remove_parts(workload: &mut Workload<'_>, record: &AppliedRecord) {
         remove_named(spec, "volumes", name);
     }
     for m in &record.mounts {
-        if let Some(Value::Array(list)) = app_container_mut(spec, &m.container).and_then(|c| c.get_mut("volumeMounts")) {
+        if let Some(Value::Array(list)) =
+            app_container_mut(spec, &m.container).and_then(|c| c.get_mut("volumeMounts"))
+        {
             list.retain(|v| v.get("mountPath").and_then(Value::as_str) != Some(&m.mount_path));
         }
     }
     for e in &record.env {
-        if let Some(Value::Array(list)) = app_container_mut(spec, &e.container).and_then(|c| c.get_mut("env")) {
+        if let Some(Value::Array(list)) =
+            app_container_mut(spec, &e.container).and_then(|c| c.get_mut("env"))
+        {
             list.retain(|v| name_of(v) != Some(&e.name));
         }
     }
-    if let Some(Value::Object(map)) =
-        workload.pod_metadata_if_any_mut().and_then(|m| m.get_mut("annotations"))
+    if let Some(Value::Object(map)) = workload
+        .pod_metadata_if_any_mut()
+        .and_then(|m| m.get_mut("annotations"))
     {
         for key in &record.annotations {
             map.remove(key);
@@ -465,7 +642,10 @@ fn remove_parts(workload: &mut Workload<'_>, record: &AppliedRecord) {
 
 /// Removes the instance `instance`: exactly what its record lists. Returns the removed record,
 /// or `None` when the instance is not applied.
-pub fn remove(workload: &mut Workload<'_>, instance: &str) -> Result<Option<AppliedRecord>, MergeError> {
+pub fn remove(
+    workload: &mut Workload<'_>,
+    instance: &str,
+) -> Result<Option<AppliedRecord>, MergeError> {
     let mut records = tracking::read(workload)?;
     let Some(index) = records.iter().position(|r| r.instance == instance) else {
         return Ok(None);

@@ -209,8 +209,13 @@ impl ParamSpec {
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array);
         }
-        let text = scalar_text(value)
-            .ok_or_else(|| self.invalid(format!("expected a single {} value, got {}", self.kind.as_str(), show(value))))?;
+        let text = scalar_text(value).ok_or_else(|| {
+            self.invalid(format!(
+                "expected a single {} value, got {}",
+                self.kind.as_str(),
+                show(value)
+            ))
+        })?;
         let out = match self.kind {
             ParamType::String => Value::String(text.clone()),
             ParamType::Int => {
@@ -237,9 +242,13 @@ impl ParamSpec {
             },
             ParamType::Quantity if QUANTITY.is_match(&text) => Value::String(text.clone()),
             ParamType::Quantity => {
-                return Err(self.invalid(format!("{text:?} is not a resource quantity (e.g. 100m, 64Mi, 1)")));
+                return Err(self.invalid(format!(
+                    "{text:?} is not a resource quantity (e.g. 100m, 64Mi, 1)"
+                )));
             }
-            ParamType::Image if text.len() <= 255 && IMAGE.is_match(&text) => Value::String(text.clone()),
+            ParamType::Image if text.len() <= 255 && IMAGE.is_match(&text) => {
+                Value::String(text.clone())
+            }
             ParamType::Image => {
                 return Err(self.invalid(format!(
                     "{text:?} is not an image reference (e.g. registry.example.com/team/app:1.2.3, lower-case, no spaces)"
@@ -253,11 +262,16 @@ impl ParamSpec {
             }
             ParamType::Duration if DURATION.is_match(&text) => Value::String(text.clone()),
             ParamType::Duration => {
-                return Err(self.invalid(format!("{text:?} is not a duration (e.g. 500ms, 10s, 1m30s)")));
+                return Err(self.invalid(format!(
+                    "{text:?} is not a duration (e.g. 500ms, 10s, 1m30s)"
+                )));
             }
             ParamType::Enum if self.values.contains(&text) => Value::String(text.clone()),
             ParamType::Enum => {
-                return Err(self.invalid(format!("{text:?} is not one of: {}", self.values.join(", "))));
+                return Err(self.invalid(format!(
+                    "{text:?} is not one of: {}",
+                    self.values.join(", ")
+                )));
             }
             ParamType::List => unreachable!("handled above"),
         };
@@ -274,16 +288,23 @@ impl ParamSpec {
     /// Checks the schema entry itself (used when a pattern is loaded).
     pub fn check(&self) -> Result<(), String> {
         if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(format!("parameter name {:?} must be camelCase letters and digits", self.name));
+            return Err(format!(
+                "parameter name {:?} must be camelCase letters and digits",
+                self.name
+            ));
         }
         if self.required && self.default.is_some() {
-            return Err(format!("parameter {}: required and default exclude each other", self.name));
+            return Err(format!(
+                "parameter {}: required and default exclude each other",
+                self.name
+            ));
         }
         if self.kind == ParamType::Enum && self.values.is_empty() {
             return Err(format!("parameter {}: an enum needs values", self.name));
         }
         if let Some(pattern) = &self.pattern {
-            Regex::new(pattern).map_err(|e| format!("parameter {}: invalid pattern: {e}", self.name))?;
+            Regex::new(pattern)
+                .map_err(|e| format!("parameter {}: invalid pattern: {e}", self.name))?;
         }
         if let Some(default) = &self.default {
             self.validate(default)
@@ -317,7 +338,9 @@ pub struct ParamInput {
 /// Splits `NAME=VALUE`.
 pub fn parse_set(arg: &str) -> Result<(String, String), ParamError> {
     match arg.split_once('=') {
-        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.to_string())),
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
         _ => Err(ParamError::Syntax(arg.to_string())),
     }
 }
@@ -334,7 +357,11 @@ pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 
 /// Validates `input` against `specs`: unknown names and invalid values are errors, defaults are
 /// filled in, and every missing required parameter is reported at once.
-pub fn resolve(pattern: &str, specs: &[ParamSpec], input: &ParamInput) -> Result<Params, ParamError> {
+pub fn resolve(
+    pattern: &str,
+    specs: &[ParamSpec],
+    input: &ParamInput,
+) -> Result<Params, ParamError> {
     let unknown = |name: &str| {
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
         let hint = match nearest(name, names.iter().copied()) {
@@ -350,11 +377,17 @@ pub fn resolve(pattern: &str, specs: &[ParamSpec], input: &ParamInput) -> Result
     };
     let mut given: BTreeMap<&str, Value> = BTreeMap::new();
     for (name, value) in &input.values {
-        let spec = specs.iter().find(|s| &s.name == name).ok_or_else(|| unknown(name))?;
+        let spec = specs
+            .iter()
+            .find(|s| &s.name == name)
+            .ok_or_else(|| unknown(name))?;
         given.insert(&spec.name, spec.validate(value)?);
     }
     for (name, text) in &input.sets {
-        let spec = specs.iter().find(|s| &s.name == name).ok_or_else(|| unknown(name))?;
+        let spec = specs
+            .iter()
+            .find(|s| &s.name == name)
+            .ok_or_else(|| unknown(name))?;
         given.insert(&spec.name, spec.parse_text(text)?);
     }
     let mut out = Map::new();
@@ -418,7 +451,11 @@ mod tests {
             (Quantity, "64Mi", Some(json!("64Mi"))),
             (Quantity, "lots", None),
             (Image, "nginx:1.27.3", Some(json!("nginx:1.27.3"))),
-            (Image, "registry.k8s.io:5000/git-sync/git-sync:v4.4.0", Some(json!("registry.k8s.io:5000/git-sync/git-sync:v4.4.0"))),
+            (
+                Image,
+                "registry.k8s.io:5000/git-sync/git-sync:v4.4.0",
+                Some(json!("registry.k8s.io:5000/git-sync/git-sync:v4.4.0")),
+            ),
             (Image, "nginx latest", None),
             (Image, "Nginx:1", None),
             (DnsName, "redis.cache.svc", Some(json!("redis.cache.svc"))),
@@ -448,22 +485,41 @@ mod tests {
         b.required = true;
         let mut c = b.clone();
         c.name = "path".into();
-        let err = resolve("x", &[a.clone(), b.clone(), c.clone()], &ParamInput::default()).unwrap_err();
-        assert_eq!(err, ParamError::Missing { pattern: "x".into(), names: vec!["host".into(), "path".into()] });
+        let err = resolve(
+            "x",
+            &[a.clone(), b.clone(), c.clone()],
+            &ParamInput::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            ParamError::Missing {
+                pattern: "x".into(),
+                names: vec!["host".into(), "path".into()]
+            }
+        );
         let input = ParamInput {
             values: BTreeMap::from([("host".into(), json!("h"))]),
             sets: vec![("path".into(), "/p".into()), ("port".into(), "81".into())],
         };
         let params = resolve("x", &[a, b, c], &input).unwrap();
-        assert_eq!(Value::Object(params.0), json!({"port": 81, "host": "h", "path": "/p"}));
+        assert_eq!(
+            Value::Object(params.0),
+            json!({"port": 81, "host": "h", "path": "/p"})
+        );
     }
 
     #[test]
     fn unknown_parameters_get_a_suggestion() {
         let mut a = spec(ParamType::String);
         a.name = "logDir".into();
-        let input = ParamInput { sets: vec![("logdir".into(), "/x".into())], ..Default::default() };
-        let err = resolve("log-shipper", &[a], &input).unwrap_err().to_string();
+        let input = ParamInput {
+            sets: vec![("logdir".into(), "/x".into())],
+            ..Default::default()
+        };
+        let err = resolve("log-shipper", &[a], &input)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("did you mean \"logDir\""), "{err}");
     }
 }

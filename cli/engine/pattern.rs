@@ -102,6 +102,9 @@ pub struct PatternSpec {
     pub docs: PatternDocs,
     /// The parameters.
     pub params: Vec<ParamSpec>,
+    /// Example values for parameters (shown by `explain`; every required one should have one).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub examples: std::collections::BTreeMap<String, Value>,
     /// Where it comes from.
     pub source: PatternSource,
 }
@@ -148,7 +151,9 @@ impl TargetInfo {
 
     /// `1.37`, or "" when unknown.
     pub fn version_string(&self) -> String {
-        self.kube_version.map(|(a, b)| format!("{a}.{b}")).unwrap_or_default()
+        self.kube_version
+            .map(|(a, b)| format!("{a}.{b}"))
+            .unwrap_or_default()
     }
 }
 
@@ -157,7 +162,11 @@ pub fn parse_kube_version(text: &str) -> Option<(u32, u32)> {
     let t = text.trim().trim_start_matches('v');
     let mut parts = t.split('.');
     let major = parts.next()?.parse().ok()?;
-    let minor_text: String = parts.next()?.chars().take_while(char::is_ascii_digit).collect();
+    let minor_text: String = parts
+        .next()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     Some((major, minor_text.parse().ok()?))
 }
 
@@ -233,7 +242,13 @@ mod tests {
 
     #[test]
     fn native_sidecars_follow_mode_and_version() {
-        let t = |mode, v| TargetInfo { kube_version: v, mode }.native_sidecars();
+        let t = |mode, v| {
+            TargetInfo {
+                kube_version: v,
+                mode,
+            }
+            .native_sidecars()
+        };
         assert!(t(SidecarMode::Auto, None));
         assert!(t(SidecarMode::Auto, Some((1, 29))));
         assert!(!t(SidecarMode::Auto, Some((1, 28))));

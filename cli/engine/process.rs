@@ -139,38 +139,42 @@ pub struct Processed {
 /// Runs `action` on the object(s) of one document.
 pub fn process_document(doc: &Document, action: &dyn Action) -> Result<Processed, EngineError> {
     if doc.is_blank() {
-        return Ok(Processed { emit: Emit::Unchanged, reports: vec![] });
+        return Ok(Processed {
+            emit: Emit::Unchanged,
+            reports: vec![],
+        });
     }
     let mut value = doc.parse_object()?;
     let mut reports = Vec::new();
     let mut changed = false;
-    let mut run = |object: &mut Value, reports: &mut Vec<ObjectReport>| -> Result<(), EngineError> {
-        let object_ref = ObjectRef::of(object);
-        let result = action.run(object).map_err(|error| EngineError::Object {
-            source_name: doc.source.to_string(),
-            document: doc.index,
-            object: object_ref.short_name(),
-            error,
-        })?;
-        changed |= result.changed;
-        let status = match (&result.skipped, result.inspected, result.changed) {
-            (Some(_), _, _) => Status::Skipped,
-            (None, true, _) => Status::Inspected,
-            (None, false, true) => Status::Changed,
-            (None, false, false) => Status::Unchanged,
+    let mut run =
+        |object: &mut Value, reports: &mut Vec<ObjectReport>| -> Result<(), EngineError> {
+            let object_ref = ObjectRef::of(object);
+            let result = action.run(object).map_err(|error| EngineError::Object {
+                source_name: doc.source.to_string(),
+                document: doc.index,
+                object: object_ref.short_name(),
+                error,
+            })?;
+            changed |= result.changed;
+            let status = match (&result.skipped, result.inspected, result.changed) {
+                (Some(_), _, _) => Status::Skipped,
+                (None, true, _) => Status::Inspected,
+                (None, false, true) => Status::Changed,
+                (None, false, false) => Status::Unchanged,
+            };
+            reports.push(ObjectReport {
+                source: doc.source.to_string(),
+                document: doc.index,
+                object: object_ref,
+                status,
+                reason: result.skipped.or(result.note),
+                patterns: result.patterns,
+                findings: result.findings,
+                warnings: result.warnings,
+            });
+            Ok(())
         };
-        reports.push(ObjectReport {
-            source: doc.source.to_string(),
-            document: doc.index,
-            object: object_ref,
-            status,
-            reason: result.skipped.or(result.note),
-            patterns: result.patterns,
-            findings: result.findings,
-            warnings: result.warnings,
-        });
-        Ok(())
-    };
     if value.get("kind").and_then(Value::as_str) == Some("List") {
         if let Some(items) = value.get_mut("items").and_then(Value::as_array_mut) {
             for item in items {
@@ -180,7 +184,11 @@ pub fn process_document(doc: &Document, action: &dyn Action) -> Result<Processed
     } else {
         run(&mut value, &mut reports)?;
     }
-    let emit = if changed { Emit::Changed(value) } else { Emit::Unchanged };
+    let emit = if changed {
+        Emit::Changed(value)
+    } else {
+        Emit::Unchanged
+    };
     Ok(Processed { emit, reports })
 }
 
@@ -196,7 +204,10 @@ pub fn process_stream(
     while docs.peek().is_some() {
         let batch: Vec<Document> = docs.by_ref().take(BATCH).collect::<Result<_, _>>()?;
         let results: Vec<Result<Processed, EngineError>> = if batch.len() > 1 {
-            batch.par_iter().map(|d| process_document(d, action)).collect()
+            batch
+                .par_iter()
+                .map(|d| process_document(d, action))
+                .collect()
         } else {
             batch.iter().map(|d| process_document(d, action)).collect()
         };
@@ -220,12 +231,19 @@ pub struct PatternRequest {
 
 fn workload_info(w: &Workload<'_>, main: &str) -> WorkloadInfo {
     let meta = w.pod_metadata();
-    let field = |k: &str| meta.and_then(|m| m.get(k)).cloned().unwrap_or_else(|| Value::Object(Default::default()));
+    let field = |k: &str| {
+        meta.and_then(|m| m.get(k))
+            .cloned()
+            .unwrap_or_else(|| Value::Object(Default::default()))
+    };
     let ports = w
         .pod_spec()
         .get("containers")
         .and_then(Value::as_array)
-        .and_then(|cs| cs.iter().find(|c| c.get("name").and_then(Value::as_str) == Some(main)))
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c.get("name").and_then(Value::as_str) == Some(main))
+        })
         .and_then(|c| c.get("ports"))
         .cloned()
         .unwrap_or_else(|| Value::Array(vec![]));
@@ -241,7 +259,10 @@ fn workload_info(w: &Workload<'_>, main: &str) -> WorkloadInfo {
 }
 
 fn skipped(reason: String) -> ActionResult {
-    ActionResult { skipped: Some(reason), ..Default::default() }
+    ActionResult {
+        skipped: Some(reason),
+        ..Default::default()
+    }
 }
 
 /// `add`: applies patterns in order.
@@ -260,7 +281,9 @@ impl Action for AddAction {
         };
         let mut result = ActionResult::default();
         for req in &self.requests {
-            let main = w.main_container(self.options.main_container.as_deref()).map_err(MergeError::Container)?;
+            let main = w
+                .main_container(self.options.main_container.as_deref())
+                .map_err(MergeError::Container)?;
             let info = workload_info(&w, &main);
             let ctx = RenderContext {
                 workload: &info,
@@ -270,24 +293,50 @@ impl Action for AddAction {
                 target: &self.options.target,
             };
             let contribution = req.pattern.render(&ctx)?;
-            let existed = tracking::read(&w)?.iter().any(|r| r.instance == req.instance);
-            let outcome = merge::apply(&mut w, req.pattern.spec(), &req.instance, &req.params, &contribution, &self.options)?;
+            let existed = tracking::read(&w)?
+                .iter()
+                .any(|r| r.instance == req.instance);
+            let outcome = merge::apply(
+                &mut w,
+                req.pattern.spec(),
+                &req.instance,
+                &req.params,
+                &contribution,
+                &self.options,
+            )?;
             let action = match (outcome.changed, existed) {
                 (false, _) => "unchanged",
                 (true, true) => "updated",
                 (true, false) => "added",
             };
             result.changed |= outcome.changed;
-            result.warnings.extend(outcome.warnings.iter().map(|m| format!("{}: {m}", req.instance)));
-            result.patterns.push(PatternReport { action, native: Some(outcome.native), record: outcome.record });
+            result.warnings.extend(
+                outcome
+                    .warnings
+                    .iter()
+                    .map(|m| format!("{}: {m}", req.instance)),
+            );
+            result.patterns.push(PatternReport {
+                action,
+                native: Some(outcome.native),
+                record: outcome.record,
+            });
         }
         if result.changed {
             let records = tracking::read(&w)?;
-            let helpers: Vec<String> = self.requests.iter().flat_map(|r| records.iter().filter(|x| x.instance == r.instance)).flat_map(|r| r.containers.iter().chain(&r.init_containers).cloned()).collect();
+            let helpers: Vec<String> = self
+                .requests
+                .iter()
+                .flat_map(|r| records.iter().filter(|x| x.instance == r.instance))
+                .flat_map(|r| r.containers.iter().chain(&r.init_containers).cloned())
+                .collect();
             if let Ok(spec) = w.typed_pod_spec() {
                 result.findings = lint::check(w.kind(), &spec, &records)
                     .into_iter()
-                    .filter(|f| f.severity == lint::Severity::Error || f.container.as_ref().is_some_and(|c| helpers.contains(c)))
+                    .filter(|f| {
+                        f.severity == lint::Severity::Error
+                            || f.container.as_ref().is_some_and(|c| helpers.contains(c))
+                    })
                     .collect();
             }
         }
@@ -310,17 +359,31 @@ impl Action for RemoveAction {
         let records = tracking::read(&w)?;
         let targets: Vec<String> = records
             .iter()
-            .filter(|r| self.names.iter().any(|n| *n == r.instance || *n == r.pattern))
+            .filter(|r| {
+                self.names
+                    .iter()
+                    .any(|n| *n == r.instance || *n == r.pattern)
+            })
             .map(|r| r.instance.clone())
             .collect();
         if targets.is_empty() {
             let note = Some(format!("{} not applied", self.names.join(", ")));
-            return Ok(ActionResult { note, ..Default::default() });
+            return Ok(ActionResult {
+                note,
+                ..Default::default()
+            });
         }
-        let mut result = ActionResult { changed: true, ..Default::default() };
+        let mut result = ActionResult {
+            changed: true,
+            ..Default::default()
+        };
         for instance in targets {
             if let Some(record) = merge::remove(&mut w, &instance)? {
-                result.patterns.push(PatternReport { action: "removed", native: None, record });
+                result.patterns.push(PatternReport {
+                    action: "removed",
+                    native: None,
+                    record,
+                });
             }
         }
         Ok(result)
@@ -340,14 +403,26 @@ impl Action for InspectAction {
             Err(e) => return Ok(skipped(e.to_string())),
         };
         let records = tracking::read(&w)?;
-        let mut result = ActionResult { inspected: true, ..Default::default() };
+        let mut result = ActionResult {
+            inspected: true,
+            ..Default::default()
+        };
         if self.lint {
             match w.typed_pod_spec() {
                 Ok(spec) => result.findings = lint::check(w.kind(), &spec, &records),
-                Err(e) => result.warnings.push(format!("pod spec does not match the Kubernetes schema: {e}")),
+                Err(e) => result.warnings.push(format!(
+                    "pod spec does not match the Kubernetes schema: {e}"
+                )),
             }
         }
-        result.patterns = records.into_iter().map(|record| PatternReport { action: "applied", native: None, record }).collect();
+        result.patterns = records
+            .into_iter()
+            .map(|record| PatternReport {
+                action: "applied",
+                native: None,
+                record,
+            })
+            .collect();
         Ok(result)
     }
 }

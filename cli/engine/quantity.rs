@@ -32,7 +32,11 @@ pub fn parse(text: &str) -> Option<f64> {
 /// Formats CPU cores as Kubernetes writes them (`250m`, `2`).
 pub fn format_cpu(cores: f64) -> String {
     let milli = (cores * 1000.0).round() as i64;
-    if milli % 1000 == 0 { format!("{}", milli / 1000) } else { format!("{milli}m") }
+    if milli % 1000 == 0 {
+        format!("{}", milli / 1000)
+    } else {
+        format!("{milli}m")
+    }
 }
 
 /// Formats bytes with a binary suffix (`64Mi`, `1.5Gi`).
@@ -46,7 +50,11 @@ pub fn format_memory(bytes: f64) -> String {
     for (unit, size) in UNITS {
         if bytes >= size {
             let v = bytes / size;
-            return if (v - v.round()).abs() < 1e-9 { format!("{}{unit}", v.round()) } else { format!("{v:.1}{unit}") };
+            return if (v - v.round()).abs() < 1e-9 {
+                format!("{}{unit}", v.round())
+            } else {
+                format!("{v:.1}{unit}")
+            };
         }
     }
     format!("{bytes}")

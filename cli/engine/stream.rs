@@ -238,8 +238,8 @@ impl<R: BufRead> Iterator for YamlSplitter<R> {
                     // `--- value`: the marker line carries content; keep it with the document.
                     self.pending_first_line = Some(line.clone());
                 }
-                if text.is_empty() && separator.is_none() && self.index == 0 {
-                    // Nothing before the first marker: no empty leading document.
+                if text.is_empty() && separator.is_none() {
+                    // Nothing before this marker (start of input, or after `...`): no empty document.
                     return self.next();
                 }
                 break;
@@ -303,7 +303,9 @@ fn split_json(text: &str, source: &Arc<str>) -> Result<Vec<Document>, StreamErro
 }
 
 /// Reads every document of one input. JSON streams are recognised by their first character.
-pub fn read_input(input: &Input) -> Result<Box<dyn Iterator<Item = Result<Document, StreamError>>>, StreamError> {
+pub fn read_input(
+    input: &Input,
+) -> Result<Box<dyn Iterator<Item = Result<Document, StreamError>>>, StreamError> {
     let name: Arc<str> = Arc::from(input.display_name());
     let read_err = |source| StreamError::Read {
         name: name.to_string(),
@@ -314,7 +316,9 @@ pub fn read_input(input: &Input) -> Result<Box<dyn Iterator<Item = Result<Docume
         Input::File(path) => {
             let file = std::fs::File::open(path).map_err(read_err)?;
             if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-                return Err(read_err(io::Error::other("is a directory (use -R to read directories)")));
+                return Err(read_err(io::Error::other(
+                    "is a directory (use -R to read directories)",
+                )));
             }
             Box::new(io::BufReader::with_capacity(1 << 16, file))
         }
@@ -326,7 +330,10 @@ pub fn read_input(input: &Input) -> Result<Box<dyn Iterator<Item = Result<Docume
         return match split_json(&text, &name) {
             Ok(docs) => Ok(Box::new(docs.into_iter().map(Ok))),
             // Not JSON after all: a YAML flow mapping.
-            Err(_) if serde_json::from_str::<Value>(text.trim()).is_err() && !text.contains("}\n{") => {
+            Err(_)
+                if serde_json::from_str::<Value>(text.trim()).is_err()
+                    && !text.contains("}\n{") =>
+            {
                 Ok(Box::new(YamlSplitter::new(io::Cursor::new(text), name)))
             }
             Err(e) => Err(e),
@@ -478,6 +485,16 @@ impl StreamWriter {
         match body {
             None => self.out.push_str(&doc.text),
             Some(value) => {
+                if doc.format == Format::Yaml {
+                    // Keep the comments that head the document.
+                    for line in doc.text.split_inclusive('\n') {
+                        let t = line.trim();
+                        if !(t.is_empty() || t.starts_with('#')) {
+                            break;
+                        }
+                        self.out.push_str(line);
+                    }
+                }
                 let text = yaml::to_string(&value).map_err(|e| StreamError::Parse {
                     name: doc.source.to_string(),
                     document: doc.index,
@@ -602,7 +619,10 @@ mod tests {
     #[test]
     fn documents_know_their_lines() {
         let docs = split("a: 1\n---\nb: 2\nc: 3\n---\nd: [\n");
-        assert_eq!(docs.iter().map(|d| d.line).collect::<Vec<_>>(), vec![1, 3, 6]);
+        assert_eq!(
+            docs.iter().map(|d| d.line).collect::<Vec<_>>(),
+            vec![1, 3, 6]
+        );
         match docs[2].parse().unwrap_err() {
             StreamError::Parse { document, line, .. } => assert_eq!((document, line), (3, 6)),
             e => panic!("{e}"),

@@ -8,15 +8,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use handlebars::{
-    Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext as HbContext, RenderError,
-    RenderErrorReason, ScopedJson,
+    Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext as HbContext,
+    RenderError, RenderErrorReason, ScopedJson,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::contribution::Contribution;
 use super::params::{ParamSpec, is_dns_label};
-use super::pattern::{Pattern, PatternDocs, PatternError, PatternKind, PatternSource, PatternSpec, RenderContext};
+use super::pattern::{
+    Pattern, PatternDocs, PatternError, PatternKind, PatternSource, PatternSpec, RenderContext,
+};
 use super::yaml;
 
 /// The template every pattern must have.
@@ -58,6 +60,8 @@ struct RawSpec {
     docs: PatternDocs,
     #[serde(default)]
     params: Vec<ParamSpec>,
+    #[serde(default)]
+    examples: std::collections::BTreeMap<String, Value>,
 }
 
 /// The files of one template pattern.
@@ -81,11 +85,15 @@ impl TemplateFiles {
             message: format!("cannot read: {e}"),
         };
         let pattern_path = dir.join("pattern.yaml");
-        let pattern_yaml = std::fs::read_to_string(&pattern_path).map_err(|e| err(&pattern_path, e))?;
+        let pattern_yaml =
+            std::fs::read_to_string(&pattern_path).map_err(|e| err(&pattern_path, e))?;
         let mut templates = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(|e| err(dir, e))? {
             let path = entry.map_err(|e| err(dir, e))?.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             if let Some(stem) = name.strip_suffix(".yaml.hbs") {
                 let source = std::fs::read_to_string(&path).map_err(|e| err(&path, e))?;
                 templates.push((stem.to_string(), source));
@@ -93,7 +101,11 @@ impl TemplateFiles {
         }
         templates.sort();
         Ok(TemplateFiles {
-            dir_name: dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string(),
+            dir_name: dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string(),
             origin: dir.to_path_buf(),
             pattern_yaml,
             templates,
@@ -111,9 +123,16 @@ pub struct TemplatePattern {
 
 impl TemplatePattern {
     /// Loads and checks a pattern; `shared` are partials available to every pattern.
-    pub fn load(files: &TemplateFiles, shared: &[(String, String)], source: PatternSource) -> Result<Self, LoadError> {
+    pub fn load(
+        files: &TemplateFiles,
+        shared: &[(String, String)],
+        source: PatternSource,
+    ) -> Result<Self, LoadError> {
         let origin = files.origin.display().to_string();
-        let fail = |message: String| LoadError { origin: origin.clone(), message };
+        let fail = |message: String| LoadError {
+            origin: origin.clone(),
+            message,
+        };
         let raw: RawFile = yaml::from_str(&files.pattern_yaml).map_err(|e| {
             fail(format!(
                 "pattern.yaml line {}: {} (see docs/templates.md for the format)",
@@ -142,6 +161,16 @@ impl TemplatePattern {
             if raw.spec.params[..i].iter().any(|q| q.name == p.name) {
                 return Err(fail(format!("parameter {} is declared twice", p.name)));
             }
+        }
+        for (name, value) in &raw.spec.examples {
+            let spec = raw
+                .spec
+                .params
+                .iter()
+                .find(|p| &p.name == name)
+                .ok_or_else(|| fail(format!("example for undeclared parameter {name}")))?;
+            spec.validate(value)
+                .map_err(|e| fail(format!("example of {e}")))?;
         }
         let mut registry = new_registry();
         let mut workload_dependent = false;
@@ -172,6 +201,7 @@ impl TemplatePattern {
                 summary: raw.spec.summary.trim().to_string(),
                 docs: raw.spec.docs,
                 params: raw.spec.params,
+                examples: raw.spec.examples,
                 source,
             },
             registry,
@@ -181,14 +211,14 @@ impl TemplatePattern {
     }
 
     fn render_uncached(&self, data: &Value) -> Result<Contribution, PatternError> {
-        let text = self
-            .registry
-            .render(ENTRY_TEMPLATE, data)
-            .map_err(|e| PatternError::Render {
-                pattern: self.spec.id.clone(),
-                template: format!("{ENTRY_TEMPLATE}.yaml.hbs"),
-                message: e.to_string(),
-            })?;
+        let text =
+            self.registry
+                .render(ENTRY_TEMPLATE, data)
+                .map_err(|e| PatternError::Render {
+                    pattern: self.spec.id.clone(),
+                    template: format!("{ENTRY_TEMPLATE}.yaml.hbs"),
+                    message: e.to_string(),
+                })?;
         let invalid = |message: String| PatternError::InvalidContribution {
             pattern: self.spec.id.clone(),
             message,
@@ -196,9 +226,15 @@ impl TemplatePattern {
         let contribution = Contribution::parse(&text).map_err(|e| {
             let line = e.line.unwrap_or(0) as usize;
             let context = text.lines().nth(line.saturating_sub(1)).unwrap_or_default();
-            invalid(format!("rendered line {line} ({}): {}", context.trim(), e.message))
+            invalid(format!(
+                "rendered line {line} ({}): {}",
+                context.trim(),
+                e.message
+            ))
         })?;
-        contribution.check().map_err(|problems| invalid(problems.join("; ")))?;
+        contribution
+            .check()
+            .map_err(|problems| invalid(problems.join("; ")))?;
         Ok(contribution)
     }
 }
@@ -242,10 +278,15 @@ fn new_registry() -> Handlebars<'static> {
     registry.register_helper("num", Box::new(NumHelper));
     registry.register_helper("json", Box::new(JsonHelper));
     registry.register_helper("concat", Box::new(ConcatHelper));
+    registry.register_helper("fail", Box::new(FailHelper));
     registry
 }
 
-fn param<'a>(h: &'a Helper<'_>, helper: &'static str, index: usize) -> Result<&'a Value, RenderError> {
+fn param<'a>(
+    h: &'a Helper<'_>,
+    helper: &'static str,
+    index: usize,
+) -> Result<&'a Value, RenderError> {
     match h.param(index) {
         Some(p) if !p.is_value_missing() => Ok(p.value()),
         Some(p) => Err(RenderErrorReason::Other(format!(
@@ -270,8 +311,13 @@ impl HelperDef for NumHelper {
         out: &mut dyn Output,
     ) -> HelperResult {
         match param(h, "num", 0)? {
-            v @ (Value::Number(_) | Value::Bool(_)) => out.write(&v.to_string()).map_err(Into::into),
-            other => Err(RenderErrorReason::Other(format!("num: {other} is not a number or boolean")).into()),
+            v @ (Value::Number(_) | Value::Bool(_)) => {
+                out.write(&v.to_string()).map_err(Into::into)
+            }
+            other => Err(RenderErrorReason::Other(format!(
+                "num: {other} is not a number or boolean"
+            ))
+            .into()),
         }
     }
 }
@@ -289,7 +335,34 @@ impl HelperDef for JsonHelper {
         out: &mut dyn Output,
     ) -> HelperResult {
         let value = param(h, "json", 0)?;
-        out.write(&serde_json::to_string(value).unwrap_or_default()).map_err(Into::into)
+        out.write(&serde_json::to_string(value).unwrap_or_default())
+            .map_err(Into::into)
+    }
+}
+
+/// `{{fail "message" …}}`: stops rendering with the message (for parameter combinations the
+/// schema alone cannot express).
+struct FailHelper;
+
+impl HelperDef for FailHelper {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut HbContext<'reg, 'rc>,
+        _: &mut dyn Output,
+    ) -> HelperResult {
+        let parts: Vec<String> = h
+            .params()
+            .iter()
+            .map(|p| {
+                p.value()
+                    .as_str()
+                    .map_or_else(|| p.value().to_string(), str::to_string)
+            })
+            .collect();
+        Err(RenderErrorReason::Other(parts.concat()).into())
     }
 }
 
@@ -336,7 +409,10 @@ mod tests {
 
     fn render(p: &TemplatePattern, sets: &[(&str, &str)]) -> Result<Contribution, PatternError> {
         let input = ParamInput {
-            sets: sets.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            sets: sets
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
             ..Default::default()
         };
         let params = params::resolve("t", &p.spec().params, &input).unwrap();
@@ -364,17 +440,35 @@ mod tests {
     #[test]
     fn values_cannot_inject_keys() {
         let p = load(TEMPLATE).unwrap();
-        let c = render(&p, &[("msg", "x\"\nevil: true\n  securityContext: {privileged: true}")]).unwrap();
+        let c = render(
+            &p,
+            &[(
+                "msg",
+                "x\"\nevil: true\n  securityContext: {privileged: true}",
+            )],
+        )
+        .unwrap();
         let env = c.containers[0].env.as_ref().unwrap();
-        assert_eq!(env[0].value.as_deref(), Some("x\"\nevil: true\n  securityContext: {privileged: true}"));
+        assert_eq!(
+            env[0].value.as_deref(),
+            Some("x\"\nevil: true\n  securityContext: {privileged: true}")
+        );
         assert!(c.containers[0].security_context.is_none());
-        assert_eq!(c.containers[0].ports.as_ref().unwrap()[0].container_port, 9000);
-        assert_eq!(c.containers[0].ports.as_ref().unwrap()[0].name.as_deref(), Some("t-p"));
+        assert_eq!(
+            c.containers[0].ports.as_ref().unwrap()[0].container_port,
+            9000
+        );
+        assert_eq!(
+            c.containers[0].ports.as_ref().unwrap()[0].name.as_deref(),
+            Some("t-p")
+        );
     }
 
     #[test]
     fn raw_output_and_typos_are_refused() {
-        let err = load("containers:\n- name: {{{params.msg}}}\n").err().unwrap();
+        let err = load("containers:\n- name: {{{params.msg}}}\n")
+            .err()
+            .unwrap();
         assert!(err.message.contains("raw output"), "{}", err.message);
         let p = load("containers:\n- name: {{params.mgs}}\n  image: a:1\n").unwrap();
         assert!(matches!(render(&p, &[]), Err(PatternError::Render { .. })));
@@ -382,9 +476,12 @@ mod tests {
 
     #[test]
     fn invalid_fragments_are_reported_with_the_rendered_line() {
-        let p = load("containers:\n- name: {{instance}}\n  image: a:1\n  ports: {{params.msg}}\n").unwrap();
+        let p = load("containers:\n- name: {{instance}}\n  image: a:1\n  ports: {{params.msg}}\n")
+            .unwrap();
         match render(&p, &[]) {
-            Err(PatternError::InvalidContribution { message, .. }) => assert!(message.contains("line"), "{message}"),
+            Err(PatternError::InvalidContribution { message, .. }) => {
+                assert!(message.contains("line"), "{message}")
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -67,7 +67,10 @@ pub struct AppliedRecord {
 impl AppliedRecord {
     /// True when the record names this container (helper or init).
     pub fn owns_container(&self, name: &str) -> bool {
-        self.containers.iter().chain(&self.init_containers).any(|c| c == name)
+        self.containers
+            .iter()
+            .chain(&self.init_containers)
+            .any(|c| c == name)
     }
 }
 
@@ -89,8 +92,9 @@ pub fn read(workload: &Workload<'_>) -> Result<Vec<AppliedRecord>, TrackingError
 /// Writes the records (removes the annotation when there are none).
 pub fn write(workload: &mut Workload<'_>, records: &[AppliedRecord]) {
     if records.is_empty() {
-        if let Some(Value::Object(map)) =
-            workload.pod_metadata_if_any_mut().and_then(|m| m.get_mut("annotations"))
+        if let Some(Value::Object(map)) = workload
+            .pod_metadata_if_any_mut()
+            .and_then(|m| m.get_mut("annotations"))
         {
             map.remove(TRACKING_ANNOTATION);
         }

@@ -114,19 +114,29 @@ pub struct Workload<'a> {
 impl<'a> Workload<'a> {
     /// Views `object` as a workload, or says why it is not one.
     pub fn new(object: &'a mut Value) -> Result<Self, NotAWorkload> {
-        let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
-        let kind_name = object.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+        let api_version = object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let kind_name = object
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let kind = match WorkloadKind::from_type(&api_version, &kind_name) {
             Some(kind) => kind,
             None => {
-                return Err(match WorkloadKind::ALL.iter().find(|k| k.as_str() == kind_name) {
-                    Some(k) => NotAWorkload::UnsupportedVersion {
-                        kind: kind_name.clone(),
-                        api_version: api_version.clone(),
-                        expected: k.api_version().to_string(),
+                return Err(
+                    match WorkloadKind::ALL.iter().find(|k| k.as_str() == kind_name) {
+                        Some(k) => NotAWorkload::UnsupportedVersion {
+                            kind: kind_name.clone(),
+                            api_version: api_version.clone(),
+                            expected: k.api_version().to_string(),
+                        },
+                        None => NotAWorkload::NoPodTemplate(kind_name.clone()),
                     },
-                    None => NotAWorkload::NoPodTemplate(kind_name.clone()),
-                });
+                );
             }
         };
         let mut workload = Workload { kind, object };
@@ -233,7 +243,9 @@ impl<'a> Workload<'a> {
 
     /// The object's `metadata.namespace`, or "".
     pub fn namespace(&self) -> &str {
-        self.object["metadata"]["namespace"].as_str().unwrap_or_default()
+        self.object["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or_default()
     }
 
     /// Names of the app containers (`spec.containers`), in order.
@@ -306,7 +318,9 @@ mod tests {
                 for key in kind.template_path().iter().rev() {
                     template = json!({ *key: template });
                 }
-                obj.as_object_mut().unwrap().extend(template.as_object().unwrap().clone());
+                obj.as_object_mut()
+                    .unwrap()
+                    .extend(template.as_object().unwrap().clone());
             }
             let w = Workload::new(&mut obj).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
             assert_eq!(w.container_names(), vec!["app"], "{kind:?}");
@@ -316,11 +330,20 @@ mod tests {
     #[test]
     fn says_why_an_object_is_not_a_workload() {
         let mut cm = json!({"apiVersion": "v1", "kind": "ConfigMap"});
-        assert_eq!(Workload::new(&mut cm).err(), Some(NotAWorkload::NoPodTemplate("ConfigMap".into())));
+        assert_eq!(
+            Workload::new(&mut cm).err(),
+            Some(NotAWorkload::NoPodTemplate("ConfigMap".into()))
+        );
         let mut old = json!({"apiVersion": "extensions/v1beta1", "kind": "Deployment"});
-        assert!(matches!(Workload::new(&mut old), Err(NotAWorkload::UnsupportedVersion { .. })));
+        assert!(matches!(
+            Workload::new(&mut old),
+            Err(NotAWorkload::UnsupportedVersion { .. })
+        ));
         let mut empty = json!({"apiVersion": "apps/v1", "kind": "Deployment", "spec": {}});
-        assert!(matches!(Workload::new(&mut empty), Err(NotAWorkload::Malformed(_))));
+        assert!(matches!(
+            Workload::new(&mut empty),
+            Err(NotAWorkload::Malformed(_))
+        ));
     }
 
     #[test]
@@ -328,6 +351,10 @@ mod tests {
         let mut d = deployment();
         let w = Workload::new(&mut d).unwrap();
         assert_eq!(w.main_container(None).unwrap(), "app");
-        assert!(w.main_container(Some("nope")).unwrap_err().contains("app containers: app"));
+        assert!(
+            w.main_container(Some("nope"))
+                .unwrap_err()
+                .contains("app containers: app")
+        );
     }
 }

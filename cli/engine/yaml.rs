@@ -38,7 +38,12 @@ fn from_saphyr(err: &serde_saphyr::Error) -> YamlError {
     {
         message = message[idx + 2..].to_string();
     }
-    let message = message.lines().next().unwrap_or_default().trim().to_string();
+    let message = message
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
     YamlError {
         message,
         line: location.map(|l| l.line()),

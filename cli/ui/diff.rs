@@ -13,7 +13,13 @@ pub fn unified(before: &str, after: &str, name: &str) -> String {
         let (first, last) = (&group[0], &group[group.len() - 1]);
         let old = first.old_range().start..last.old_range().end;
         let new = first.new_range().start..last.new_range().end;
-        out.push_str(&format!("@@ -{},{} +{},{} @@\n", old.start + 1, old.len(), new.start + 1, new.len()));
+        out.push_str(&format!(
+            "@@ -{},{} +{},{} @@\n",
+            old.start + 1,
+            old.len(),
+            new.start + 1,
+            new.len()
+        ));
         for op in &group {
             for change in diff.iter_changes(op) {
                 let (sign, style) = match change.tag() {
@@ -22,7 +28,11 @@ pub fn unified(before: &str, after: &str, name: &str) -> String {
                     ChangeTag::Equal => (" ", anstyle::Style::new()),
                 };
                 let text = change.value();
-                let newline = if text.ends_with('\n') { "" } else { "\n\\ No newline at end of file\n" };
+                let newline = if text.ends_with('\n') {
+                    ""
+                } else {
+                    "\n\\ No newline at end of file\n"
+                };
                 out.push_str(&format!("{style}{sign}{text}{style:#}{newline}"));
             }
         }

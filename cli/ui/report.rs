@@ -13,7 +13,11 @@ use super::{ADDED, DIM, ERROR, WARNING};
 /// One line describing what a pattern instance did.
 fn describe(p: &PatternReport) -> String {
     let r = &p.record;
-    let name = if r.instance == r.pattern { r.instance.clone() } else { format!("{} ({})", r.instance, r.pattern) };
+    let name = if r.instance == r.pattern {
+        r.instance.clone()
+    } else {
+        format!("{} ({})", r.instance, r.pattern)
+    };
     let mut parts = Vec::new();
     if p.action != "removed" && p.action != "applied" {
         let place = match p.native {
@@ -24,12 +28,28 @@ fn describe(p: &PatternReport) -> String {
     } else {
         parts.extend(r.containers.iter().map(|c| format!("container {c}")));
     }
-    parts.extend(r.init_containers.iter().map(|c| format!("init container {c}")));
+    parts.extend(
+        r.init_containers
+            .iter()
+            .map(|c| format!("init container {c}")),
+    );
     parts.extend(r.volumes.iter().map(|v| format!("volume {v}")));
-    parts.extend(r.mounts.iter().map(|m| format!("mount {} on {}", m.mount_path, m.container)));
-    parts.extend(r.env.iter().map(|e| format!("env {} on {}", e.name, e.container)));
+    parts.extend(
+        r.mounts
+            .iter()
+            .map(|m| format!("mount {} on {}", m.mount_path, m.container)),
+    );
+    parts.extend(
+        r.env
+            .iter()
+            .map(|e| format!("env {} on {}", e.name, e.container)),
+    );
     parts.extend(r.annotations.iter().map(|a| format!("annotation {a}")));
-    let detail = if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) };
+    let detail = if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    };
     match p.action {
         "applied" => format!("{name} v{}{detail}", r.version),
         action => format!("{action} {name}{detail}"),
@@ -42,26 +62,49 @@ pub fn line(r: &ObjectReport) -> String {
     let head = match r.status {
         Status::Changed | Status::Unchanged if !r.patterns.is_empty() => {
             let parts: Vec<String> = r.patterns.iter().map(describe).collect();
-            let style = if r.status == Status::Changed { ADDED } else { DIM };
+            let style = if r.status == Status::Changed {
+                ADDED
+            } else {
+                DIM
+            };
             format!("{object}: {style}{}{style:#}", parts.join("; "))
         }
-        Status::Inspected if r.patterns.is_empty() && r.findings.is_empty() => format!("{object}: no patterns applied"),
+        Status::Inspected if r.patterns.is_empty() && r.findings.is_empty() => {
+            format!("{object}: no patterns applied")
+        }
         Status::Inspected => {
             let parts: Vec<String> = r.patterns.iter().map(describe).collect();
-            if parts.is_empty() { format!("{object}:") } else { format!("{object}: {}", parts.join("; ")) }
+            if parts.is_empty() {
+                format!("{object}:")
+            } else {
+                format!("{object}: {}", parts.join("; "))
+            }
         }
-        Status::Skipped => format!("{object}: {DIM}skipped ({}){DIM:#}", r.reason.as_deref().unwrap_or("not a workload")),
-        _ => format!("{object}: {DIM}{}{DIM:#}", r.reason.as_deref().unwrap_or("unchanged")),
+        Status::Skipped => format!(
+            "{object}: {DIM}skipped ({}){DIM:#}",
+            r.reason.as_deref().unwrap_or("not a workload")
+        ),
+        _ => format!(
+            "{object}: {DIM}{}{DIM:#}",
+            r.reason.as_deref().unwrap_or("unchanged")
+        ),
     };
     let mut out = head;
     for f in &r.findings {
-        let style = if f.severity == Severity::Error { ERROR } else { WARNING };
+        let style = if f.severity == Severity::Error {
+            ERROR
+        } else {
+            WARNING
+        };
         let sev = match f.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Info => "info",
         };
-        out.push_str(&format!("\n  {style}{sev}{style:#} {} {}: {}", f.rule, f.name, f.message));
+        out.push_str(&format!(
+            "\n  {style}{sev}{style:#} {} {}: {}",
+            f.rule, f.name, f.message
+        ));
     }
     for w in &r.warnings {
         out.push_str(&format!("\n  {WARNING}warning{WARNING:#} {w}"));

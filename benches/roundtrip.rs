@@ -1,0 +1,34 @@
+//! The benchmark's floor: a plain parse + emit round trip of a YAML stream with the tool's own
+//! YAML module (every document parsed and re-emitted, no pattern logic, one thread).
+//! Run as `ROUNDTRIP_INPUT=file cargo bench --bench roundtrip`; prints `roundtrip_seconds=…`.
+
+use std::time::Instant;
+
+use kubectl_pattern::engine::stream::{self, Emit, Input, OutputFormat, StreamWriter};
+
+fn main() {
+    let Some(path) = std::env::var_os("ROUNDTRIP_INPUT") else {
+        eprintln!("roundtrip: set ROUNDTRIP_INPUT to a YAML stream; skipping");
+        return;
+    };
+    let input = Input::File(path.into());
+    let mut best = f64::MAX;
+    let mut bytes = 0;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let mut writer = StreamWriter::new(OutputFormat::Yaml);
+        let docs = stream::read_input(&input).expect("readable input");
+        for doc in docs {
+            let doc = doc.expect("valid document");
+            if doc.is_blank() {
+                continue;
+            }
+            let value = doc.parse().expect("parsable document");
+            writer.push(&doc, &Emit::Changed(value)).expect("emittable");
+        }
+        bytes = writer.finish().len();
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    println!("roundtrip_bytes={bytes}");
+    println!("roundtrip_seconds={best:.4}");
+}
