@@ -655,7 +655,9 @@ pub fn remove(
     tracking::write(workload, &records);
     // Delete what this instance created once it is empty; hand the rest to a remaining record.
     let mut handed_over = BTreeSet::new();
-    for marker in record.created.iter().rev() {
+    let mut markers = record.created.clone();
+    markers.sort_by_key(|m| marker_rank(m));
+    for marker in &markers {
         if !drop_if_empty(workload, marker) {
             handed_over.insert(marker.clone());
         }
@@ -669,6 +671,15 @@ pub fn remove(
         tracking::write(workload, &records);
     }
     Ok(Some(record))
+}
+
+/// Inner lists go before the annotations map, which goes before the metadata holding it.
+fn marker_rank(marker: &str) -> u8 {
+    match marker {
+        "annotations" => 1,
+        "metadata" => 2,
+        _ => 0,
+    }
 }
 
 /// Deletes the list or map `marker` names if it is empty; true when it is gone.

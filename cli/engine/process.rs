@@ -275,6 +275,18 @@ pub struct AddAction {
 
 impl Action for AddAction {
     fn run(&self, object: &mut Value) -> Result<ActionResult, ObjectError> {
+        // Several patterns apply all or nothing: a later failure undoes the earlier ones.
+        let backup = (self.requests.len() > 1).then(|| object.clone());
+        let result = self.apply_all(object);
+        if let (Err(_), Some(original)) = (&result, backup) {
+            *object = original;
+        }
+        result
+    }
+}
+
+impl AddAction {
+    fn apply_all(&self, object: &mut Value) -> Result<ActionResult, ObjectError> {
         let mut w = match Workload::new(object) {
             Ok(w) => w,
             Err(e) => return Ok(skipped(e.to_string())),
