@@ -403,7 +403,7 @@ fn explicit_classic_sidecar_in_a_job_warns_and_lint_fails() {
         .clone();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("MCP008") && stderr.contains("will not complete"),
+        stderr.contains("classic sidecar in a Job") && stderr.contains("will not complete"),
         "{stderr}"
     );
     let lint = common::bin()

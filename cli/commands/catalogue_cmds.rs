@@ -165,8 +165,10 @@ fn explain_pattern(p: &dyn Pattern) -> String {
         .iter()
         .filter(|p| p.required)
         .map(|p| match s.examples.get(&p.name) {
-            Some(Value::String(v)) => format!(" --set {}={v}", p.name),
-            Some(v) => format!(" --set {}={v}", p.name),
+            Some(v) => format!(
+                " --set {}",
+                shell_quote(&format!("{}={}", p.name, example_text(v)))
+            ),
             None => format!(" --set {}=…", p.name),
         })
         .collect();
@@ -213,6 +215,26 @@ impl ExplainCmd {
             "no pattern or topic {name:?}{hint}; topics: {}; patterns: `kubectl pattern list`",
             topic_names.join(", ")
         )
+    }
+}
+
+/// An example value as `--set` takes it: lists comma-joined.
+fn example_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(example_text).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+/// Quotes for a POSIX shell when needed.
+fn shell_quote(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_=./:,@%+".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
 

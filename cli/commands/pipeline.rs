@@ -1,13 +1,13 @@
 //! Drives inputs through an engine action and delivers the result: the patched stream on
 //! stdout, atomic in-place rewrites, or diffs. Nothing is written unless every input succeeded.
 
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-use crate::engine::process::{self, Action, ObjectReport, Status};
-use crate::engine::stream::{self, Format, Input, OutputFormat, StreamWriter};
+use crate::engine::process::{self, Action, EngineError, ObjectReport, Processed};
+use crate::engine::stream::{self, Document, Format, Input, OutputFormat, Rendered, StreamWriter};
 use crate::ui::{diff, report};
 
 use super::UsageError;
@@ -20,6 +20,12 @@ pub enum Delivery {
     Stream,
     /// Reports only (status, lint).
     ReportsOnly,
+}
+
+struct Prepared {
+    reports: Vec<ObjectReport>,
+    changed: bool,
+    rendered: Option<Rendered>,
 }
 
 struct FileResult {
@@ -45,41 +51,80 @@ pub fn run(
     if out.in_place && out.output != super::args::OutputArg::Yaml {
         return Err(UsageError("--in-place keeps each file's format; drop -o".into()).into());
     }
-    let mut reports = Vec::new();
+    // Keep only what will be shown: for a big stream, whole reports would outweigh the data.
+    let mut collected = report::Collector::new(if delivery == Delivery::ReportsOnly {
+        None
+    } else {
+        Some((out.report, out.quiet))
+    });
     let mut files = Vec::new();
     let mut objects = 0usize;
-    let mut shared = StreamWriter::new(out.output.into());
+    let shared_format: OutputFormat = out.output.into();
+    // Output beyond 1 MiB spills to a temporary file, so memory does not grow with the stream,
+    // and nothing reaches stdout unless every document succeeded.
+    let spool = tempfile::spooled_tempfile(1 << 20);
+    let mut shared = StreamWriter::with_sink(shared_format, spool);
+    let prepare = |doc: &Document, processed: Processed| -> Result<Prepared, EngineError> {
+        let changed = matches!(processed.emit, stream::Emit::Changed(_));
+        let rendered = match delivery {
+            Delivery::ReportsOnly => None,
+            Delivery::Stream => {
+                let format = match (per_file, doc.format) {
+                    (false, _) => shared_format,
+                    (true, Format::Json) => OutputFormat::Json,
+                    (true, Format::Yaml) => OutputFormat::Yaml,
+                };
+                Some(stream::render(doc, processed.emit, format)?)
+            }
+        };
+        Ok(Prepared {
+            reports: processed.reports,
+            changed,
+            rendered,
+        })
+    };
     for input in inputs {
         let docs = stream::read_input(input)?;
-        let mut format = None;
         let mut writer: Option<StreamWriter> = None;
         let mut changed = false;
-        process::process_stream(docs, action, |doc, processed| {
+        let mut write_error = None;
+        process::process_stream(docs, action, &prepare, |doc, prepared| {
             if !doc.is_blank() {
                 objects += 1;
             }
-            changed |= matches!(processed.emit, stream::Emit::Changed(_));
-            reports.extend(processed.reports);
-            if delivery == Delivery::ReportsOnly {
+            changed |= prepared.changed;
+            collected.extend(prepared.reports);
+            let Some(rendered) = prepared.rendered else {
                 return Ok(());
-            }
-            let w = if per_file {
-                let f = *format.get_or_insert(if doc.format == Format::Json {
+            };
+            let result = if per_file {
+                let format = if doc.format == Format::Json {
                     OutputFormat::Json
                 } else {
                     OutputFormat::Yaml
-                });
-                writer.get_or_insert_with(|| StreamWriter::new(f))
+                };
+                writer
+                    .get_or_insert_with(|| StreamWriter::new(format))
+                    .push_rendered(doc, rendered)
             } else {
-                &mut shared
+                shared.push_rendered(doc, rendered)
             };
-            w.push(doc, &processed.emit)?;
+            if let Err(e) = result {
+                write_error.get_or_insert(e);
+            }
             Ok(())
         })?;
+        if let Some(e) = write_error {
+            return Err(anyhow::Error::new(e).context("cannot write the output"));
+        }
         if per_file {
+            let bytes = match writer {
+                Some(w) => w.finish()?,
+                None => Vec::new(),
+            };
             files.push(FileResult {
                 input: input.clone(),
-                output: writer.map(StreamWriter::finish).unwrap_or_default(),
+                output: String::from_utf8(bytes)?,
                 changed,
             });
         }
@@ -91,36 +136,27 @@ pub fn run(
             names.join(", ")
         );
     }
-    if !reports.iter().any(|r| r.status != Status::Skipped) {
-        let kinds: Vec<String> = reports
-            .iter()
-            .map(|r| {
-                format!(
-                    "{}: {}",
-                    r.object.short_name(),
-                    r.reason.as_deref().unwrap_or("skipped")
-                )
-            })
-            .collect();
+    if collected.workloads == 0 {
         anyhow::bail!(
             "no workloads in the input ({}); patterns apply to Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs and CronJobs",
-            kinds.join(", ")
+            collected.skipped.join(", ")
         );
     }
     match delivery {
         Delivery::ReportsOnly => {}
         Delivery::Stream if per_file => deliver_files(&files, out)?,
         Delivery::Stream => {
-            let text = shared.finish();
+            let mut spool = shared.finish()?;
+            spool.seek(SeekFrom::Start(0))?;
             let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
+            std::io::copy(&mut spool, &mut stdout)
+                .map(|_| ())
                 .and_then(|()| stdout.flush())
                 .or_else(ignore_broken_pipe)?;
         }
     }
-    report::print(&reports, out.report, out.quiet)?;
-    Ok(reports)
+    collected.print()?;
+    Ok(collected.kept)
 }
 
 fn ignore_broken_pipe(e: std::io::Error) -> std::io::Result<()> {

@@ -218,6 +218,14 @@ pub enum PatternError {
         /// The renderer's message.
         message: String,
     },
+    /// The pattern refused these parameters (`{{fail}}` in a template).
+    #[error("pattern {pattern}: {message}")]
+    Refused {
+        /// The pattern id.
+        pattern: String,
+        /// Its message.
+        message: String,
+    },
     /// The rendered contribution is not valid.
     #[error("pattern {pattern}: invalid contribution: {message}")]
     InvalidContribution {

@@ -192,24 +192,23 @@ pub fn process_document(doc: &Document, action: &dyn Action) -> Result<Processed
     Ok(Processed { emit, reports })
 }
 
-/// Runs `action` over `docs` in parallel batches, handing each document's outcome to `sink` in
-/// input order. Stops at the first error.
-pub fn process_stream(
+/// Runs `action` over `docs` in parallel batches; `prepare` (also parallel) turns each
+/// document's outcome into what `sink` consumes, in input order. Stops at the first error.
+pub fn process_stream<T: Send>(
     docs: impl Iterator<Item = Result<Document, StreamError>>,
     action: &dyn Action,
-    mut sink: impl FnMut(&Document, Processed) -> Result<(), EngineError>,
+    prepare: &(dyn Fn(&Document, Processed) -> Result<T, EngineError> + Sync),
+    mut sink: impl FnMut(&Document, T) -> Result<(), EngineError>,
 ) -> Result<(), EngineError> {
-    const BATCH: usize = 512;
+    const BATCH: usize = 128;
+    let run = |d: &Document| process_document(d, action).and_then(|p| prepare(d, p));
     let mut docs = docs.peekable();
     while docs.peek().is_some() {
         let batch: Vec<Document> = docs.by_ref().take(BATCH).collect::<Result<_, _>>()?;
-        let results: Vec<Result<Processed, EngineError>> = if batch.len() > 1 {
-            batch
-                .par_iter()
-                .map(|d| process_document(d, action))
-                .collect()
+        let results: Vec<Result<T, EngineError>> = if batch.len() > 1 {
+            batch.par_iter().map(run).collect()
         } else {
-            batch.iter().map(|d| process_document(d, action)).collect()
+            batch.iter().map(run).collect()
         };
         for (doc, result) in batch.iter().zip(results) {
             sink(doc, result?)?;
@@ -333,24 +332,6 @@ impl AddAction {
                 native: Some(outcome.native),
                 record: outcome.record,
             });
-        }
-        if result.changed {
-            let records = tracking::read(&w)?;
-            let helpers: Vec<String> = self
-                .requests
-                .iter()
-                .flat_map(|r| records.iter().filter(|x| x.instance == r.instance))
-                .flat_map(|r| r.containers.iter().chain(&r.init_containers).cloned())
-                .collect();
-            if let Ok(spec) = w.typed_pod_spec() {
-                result.findings = lint::check(w.kind(), &spec, &records)
-                    .into_iter()
-                    .filter(|f| {
-                        f.severity == lint::Severity::Error
-                            || f.container.as_ref().is_some_and(|c| helpers.contains(c))
-                    })
-                    .collect();
-            }
         }
         Ok(result)
     }

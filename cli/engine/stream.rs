@@ -416,112 +416,147 @@ pub enum OutputFormat {
     Name,
 }
 
-/// Builds an output stream document by document.
-pub struct StreamWriter {
-    format: OutputFormat,
-    out: String,
-    json_items: Vec<Value>,
-    written: usize,
+/// A document made ready for output (the costly part, done in parallel by the caller).
+#[derive(Debug)]
+pub enum Rendered {
+    /// YAML output: `None` to copy the document's own text, else the new text.
+    Yaml(Option<String>),
+    /// JSON output: the object.
+    Json(Value),
+    /// Name output: `kind.group/name` lines.
+    Names(Vec<String>),
+    /// Nothing to write (a blank document in JSON or name output).
+    Nothing,
 }
 
-impl StreamWriter {
-    /// A writer producing `format`.
+/// Prepares `doc` (unchanged, or replaced by `emit`) for output in `format`.
+pub fn render(doc: &Document, emit: Emit, format: OutputFormat) -> Result<Rendered, StreamError> {
+    let value = match (emit, format) {
+        (Emit::Unchanged, OutputFormat::Yaml) if doc.format == Format::Yaml => {
+            return Ok(Rendered::Yaml(None));
+        }
+        (_, OutputFormat::Json | OutputFormat::Name) if doc.is_blank() => {
+            return Ok(Rendered::Nothing);
+        }
+        (Emit::Unchanged, _) => doc.parse()?,
+        (Emit::Changed(v), _) => v,
+    };
+    Ok(match format {
+        OutputFormat::Json => Rendered::Json(value),
+        OutputFormat::Name => Rendered::Names(object_names(&value)),
+        OutputFormat::Yaml => {
+            let mut text = String::new();
+            if doc.format == Format::Yaml {
+                // Keep the comments that head the document.
+                for line in doc.text.split_inclusive('\n') {
+                    let t = line.trim();
+                    if !(t.is_empty() || t.starts_with('#')) {
+                        break;
+                    }
+                    text.push_str(line);
+                }
+            }
+            text.push_str(&yaml::to_string(&value).map_err(|e| StreamError::Parse {
+                name: doc.source.to_string(),
+                document: doc.index,
+                line: doc.line,
+                message: format!("cannot write the result as YAML: {}", e.message),
+                snippet: String::new(),
+            })?);
+            Rendered::Yaml(Some(text))
+        }
+    })
+}
+
+/// Builds an output stream document by document, into any writer (a spooled temporary file
+/// for stdout, so memory does not grow with the stream).
+pub struct StreamWriter<W: io::Write = Vec<u8>> {
+    format: OutputFormat,
+    out: W,
+    json_items: Vec<Value>,
+    written: usize,
+    ends_with_newline: bool,
+}
+
+impl StreamWriter<Vec<u8>> {
+    /// A writer producing `format` in memory.
     pub fn new(format: OutputFormat) -> Self {
+        Self::with_sink(format, Vec::new())
+    }
+}
+
+impl<W: io::Write> StreamWriter<W> {
+    /// A writer producing `format` into `out`.
+    pub fn with_sink(format: OutputFormat, out: W) -> Self {
         StreamWriter {
             format,
-            out: String::new(),
+            out,
             json_items: Vec::new(),
             written: 0,
+            ends_with_newline: true,
         }
     }
 
-    /// Adds one document, unchanged or replaced.
-    pub fn push(&mut self, doc: &Document, emit: &Emit) -> Result<(), StreamError> {
-        match self.format {
-            OutputFormat::Yaml => self.push_yaml(doc, emit),
-            OutputFormat::Json => {
-                if doc.is_blank() {
-                    return Ok(());
-                }
-                let value = match emit {
-                    Emit::Changed(v) => v.clone(),
-                    Emit::Unchanged => doc.parse()?,
-                };
-                self.json_items.push(value);
-                Ok(())
-            }
-            OutputFormat::Name => {
-                if doc.is_blank() {
-                    return Ok(());
-                }
-                let value = match emit {
-                    Emit::Changed(v) => v.clone(),
-                    Emit::Unchanged => doc.parse()?,
-                };
-                for name in object_names(&value) {
-                    self.out.push_str(&name);
-                    self.out.push('\n');
-                }
-                Ok(())
-            }
+    fn write(&mut self, text: &str) -> io::Result<()> {
+        if !text.is_empty() {
+            self.out.write_all(text.as_bytes())?;
+            self.ends_with_newline = text.ends_with('\n');
         }
-    }
-
-    fn push_yaml(&mut self, doc: &Document, emit: &Emit) -> Result<(), StreamError> {
-        if !self.out.is_empty() && !self.out.ends_with('\n') {
-            self.out.push('\n');
-        }
-        let body = match emit {
-            Emit::Unchanged if doc.format == Format::Yaml => None,
-            Emit::Unchanged => Some(doc.parse()?),
-            Emit::Changed(v) => Some(v.clone()),
-        };
-        let starts_with_marker = body.is_none() && is_marker(&doc.text, "---");
-        match &doc.separator {
-            Some(sep) => self.out.push_str(sep),
-            None if self.written > 0 && !starts_with_marker => self.out.push_str("---\n"),
-            None => {}
-        }
-        match body {
-            None => self.out.push_str(&doc.text),
-            Some(value) => {
-                if doc.format == Format::Yaml {
-                    // Keep the comments that head the document.
-                    for line in doc.text.split_inclusive('\n') {
-                        let t = line.trim();
-                        if !(t.is_empty() || t.starts_with('#')) {
-                            break;
-                        }
-                        self.out.push_str(line);
-                    }
-                }
-                let text = yaml::to_string(&value).map_err(|e| StreamError::Parse {
-                    name: doc.source.to_string(),
-                    document: doc.index,
-                    line: doc.line,
-                    message: format!("cannot write the result as YAML: {}", e.message),
-                    snippet: String::new(),
-                })?;
-                self.out.push_str(&text);
-            }
-        }
-        self.written += 1;
         Ok(())
     }
 
-    /// The finished output.
-    pub fn finish(mut self) -> String {
+    /// Adds one document, unchanged or replaced.
+    pub fn push(&mut self, doc: &Document, emit: Emit) -> Result<(), StreamError> {
+        let rendered = render(doc, emit, self.format)?;
+        self.push_rendered(doc, rendered)
+            .map_err(|source| StreamError::Read {
+                name: "output".into(),
+                source,
+            })
+    }
+
+    /// Adds one document prepared by `render`.
+    pub fn push_rendered(&mut self, doc: &Document, rendered: Rendered) -> io::Result<()> {
+        match rendered {
+            Rendered::Nothing => Ok(()),
+            Rendered::Json(value) => {
+                self.json_items.push(value);
+                Ok(())
+            }
+            Rendered::Names(names) => names.iter().try_for_each(|n| self.write(&format!("{n}\n"))),
+            Rendered::Yaml(body) => {
+                if !self.ends_with_newline {
+                    self.write("\n")?;
+                }
+                let starts_with_marker = body.is_none() && is_marker(&doc.text, "---");
+                match &doc.separator {
+                    Some(sep) => self.write(sep)?,
+                    None if self.written > 0 && !starts_with_marker => self.write("---\n")?,
+                    None => {}
+                }
+                match body {
+                    None => self.write(&doc.text)?,
+                    Some(text) => self.write(&text)?,
+                }
+                self.written += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// Finishes the output (writes the JSON object or List) and returns the writer.
+    pub fn finish(mut self) -> io::Result<W> {
         if self.format == OutputFormat::Json {
             let value = if self.json_items.len() == 1 {
                 self.json_items.pop().unwrap_or(Value::Null)
             } else {
-                serde_json::json!({"apiVersion": "v1", "kind": "List", "items": self.json_items})
+                serde_json::json!({"apiVersion": "v1", "kind": "List", "items": std::mem::take(&mut self.json_items)})
             };
-            let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
-            text.push('\n');
-            return text;
+            let text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
+            self.write(&text)?;
+            self.write("\n")?;
         }
-        self.out
+        Ok(self.out)
     }
 }
 
@@ -596,9 +631,9 @@ mod tests {
     fn roundtrip(text: &str) -> String {
         let mut w = StreamWriter::new(OutputFormat::Yaml);
         for d in split(text) {
-            w.push(&d, &Emit::Unchanged).unwrap();
+            w.push(&d, Emit::Unchanged).unwrap();
         }
-        w.finish()
+        String::from_utf8(w.finish().unwrap()).unwrap()
     }
 
     #[test]

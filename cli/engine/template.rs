@@ -21,6 +21,9 @@ use super::pattern::{
 };
 use super::yaml;
 
+/// Marks the message of `{{fail}}` among render errors.
+const FAIL_MARK: &str = "\u{1}fail:";
+
 /// The template every pattern must have.
 pub const ENTRY_TEMPLATE: &str = "contribution";
 
@@ -211,14 +214,21 @@ impl TemplatePattern {
     }
 
     fn render_uncached(&self, data: &Value) -> Result<Contribution, PatternError> {
-        let text =
-            self.registry
-                .render(ENTRY_TEMPLATE, data)
-                .map_err(|e| PatternError::Render {
+        let text = self.registry.render(ENTRY_TEMPLATE, data).map_err(|e| {
+            let message = e.to_string();
+            match message.split_once(FAIL_MARK) {
+                // `{{fail}}`, possibly wrapped by the blocks around it: its message follows the mark.
+                Some((_, refusal)) => PatternError::Refused {
+                    pattern: self.spec.id.clone(),
+                    message: refusal.to_string(),
+                },
+                None => PatternError::Render {
                     pattern: self.spec.id.clone(),
                     template: format!("{ENTRY_TEMPLATE}.yaml.hbs"),
-                    message: e.to_string(),
-                })?;
+                    message,
+                },
+            }
+        })?;
         let invalid = |message: String| PatternError::InvalidContribution {
             pattern: self.spec.id.clone(),
             message,
@@ -362,7 +372,7 @@ impl HelperDef for FailHelper {
                     .map_or_else(|| p.value().to_string(), str::to_string)
             })
             .collect();
-        Err(RenderErrorReason::Other(parts.concat()).into())
+        Err(RenderErrorReason::Other(format!("{FAIL_MARK}{}", parts.concat())).into())
     }
 }
 

@@ -112,22 +112,71 @@ pub fn line(r: &ObjectReport) -> String {
     out
 }
 
-/// Prints the reports to stderr.
-pub fn print(reports: &[ObjectReport], format: ReportArg, quiet: bool) -> Result<()> {
-    if quiet {
-        return Ok(());
-    }
-    let mut err = anstream::stderr().lock();
-    match format {
-        ReportArg::Json => {
-            serde_json::to_writer_pretty(&mut err, reports)?;
-            writeln!(err)?;
+/// Gathers per-object reports as they come, keeping only what will be shown.
+pub struct Collector {
+    /// `None`: keep whole reports (the caller shows them); else how to print them on stderr.
+    mode: Option<(ReportArg, bool)>,
+    /// Whole reports (mode `None`).
+    pub kept: Vec<ObjectReport>,
+    lines: Vec<String>,
+    json: Vec<serde_json::Value>,
+    /// Objects that are workloads.
+    pub workloads: usize,
+    /// `kind/name: reason` of objects that are not.
+    pub skipped: Vec<String>,
+}
+
+impl Collector {
+    /// A collector for `mode` (see the field).
+    pub fn new(mode: Option<(ReportArg, bool)>) -> Self {
+        Collector {
+            mode,
+            kept: Vec::new(),
+            lines: Vec::new(),
+            json: Vec::new(),
+            workloads: 0,
+            skipped: Vec::new(),
         }
-        ReportArg::Text => {
-            for r in reports {
-                writeln!(err, "{}", line(r))?;
+    }
+
+    /// Takes the reports of one document.
+    pub fn extend(&mut self, reports: Vec<ObjectReport>) {
+        for r in reports {
+            if r.status == Status::Skipped {
+                self.skipped.push(format!(
+                    "{}: {}",
+                    r.object.short_name(),
+                    r.reason.as_deref().unwrap_or("skipped")
+                ));
+            } else {
+                self.workloads += 1;
+            }
+            match self.mode {
+                None => self.kept.push(r),
+                Some((_, true)) => {}
+                Some((ReportArg::Text, false)) => self.lines.push(line(&r)),
+                Some((ReportArg::Json, false)) => {
+                    self.json.push(serde_json::to_value(&r).unwrap_or_default())
+                }
             }
         }
     }
-    Ok(())
+
+    /// Prints what was collected to stderr.
+    pub fn print(&self) -> Result<()> {
+        let mut err = anstream::stderr().lock();
+        match self.mode {
+            None | Some((_, true)) => {}
+            Some((ReportArg::Json, false)) => {
+                serde_json::to_writer_pretty(&mut err, &self.json)?;
+                writeln!(err)?;
+            }
+            Some((ReportArg::Text, false)) => {
+                for l in &self.lines {
+                    writeln!(err, "{l}")?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
