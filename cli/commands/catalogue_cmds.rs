@@ -201,8 +201,8 @@ impl ExplainCmd {
         if let Err(e @ catalogue::CatalogueError::Broken { .. }) = catalogue.get(name) {
             return Err(e.into());
         }
-        let ids: Vec<&str> = catalogue
-            .patterns()
+        let patterns = catalogue.patterns();
+        let ids: Vec<&str> = patterns
             .iter()
             .map(|p| p.spec().id.as_str())
             .chain(topics.iter().map(|(t, _)| t.as_str()))
@@ -240,9 +240,9 @@ fn shell_quote(s: &str) -> String {
 
 fn available(catalogue: &Catalogue) -> String {
     let mut out = String::from("\nAvailable patterns (kubectl pattern explain <id>):\n");
+    let patterns = catalogue.patterns();
     for kind in PatternKind::ALL {
-        let ids: Vec<&str> = catalogue
-            .patterns()
+        let ids: Vec<&str> = patterns
             .iter()
             .filter(|p| p.spec().kind == kind)
             .map(|p| p.spec().id.as_str())

@@ -2,7 +2,7 @@
 //! directories, and (later) installed plugins, all behind the same `Pattern` trait.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use include_dir::{Dir, include_dir};
 
@@ -39,7 +39,7 @@ pub enum CatalogueError {
 }
 
 /// A pattern that failed to load, kept so `list` can show it and `add` can explain it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Broken {
     /// The directory name.
     pub id: String,
@@ -49,11 +49,23 @@ pub struct Broken {
     pub error: LoadError,
 }
 
-/// The set of available patterns.
+/// A catalogue entry: a ready pattern, or template files compiled on first use.
+enum Slot {
+    Ready(Arc<dyn Pattern>),
+    Template {
+        files: TemplateFiles,
+        source: PatternSource,
+        compiled: OnceLock<Result<Arc<dyn Pattern>, LoadError>>,
+    },
+    Unreadable(Broken),
+}
+
+/// The set of available patterns. Templates are compiled when first asked for, so a run pays
+/// only for the patterns it uses.
 #[derive(Default)]
 pub struct Catalogue {
-    patterns: Vec<Arc<dyn Pattern>>,
-    broken: Vec<Broken>,
+    slots: Vec<(String, Slot)>,
+    partials: Arc<Vec<(String, String)>>,
 }
 
 fn builtin_partials() -> Vec<(String, String)> {
@@ -101,16 +113,17 @@ fn builtin_files(dir: &Dir<'static>) -> Option<TemplateFiles> {
 impl Catalogue {
     /// The built-in patterns only.
     pub fn builtin() -> Self {
-        let mut catalogue = Catalogue::default();
-        let shared = builtin_partials();
+        let mut catalogue = Catalogue {
+            slots: Vec::new(),
+            partials: Arc::new(builtin_partials()),
+        };
         for dir in BUILTIN.dirs() {
             let Some(files) = builtin_files(dir) else {
                 continue;
             };
-            if files.dir_name.starts_with('_') {
-                continue;
+            if !files.dir_name.starts_with('_') {
+                catalogue.insert(files, PatternSource::Builtin);
             }
-            catalogue.insert(&files, &shared, PatternSource::Builtin);
         }
         catalogue
     }
@@ -119,7 +132,6 @@ impl Catalogue {
     /// A directory that does not exist is skipped; a broken pattern is recorded, not fatal.
     pub fn load(template_dirs: &[PathBuf]) -> Self {
         let mut catalogue = Self::builtin();
-        let shared = builtin_partials();
         for root in template_dirs {
             let Ok(entries) = std::fs::read_dir(root) else {
                 continue;
@@ -130,73 +142,83 @@ impl Catalogue {
                 .collect();
             dirs.sort();
             for dir in dirs {
-                catalogue.load_dir(&dir, &shared);
+                catalogue.load_dir(&dir);
             }
         }
         catalogue
     }
 
-    fn load_dir(&mut self, dir: &Path, shared: &[(String, String)]) {
+    fn load_dir(&mut self, dir: &Path) {
         let source = PatternSource::User {
             path: dir.to_path_buf(),
         };
         match TemplateFiles::read_dir(dir) {
-            Ok(files) => self.insert(&files, shared, source),
-            Err(error) => self.broken.push(Broken {
-                id: dir
+            Ok(files) => self.insert(files, source),
+            Err(error) => {
+                let id = dir
                     .file_name()
                     .and_then(|n| n.to_str())
                     .unwrap_or_default()
-                    .to_string(),
-                source,
-                error,
-            }),
+                    .to_string();
+                self.put(id.clone(), Slot::Unreadable(Broken { id, source, error }));
+            }
         }
     }
 
-    fn insert(
-        &mut self,
-        files: &TemplateFiles,
-        shared: &[(String, String)],
-        source: PatternSource,
-    ) {
-        self.patterns.retain(|p| p.spec().id != files.dir_name);
-        self.broken.retain(|b| b.id != files.dir_name);
-        match TemplatePattern::load(files, shared, source.clone()) {
-            Ok(p) => self.add(Arc::new(p)),
-            Err(error) => self.broken.push(Broken {
-                id: files.dir_name.clone(),
+    fn insert(&mut self, files: TemplateFiles, source: PatternSource) {
+        let id = files.dir_name.clone();
+        self.put(
+            id,
+            Slot::Template {
+                files,
                 source,
-                error,
-            }),
-        }
+                compiled: OnceLock::new(),
+            },
+        );
+    }
+
+    fn put(&mut self, id: String, slot: Slot) {
+        self.slots.retain(|(i, _)| *i != id);
+        self.slots.push((id, slot));
     }
 
     /// Adds (or replaces) a pattern.
     pub fn add(&mut self, pattern: Arc<dyn Pattern>) {
         let id = pattern.spec().id.clone();
-        self.patterns.retain(|p| p.spec().id != id);
-        self.patterns.push(pattern);
-        self.patterns
-            .sort_by(|a, b| (a.spec().kind, &a.spec().id).cmp(&(b.spec().kind, &b.spec().id)));
+        self.put(id, Slot::Ready(pattern));
+    }
+
+    fn resolve(&self, slot: &Slot) -> Result<Arc<dyn Pattern>, Broken> {
+        match slot {
+            Slot::Ready(p) => Ok(p.clone()),
+            Slot::Unreadable(b) => Err(b.clone()),
+            Slot::Template {
+                files,
+                source,
+                compiled,
+            } => compiled
+                .get_or_init(|| {
+                    TemplatePattern::load(files, &self.partials, source.clone())
+                        .map(|p| Arc::new(p) as Arc<dyn Pattern>)
+                })
+                .clone()
+                .map_err(|error| Broken {
+                    id: files.dir_name.clone(),
+                    source: source.clone(),
+                    error,
+                }),
+        }
     }
 
     /// The pattern with this id.
     pub fn get(&self, id: &str) -> Result<Arc<dyn Pattern>, CatalogueError> {
-        if let Some(p) = self.patterns.iter().find(|p| p.spec().id == id) {
-            return Ok(p.clone());
-        }
-        if let Some(pos) = self.broken.iter().position(|b| b.id == id) {
-            let b = &self.broken[pos];
-            return Err(CatalogueError::Broken {
+        if let Some((_, slot)) = self.slots.iter().find(|(i, _)| i == id) {
+            return self.resolve(slot).map_err(|b| CatalogueError::Broken {
                 id: id.to_string(),
-                error: LoadError {
-                    origin: b.error.origin.clone(),
-                    message: b.error.message.clone(),
-                },
+                error: b.error,
             });
         }
-        let hint = nearest(id, self.patterns.iter().map(|p| p.spec().id.as_str()))
+        let hint = nearest(id, self.slots.iter().map(|(i, _)| i.as_str()))
             .map(|n| format!(", did you mean {n:?}?"))
             .unwrap_or_default();
         Err(CatalogueError::Unknown {
@@ -206,13 +228,22 @@ impl Catalogue {
     }
 
     /// Every usable pattern, by kind then id.
-    pub fn patterns(&self) -> &[Arc<dyn Pattern>] {
-        &self.patterns
+    pub fn patterns(&self) -> Vec<Arc<dyn Pattern>> {
+        let mut patterns: Vec<Arc<dyn Pattern>> = self
+            .slots
+            .iter()
+            .filter_map(|(_, s)| self.resolve(s).ok())
+            .collect();
+        patterns.sort_by(|a, b| (a.spec().kind, &a.spec().id).cmp(&(b.spec().kind, &b.spec().id)));
+        patterns
     }
 
     /// Patterns that failed to load.
-    pub fn broken(&self) -> &[Broken] {
-        &self.broken
+    pub fn broken(&self) -> Vec<Broken> {
+        self.slots
+            .iter()
+            .filter_map(|(_, s)| self.resolve(s).err())
+            .collect()
     }
 }
 

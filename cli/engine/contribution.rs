@@ -94,6 +94,9 @@ pub struct Contribution {
     /// the merged fragments (the typed values above are what gets merged).
     #[serde(skip)]
     pub layout: Option<Value>,
+    /// The typed contribution as JSON in the author's key order, computed once on first use.
+    #[serde(skip)]
+    ordered: std::sync::OnceLock<Value>,
 }
 
 /// Orders the keys of `typed` like those of `layout` (keys `layout` lacks come last), deeply.
@@ -128,15 +131,24 @@ impl Contribution {
         Ok(c)
     }
 
-    /// `item` (the typed fragment at `index` of list `key`) as JSON in the author's key order.
-    pub fn fragment<T: Serialize>(&self, key: &str, index: usize, item: &T) -> Value {
-        let typed = serde_json::to_value(item).unwrap_or(Value::Null);
-        let guide = self
-            .layout
-            .as_ref()
-            .and_then(|l| l.get(key))
-            .and_then(|l| l.get(index));
-        ordered_like(typed, guide)
+    /// The typed fragment at `index` of list `key` (`containers`, `mounts`…) as JSON, in the
+    /// author's key order; for mounts and env without the `container` target.
+    pub fn fragment(&self, key: &str, index: usize) -> Value {
+        let ordered = self.ordered.get_or_init(|| {
+            let typed = serde_json::to_value(self).unwrap_or(Value::Null);
+            ordered_like(typed, self.layout.as_ref())
+        });
+        let mut item = ordered
+            .get(key)
+            .and_then(|l| l.get(index))
+            .cloned()
+            .unwrap_or(Value::Null);
+        if matches!(key, "mounts" | "env")
+            && let Some(map) = item.as_object_mut()
+        {
+            map.remove("container");
+        }
+        item
     }
 
     /// Every helper and init container, in order.
@@ -252,7 +264,7 @@ mod layout_tests {
     #[test]
     fn fragments_keep_the_authors_key_order() {
         let c = Contribution::parse("containers:\n- name: x\n  image: a:1\n  args: [b]\n  volumeMounts:\n  - name: v\n    mountPath: /v\n").unwrap();
-        let v = c.fragment("containers", 0, &c.containers[0]);
+        let v = c.fragment("containers", 0);
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["name", "image", "args", "volumeMounts"]);
         let mount_keys: Vec<&String> = v["volumeMounts"][0].as_object().unwrap().keys().collect();

@@ -362,7 +362,7 @@ pub fn apply(
                     container,
                 });
             }
-            mounts.push((container, contribution.fragment("mounts", index, &m.mount)));
+            mounts.push((container, contribution.fragment("mounts", index)));
         }
     }
     let mut envs: Vec<(String, Value)> = Vec::new();
@@ -380,7 +380,7 @@ pub fn apply(
                     container,
                 });
             }
-            envs.push((container, contribution.fragment("env", index, &e.env)));
+            envs.push((container, contribution.fragment("env", index)));
         }
     }
     let mut annotations = Vec::new();
@@ -453,29 +453,29 @@ pub fn apply(
     } else {
         ("containers", "initContainers")
     };
-    for (i, c) in contribution.init_containers.iter().enumerate() {
+    for i in 0..contribution.init_containers.len() {
         upsert(
             spec,
             "initContainers",
-            contribution.fragment("initContainers", i, c),
+            contribution.fragment("initContainers", i),
             &mut record.created,
         );
     }
     for (i, c) in contribution.containers.iter().enumerate() {
         remove_named(spec, other_list, &c.name);
-        let item = with_restart(contribution.fragment("containers", i, c), native);
+        let item = with_restart(contribution.fragment("containers", i), native);
         upsert(spec, helper_list, item, &mut record.created);
     }
     for (i, c) in contribution.native_sidecars.iter().enumerate() {
         remove_named(spec, "containers", &c.name);
-        let item = with_restart(contribution.fragment("nativeSidecars", i, c), true);
+        let item = with_restart(contribution.fragment("nativeSidecars", i), true);
         upsert(spec, "initContainers", item, &mut record.created);
     }
-    for (i, v) in contribution.volumes.iter().enumerate() {
+    for i in 0..contribution.volumes.len() {
         upsert(
             spec,
             "volumes",
-            contribution.fragment("volumes", i, v),
+            contribution.fragment("volumes", i),
             &mut record.created,
         );
     }

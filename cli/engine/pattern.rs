@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -241,7 +242,8 @@ pub trait Pattern: Send + Sync {
     /// Metadata and parameter schema.
     fn spec(&self) -> &PatternSpec;
     /// Renders what the pattern adds to the workload.
-    fn render(&self, ctx: &RenderContext<'_>) -> Result<Contribution, PatternError>;
+    /// Shared, so a pattern that renders the same for every object renders once per run.
+    fn render(&self, ctx: &RenderContext<'_>) -> Result<Arc<Contribution>, PatternError>;
 }
 
 #[cfg(test)]

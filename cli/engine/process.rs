@@ -29,6 +29,20 @@ pub enum ObjectError {
     Tracking(#[from] TrackingError),
 }
 
+/// An object that could not be processed, and where it is.
+#[derive(Debug, thiserror::Error)]
+#[error("{source_name}: document {document} ({object}): {error}")]
+pub struct ObjectFailure {
+    /// The input's name.
+    pub source_name: String,
+    /// 1-based document number.
+    pub document: usize,
+    /// `deployment/web`.
+    pub object: String,
+    /// What went wrong.
+    pub error: ObjectError,
+}
+
 /// An error of the engine, with the input location.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -36,17 +50,8 @@ pub enum EngineError {
     #[error(transparent)]
     Stream(#[from] StreamError),
     /// Processing an object.
-    #[error("{source_name}: document {document} ({object}): {error}")]
-    Object {
-        /// The input's name.
-        source_name: String,
-        /// 1-based document number.
-        document: usize,
-        /// `deployment/web`.
-        object: String,
-        /// What went wrong.
-        error: ObjectError,
-    },
+    #[error(transparent)]
+    Object(Box<ObjectFailure>),
 }
 
 /// What happened to one object.
@@ -150,11 +155,13 @@ pub fn process_document(doc: &Document, action: &dyn Action) -> Result<Processed
     let mut run =
         |object: &mut Value, reports: &mut Vec<ObjectReport>| -> Result<(), EngineError> {
             let object_ref = ObjectRef::of(object);
-            let result = action.run(object).map_err(|error| EngineError::Object {
-                source_name: doc.source.to_string(),
-                document: doc.index,
-                object: object_ref.short_name(),
-                error,
+            let result = action.run(object).map_err(|error| {
+                EngineError::Object(Box::new(ObjectFailure {
+                    source_name: doc.source.to_string(),
+                    document: doc.index,
+                    object: object_ref.short_name(),
+                    error,
+                }))
             })?;
             changed |= result.changed;
             let status = match (&result.skipped, result.inspected, result.changed) {

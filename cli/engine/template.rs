@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use handlebars::{
     Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext as HbContext,
@@ -28,7 +28,7 @@ const FAIL_MARK: &str = "\u{1}fail:";
 pub const ENTRY_TEMPLATE: &str = "contribution";
 
 /// A template pattern could not be loaded.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{origin}: {message}")]
 pub struct LoadError {
     /// The file or directory at fault.
@@ -121,7 +121,7 @@ pub struct TemplatePattern {
     spec: PatternSpec,
     registry: Handlebars<'static>,
     workload_dependent: bool,
-    cache: Mutex<HashMap<String, Contribution>>,
+    cache: Mutex<HashMap<String, Arc<Contribution>>>,
 }
 
 impl TemplatePattern {
@@ -254,7 +254,7 @@ impl Pattern for TemplatePattern {
         &self.spec
     }
 
-    fn render(&self, ctx: &RenderContext<'_>) -> Result<Contribution, PatternError> {
+    fn render(&self, ctx: &RenderContext<'_>) -> Result<Arc<Contribution>, PatternError> {
         let mut data = json!({
             "instance": ctx.instance,
             "params": &ctx.params.0,
@@ -266,14 +266,14 @@ impl Pattern for TemplatePattern {
             if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
                 return Ok(hit);
             }
-            let contribution = self.render_uncached(&data)?;
+            let contribution = Arc::new(self.render_uncached(&data)?);
             if let Ok(mut cache) = self.cache.lock() {
                 cache.insert(key, contribution.clone());
             }
             return Ok(contribution);
         }
         data["workload"] = serde_json::to_value(ctx.workload).unwrap_or(Value::Null);
-        self.render_uncached(&data)
+        self.render_uncached(&data).map(Arc::new)
     }
 }
 
@@ -417,7 +417,10 @@ mod tests {
         TemplatePattern::load(&files, &[], PatternSource::Builtin)
     }
 
-    fn render(p: &TemplatePattern, sets: &[(&str, &str)]) -> Result<Contribution, PatternError> {
+    fn render(
+        p: &TemplatePattern,
+        sets: &[(&str, &str)],
+    ) -> Result<Arc<Contribution>, PatternError> {
         let input = ParamInput {
             sets: sets
                 .iter()
