@@ -11,10 +11,11 @@ use serde_json::Value;
 
 use crate::engine::catalogue::Catalogue;
 use crate::engine::merge::MergeOptions;
+use crate::engine::output::OutputFormat;
 use crate::engine::params::{self, ParamError, ParamInput};
 use crate::engine::pattern::{SidecarMode, TargetInfo, parse_kube_version};
 use crate::engine::process::PatternRequest;
-use crate::engine::stream::{self, Input, OutputFormat};
+use crate::engine::stream::{self, Input};
 use crate::engine::yaml;
 
 use super::UsageError;
@@ -83,14 +84,7 @@ impl From<OutputArg> for OutputFormat {
     }
 }
 
-/// Report format flag values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportArg {
-    /// One line per object.
-    Text,
-    /// A JSON array of per-object reports.
-    Json,
-}
+pub use crate::ui::report::ReportArg;
 
 /// Where results go.
 #[derive(Debug, Clone, Args)]

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
+use crate::engine::output::{self, OutputFormat, Rendered, StreamWriter};
 use crate::engine::process::{self, Action, EngineError, ObjectReport, Processed};
-use crate::engine::stream::{self, Document, Format, Input, OutputFormat, Rendered, StreamWriter};
+use crate::engine::stream::{self, Document, Format, Input};
 use crate::ui::{diff, report};
 
 use super::UsageError;
@@ -65,7 +66,7 @@ pub fn run(
     let spool = tempfile::spooled_tempfile(1 << 20);
     let mut shared = StreamWriter::with_sink(shared_format, spool);
     let prepare = |doc: &Document, processed: Processed| -> Result<Prepared, EngineError> {
-        let changed = matches!(processed.emit, stream::Emit::Changed(_));
+        let changed = matches!(processed.emit, output::Emit::Changed(_));
         let rendered = match delivery {
             Delivery::ReportsOnly => None,
             Delivery::Stream => {
@@ -74,7 +75,7 @@ pub fn run(
                     (true, Format::Json) => OutputFormat::Json,
                     (true, Format::Yaml) => OutputFormat::Yaml,
                 };
-                Some(stream::render(doc, processed.emit, format)?)
+                Some(output::render(doc, processed.emit, format)?)
             }
         };
         Ok(Prepared {

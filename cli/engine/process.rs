@@ -9,9 +9,10 @@ use serde_json::Value;
 
 use super::lint::{self, Finding};
 use super::merge::{self, MergeError, MergeOptions};
+use super::output::{Emit, ObjectRef};
 use super::params::Params;
 use super::pattern::{Pattern, PatternError, RenderContext, WorkloadInfo};
-use super::stream::{Document, Emit, ObjectRef, StreamError};
+use super::stream::{Document, StreamError};
 use super::tracking::{self, AppliedRecord, TrackingError};
 use super::workload::Workload;
 

@@ -4,11 +4,19 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use crate::commands::args::ReportArg;
 use crate::engine::lint::Severity;
 use crate::engine::process::{ObjectReport, PatternReport, Status};
 
 use super::{ADDED, DIM, ERROR, WARNING};
+
+/// Format of the report on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportArg {
+    /// One line per object.
+    Text,
+    /// A JSON array of per-object reports.
+    Json,
+}
 
 /// One line describing what a pattern instance did.
 fn describe(p: &PatternReport) -> String {

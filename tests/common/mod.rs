@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod bad;
+
 use kubectl_pattern::engine::params::ParamType;
 use kubectl_pattern::engine::pattern::Pattern;
 use kubectl_pattern::engine::workload::WorkloadKind;
