@@ -493,3 +493,27 @@ fn help_has_examples() {
         );
     }
 }
+
+#[test]
+fn a_closed_stdout_pipe_is_not_a_crash() {
+    let bin = assert_cmd::cargo::cargo_bin("kubectl-pattern");
+    for args in [
+        vec!["explain", "traffic-split"],
+        vec!["list"],
+        vec!["completion", "bash"],
+        vec!["add", "log-shipper", "-q", "-f", EXAMPLE],
+    ] {
+        let mut child = std::process::Command::new(&bin)
+            .args(&args)
+            .env("XDG_CONFIG_HOME", "/nonexistent-kubectl-pattern-test")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader goes away, like `| head` after one line
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}

@@ -55,7 +55,7 @@ impl ListCmd {
                         json!({"id": s.id, "kind": s.kind, "version": s.version, "source": s.source.to_string(), "summary": s.summary})
                     })
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&items)?);
+                crate::ui::stdout(&format!("{}\n", serde_json::to_string_pretty(&items)?))?;
             }
             ListFormat::Text => {
                 let width = catalogue
@@ -80,7 +80,7 @@ impl ListCmd {
                         s.id, s.kind, source, s.summary
                     ));
                 }
-                anstream::print!("{out}");
+                crate::ui::stdout(&out)?;
             }
         }
         Ok(ExitCode::SUCCESS)
@@ -186,15 +186,15 @@ impl ExplainCmd {
         let topics = catalogue::topics();
         let name = self.name.as_deref().unwrap_or("patterns");
         if let Ok(p) = catalogue.get(name) {
-            anstream::print!("{}", explain_pattern(p.as_ref()));
+            crate::ui::stdout(&explain_pattern(p.as_ref()))?;
             return Ok(ExitCode::SUCCESS);
         }
         if let Some((_, text)) = topics.iter().find(|(t, _)| t == name) {
-            print!("{}", text.trim_end());
-            println!();
+            let mut out = format!("{}\n", text.trim_end());
             if name == "patterns" {
-                println!("{}", available(&catalogue));
+                out.push_str(&format!("{}\n", available(&catalogue)));
             }
+            crate::ui::stdout(&out)?;
             return Ok(ExitCode::SUCCESS);
         }
         // Report the catalogue's own error (broken pattern), or suggest the nearest name.
@@ -267,15 +267,18 @@ pub struct VersionCmd {
 impl VersionCmd {
     pub fn run(self) -> Result<ExitCode> {
         let version = env!("CARGO_PKG_VERSION");
-        match self.output {
-            ListFormat::Text => println!(
-                "kubectl-pattern {version} (Kubernetes API 1.37 schemas, templates kubectl-pattern/v1)"
-            ),
-            ListFormat::Json => println!(
-                "{}",
+        let text = match self.output {
+            ListFormat::Text => {
+                format!(
+                    "kubectl-pattern {version} (Kubernetes API 1.37 schemas, templates kubectl-pattern/v1)\n"
+                )
+            }
+            ListFormat::Json => format!(
+                "{}\n",
                 json!({"version": version, "kubernetesApi": "1.37", "templateApi": "kubectl-pattern/v1"})
             ),
-        }
+        };
+        crate::ui::stdout(&text)?;
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -294,7 +297,9 @@ pub struct CompletionCmd {
 
 impl CompletionCmd {
     pub fn run(self, cmd: &mut clap::Command) -> Result<ExitCode> {
-        clap_complete::generate(self.shell, cmd, "kubectl-pattern", &mut std::io::stdout());
+        let mut script = Vec::new();
+        clap_complete::generate(self.shell, cmd, "kubectl-pattern", &mut script);
+        crate::ui::stdout(&String::from_utf8_lossy(&script))?;
         Ok(ExitCode::SUCCESS)
     }
 }

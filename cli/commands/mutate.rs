@@ -113,7 +113,7 @@ fn inspect(
             .map(|r| format!("{}\n", crate::ui::report::line(r)))
             .collect(),
     };
-    anstream::print!("{text}");
+    crate::ui::stdout(&text)?;
     Ok(reports)
 }
 

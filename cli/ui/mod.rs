@@ -4,7 +4,19 @@
 pub mod diff;
 pub mod report;
 
+use std::io::Write;
+
 use anstyle::{AnsiColor, Style};
+
+/// Writes data to stdout (colours stripped when it is not a terminal). A closed pipe
+/// (`| head`) ends the output quietly instead of failing.
+pub fn stdout(text: &str) -> std::io::Result<()> {
+    let mut out = anstream::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
 
 /// Style for errors.
 pub const ERROR: Style = AnsiColor::Red.on_default().bold();
