@@ -19,9 +19,16 @@ pub struct YamlError {
     pub column: Option<u64>,
 }
 
+/// Parse options: size budgets raised for big single documents (a `kind: List` of 10,000
+/// objects, as `kubectl get -o yaml` prints), alias budgets kept (they stop alias bombs).
 fn options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = 50_000_000;
+    budget.max_events = 100_000_000;
+    budget.max_total_scalar_bytes = 1 << 30;
     let mut options = serde_saphyr::Options::default();
-    // Keep the budget (alias-bomb protection); the snippet is rendered by `explain_error`.
+    options.budget = Some(budget);
+    // The snippet is rendered by `explain_error`, with file line numbers.
     options.with_snippet = false;
     options
 }
@@ -60,7 +67,7 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
 /// `first_line` being the file line on which `text` starts. Used only on the error path.
 pub fn explain_error(text: &str, first_line: usize, source: &str) -> Option<String> {
     let padded = format!("{}{}", "\n".repeat(first_line.saturating_sub(1)), text);
-    let mut options = serde_saphyr::Options::default();
+    let mut options = self::options();
     options.with_snippet = true;
     let err = serde_saphyr::from_str_with_options::<serde_json::Value>(&padded, options).err()?;
     let rendered = err.to_string().replace("<input>", source);
@@ -105,6 +112,14 @@ mod tests {
         }
         let err = from_str::<serde_json::Value>(&bomb).unwrap_err();
         assert!(err.message.contains("budget"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_list_of_ten_thousand_objects_is_not_a_bomb() {
+        let item = "- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: web, labels: {app: web, tier: front}}\n  spec:\n    replicas: 2\n    template:\n      spec:\n        containers:\n        - {name: web, image: 'nginx:1.27.3', ports: [{containerPort: 8080}], env: [{name: A, value: b}]}\n";
+        let text = format!("apiVersion: v1\nkind: List\nitems:\n{}", item.repeat(10_000));
+        let v: serde_json::Value = from_str(&text).unwrap();
+        assert_eq!(v["items"].as_array().unwrap().len(), 10_000);
     }
 
     #[test]
