@@ -4,7 +4,8 @@
 
 use std::time::Instant;
 
-use kubectl_pattern::engine::stream::{self, Emit, Input, OutputFormat, StreamWriter};
+use kubectl_pattern::engine::output::{Emit, OutputFormat, StreamWriter};
+use kubectl_pattern::engine::stream::{self, Input};
 
 fn main() {
     let Some(path) = std::env::var_os("ROUNDTRIP_INPUT") else {
