@@ -119,22 +119,15 @@ fn explain_pattern(p: &dyn Pattern) -> String {
         "{BOLD}{}{BOLD:#} — {} pattern, v{} ({})\n\n{}\n\n",
         s.id, s.kind, s.version, s.source, s.summary
     );
-    out.push_str(&format!(
-        "{BOLD}WHAT IT DOES{BOLD:#}\n{}\n",
-        indent(&s.docs.description)
-    ));
-    out.push_str(&format!(
-        "{BOLD}USE IT WHEN{BOLD:#}\n{}\n",
-        indent(&s.docs.use_when)
-    ));
-    out.push_str(&format!(
-        "{BOLD}AVOID IT WHEN{BOLD:#}\n{}\n",
-        indent(&s.docs.avoid_when)
-    ));
-    out.push_str(&format!(
-        "{BOLD}DIAGRAM{BOLD:#}\n{}\n",
-        indent(&s.docs.diagram)
-    ));
+    let d = &s.docs;
+    for (title, text) in [
+        ("WHAT IT DOES", &d.description),
+        ("USE IT WHEN", &d.use_when),
+        ("AVOID IT WHEN", &d.avoid_when),
+        ("DIAGRAM", &d.diagram),
+    ] {
+        out.push_str(&format!("{BOLD}{title}{BOLD:#}\n{}\n", indent(text)));
+    }
     out.push_str(&format!("{BOLD}PARAMETERS{BOLD:#}\n"));
     if s.params.is_empty() {
         out.push_str("  (none)\n");

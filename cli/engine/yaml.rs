@@ -117,7 +117,10 @@ mod tests {
     #[test]
     fn a_list_of_ten_thousand_objects_is_not_a_bomb() {
         let item = "- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: web, labels: {app: web, tier: front}}\n  spec:\n    replicas: 2\n    template:\n      spec:\n        containers:\n        - {name: web, image: 'nginx:1.27.3', ports: [{containerPort: 8080}], env: [{name: A, value: b}]}\n";
-        let text = format!("apiVersion: v1\nkind: List\nitems:\n{}", item.repeat(10_000));
+        let text = format!(
+            "apiVersion: v1\nkind: List\nitems:\n{}",
+            item.repeat(10_000)
+        );
         let v: serde_json::Value = from_str(&text).unwrap();
         assert_eq!(v["items"].as_array().unwrap().len(), 10_000);
     }
