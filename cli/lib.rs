@@ -4,5 +4,6 @@
 pub mod commands;
 pub mod engine;
 pub mod ui;
+pub mod wasm;
 
 pub use commands::main;

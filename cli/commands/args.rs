@@ -165,12 +165,53 @@ impl TargetArgs {
     }
 }
 
-/// Where user template patterns come from.
+/// Where patterns come from besides the built-ins: template directories and plugins.
 #[derive(Debug, Clone, Args)]
 pub struct TemplateArgs {
     /// Extra directory of template patterns (repeatable; later ones win).
     #[arg(long = "template-dir", value_name = "DIR")]
     pub template_dirs: Vec<PathBuf>,
+    /// Use a WebAssembly plugin without installing it (repeatable).
+    #[arg(long = "plugin", value_name = "FILE.wasm")]
+    pub plugins: Vec<PathBuf>,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+/// Limits of the plugin sandbox.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Wall-clock limit for each plugin call, in seconds.
+    #[arg(long = "plugin-timeout", value_name = "SECONDS", default_value = "5")]
+    pub timeout: f64,
+    /// Memory limit for each plugin call, in MiB.
+    #[arg(long = "plugin-memory", value_name = "MIB", default_value = "128")]
+    pub memory: u64,
+}
+
+impl SandboxArgs {
+    /// The limits, checked.
+    pub fn limits(&self) -> Result<crate::wasm::Limits> {
+        if !(self.timeout > 0.0 && self.timeout <= 3600.0) {
+            return Err(UsageError(format!(
+                "--plugin-timeout {}: expected seconds between 0 and 3600",
+                self.timeout
+            ))
+            .into());
+        }
+        if !(1..=16384).contains(&self.memory) {
+            return Err(UsageError(format!(
+                "--plugin-memory {}: expected MiB between 1 and 16384",
+                self.memory
+            ))
+            .into());
+        }
+        Ok(crate::wasm::Limits {
+            timeout: std::time::Duration::from_secs_f64(self.timeout),
+            memory: (self.memory as usize) << 20,
+            ..Default::default()
+        })
+    }
 }
 
 impl TemplateArgs {
@@ -187,7 +228,14 @@ impl TemplateArgs {
         }
         let mut dirs: Vec<PathBuf> = user_template_dir().into_iter().collect();
         dirs.extend(self.template_dirs.iter().cloned());
-        Ok(Catalogue::load(&dirs))
+        let mut catalogue = Catalogue::load(&dirs);
+        let limits = self.sandbox.limits()?;
+        super::plugin::add_installed(&mut catalogue, limits)?;
+        for path in &self.plugins {
+            let pattern = crate::wasm::pattern::WasmPattern::load(path, limits, None)?;
+            catalogue.add(std::sync::Arc::new(pattern));
+        }
+        Ok(catalogue)
     }
 }
 

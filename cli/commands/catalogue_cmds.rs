@@ -74,6 +74,9 @@ impl ListCmd {
                     let source = match &s.source {
                         crate::engine::pattern::PatternSource::Builtin => "builtin".to_string(),
                         crate::engine::pattern::PatternSource::User { .. } => "user".to_string(),
+                        crate::engine::pattern::PatternSource::Plugin { .. } => {
+                            "plugin".to_string()
+                        }
                     };
                     out.push_str(&format!(
                         "{:<width$}  {:<10}  {:<8}  {}\n",

@@ -4,6 +4,8 @@ pub mod args;
 mod catalogue_cmds;
 mod mutate;
 mod pipeline;
+mod plugin;
+mod scaffold;
 
 use std::process::ExitCode;
 
@@ -55,6 +57,7 @@ enum Command {
     Lint(mutate::LintCmd),
     Version(catalogue_cmds::VersionCmd),
     Completion(catalogue_cmds::CompletionCmd),
+    Plugin(plugin::PluginCmd),
 }
 
 /// Parses the command line and runs it; errors go to stderr with their causes.
@@ -88,5 +91,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Lint(cmd) => cmd.run(),
         Command::Version(cmd) => cmd.run(),
         Command::Completion(cmd) => cmd.run(&mut Cli::command()),
+        Command::Plugin(cmd) => cmd.run(),
     }
 }

@@ -58,7 +58,16 @@ enum Slot {
         compiled: OnceLock<Result<Arc<dyn Pattern>, LoadError>>,
     },
     Unreadable(Broken),
+    Deferred {
+        id: String,
+        source: PatternSource,
+        loader: Loader,
+        loaded: OnceLock<Result<Arc<dyn Pattern>, LoadError>>,
+    },
 }
+
+/// Loads a pattern on first use (plugins: compiling or reading the compile cache costs time).
+pub type Loader = Box<dyn Fn() -> Result<Arc<dyn Pattern>, LoadError> + Send + Sync>;
 
 /// The set of available patterns. Templates are compiled when first asked for, so a run pays
 /// only for the patterns it uses.
@@ -182,6 +191,19 @@ impl Catalogue {
         self.slots.push((id, slot));
     }
 
+    /// Adds (or replaces) a pattern that `loader` loads when it is first needed.
+    pub fn add_deferred(&mut self, id: String, source: PatternSource, loader: Loader) {
+        self.put(
+            id.clone(),
+            Slot::Deferred {
+                id,
+                source,
+                loader,
+                loaded: OnceLock::new(),
+            },
+        );
+    }
+
     /// Adds (or replaces) a pattern.
     pub fn add(&mut self, pattern: Arc<dyn Pattern>) {
         let id = pattern.spec().id.clone();
@@ -192,6 +214,16 @@ impl Catalogue {
         match slot {
             Slot::Ready(p) => Ok(p.clone()),
             Slot::Unreadable(b) => Err(b.clone()),
+            Slot::Deferred {
+                id,
+                source,
+                loader,
+                loaded,
+            } => loaded.get_or_init(loader).clone().map_err(|error| Broken {
+                id: id.clone(),
+                source: source.clone(),
+                error,
+            }),
             Slot::Template {
                 files,
                 source,

@@ -99,6 +99,32 @@ pub struct Contribution {
     ordered: std::sync::OnceLock<Value>,
 }
 
+/// Collects the paths of keys in `raw` that the typed value does not have (unknown fields,
+/// which would otherwise be dropped without a word). Null values count as absent.
+fn unknown_fields(raw: &Value, typed: &Value, path: &str, out: &mut Vec<String>) {
+    match (raw, typed) {
+        (Value::Object(r), Value::Object(t)) => {
+            for (key, value) in r.iter().filter(|(_, v)| !v.is_null()) {
+                let sub = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                match t.get(key) {
+                    Some(tv) => unknown_fields(value, tv, &sub, out),
+                    None => out.push(sub),
+                }
+            }
+        }
+        (Value::Array(r), Value::Array(t)) => {
+            for (i, (rv, tv)) in r.iter().zip(t).enumerate() {
+                unknown_fields(rv, tv, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Orders the keys of `typed` like those of `layout` (keys `layout` lacks come last), deeply.
 pub fn ordered_like(typed: Value, layout: Option<&Value>) -> Value {
     match (typed, layout) {
@@ -212,6 +238,16 @@ impl Contribution {
                 problems.push("an env var needs a name".to_string());
             }
         }
+        if let Some(layout) = &self.layout {
+            let typed = serde_json::to_value(self).unwrap_or(Value::Null);
+            let mut unknown = Vec::new();
+            unknown_fields(layout, &typed, "", &mut unknown);
+            problems.extend(
+                unknown
+                    .into_iter()
+                    .map(|p| format!("{p} is not a field of its Kubernetes type (misspelt?)")),
+            );
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -244,6 +280,24 @@ mod tests {
     fn unknown_keys_and_bad_fragments_are_refused() {
         assert!(parse("serviceAccountName: root\n").is_err());
         assert!(parse("containers:\n- name: x\n  image: [1]\n").is_err());
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_not_dropped() {
+        let c = parse("containers:\n- name: x\n  image: a:1\n  imagePulPolicy: Always\n  resources: {limitz: {cpu: 1}}\n").unwrap();
+        let problems = c.check().unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("containers[0].imagePulPolicy")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("containers[0].resources.limitz")),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -62,6 +62,13 @@ pub enum PatternSource {
         /// The pattern's directory.
         path: PathBuf,
     },
+    /// A WebAssembly plugin.
+    Plugin {
+        /// The component file.
+        path: PathBuf,
+        /// Its sha256.
+        sha256: String,
+    },
 }
 
 impl fmt::Display for PatternSource {
@@ -69,6 +76,7 @@ impl fmt::Display for PatternSource {
         match self {
             PatternSource::Builtin => f.write_str("builtin"),
             PatternSource::User { path } => write!(f, "user ({})", path.display()),
+            PatternSource::Plugin { path, .. } => write!(f, "plugin ({})", path.display()),
         }
     }
 }
@@ -226,6 +234,14 @@ pub enum PatternError {
         pattern: String,
         /// Its message.
         message: String,
+    },
+    /// The pattern's runtime failed (a plugin trapped, ran out of time or memory…).
+    #[error("pattern {pattern}: {source}")]
+    Runtime {
+        /// The pattern id.
+        pattern: String,
+        /// The typed failure.
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The rendered contribution is not valid.
     #[error("pattern {pattern}: invalid contribution: {message}")]

@@ -1,0 +1,230 @@
+//! `plugin install|list|remove|inspect|new`: managing WebAssembly pattern plugins.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use crate::engine::catalogue::{Catalogue, Loader};
+use crate::engine::pattern::{Pattern, PatternSource};
+use crate::engine::template::LoadError;
+use crate::ui::{BOLD, DIM};
+use crate::wasm::Limits;
+use crate::wasm::pattern::WasmPattern;
+use crate::wasm::store::{self, PluginStore};
+
+use super::UsageError;
+use super::args::SandboxArgs;
+
+fn plugin_store() -> Result<PluginStore> {
+    let dir = store::default_dir().ok_or_else(|| {
+        UsageError("cannot find the plugin directory: set XDG_DATA_HOME or HOME".into())
+    })?;
+    Ok(PluginStore::new(dir))
+}
+
+/// Puts every installed plugin in the catalogue, loaded (and integrity-checked) on first use.
+pub fn add_installed(catalogue: &mut Catalogue, limits: Limits) -> Result<()> {
+    let Some(dir) = store::default_dir() else {
+        return Ok(());
+    };
+    let store = Arc::new(PluginStore::new(dir));
+    for installed in store.list()? {
+        let path = store.file(&installed);
+        let source = PatternSource::Plugin {
+            path: path.clone(),
+            sha256: installed.sha256.clone(),
+        };
+        let (store, entry) = (store.clone(), installed.clone());
+        let loader: Loader = Box::new(move || {
+            store
+                .load(&entry, limits)
+                .map(|p| Arc::new(p) as Arc<dyn Pattern>)
+                .map_err(|e| LoadError {
+                    origin: entry.name.clone(),
+                    message: e.to_string(),
+                })
+        });
+        catalogue.add_deferred(installed.name, source, loader);
+    }
+    Ok(())
+}
+
+/// Manage WebAssembly pattern plugins.
+#[derive(Debug, Args)]
+#[command(after_help = "\\
+Examples:
+  kubectl pattern plugin new my-pattern && cd my-pattern && cargo build --release --target wasm32-wasip2
+  kubectl pattern plugin install target/wasm32-wasip2/release/my_pattern.wasm
+  kubectl pattern plugin install https://example.com/otel.wasm --sha256 3f5a…
+  kubectl pattern plugin list
+  kubectl pattern plugin inspect my-pattern
+  kubectl pattern add --plugin ./my_pattern.wasm my-pattern -f deploy.yaml   # without installing")]
+pub struct PluginCmd {
+    #[command(subcommand)]
+    command: PluginCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginCommand {
+    /// Install a plugin from a .wasm file, a directory holding one, or an https URL.
+    Install {
+        /// The .wasm file, directory or https URL.
+        source: String,
+        /// Refuse the file unless it has this sha256.
+        #[arg(long)]
+        sha256: Option<String>,
+        #[command(flatten)]
+        sandbox: SandboxArgs,
+    },
+    /// List installed plugins.
+    List {
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+        output: crate::ui::report::ReportArg,
+    },
+    /// Remove an installed plugin.
+    Remove {
+        /// The plugin's name.
+        name: String,
+    },
+    /// Show a plugin's metadata, parameters, WIT version and the imports it asks for.
+    Inspect {
+        /// An installed plugin's name, or a .wasm file.
+        plugin: String,
+        #[command(flatten)]
+        sandbox: SandboxArgs,
+    },
+    /// Scaffold a Rust plugin crate in a new directory.
+    New {
+        /// The pattern id (a lower-case DNS label); also the directory name.
+        name: String,
+        /// Where to create it (default: ./NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+impl PluginCmd {
+    pub fn run(self) -> Result<ExitCode> {
+        match self.command {
+            PluginCommand::Install {
+                source,
+                sha256,
+                sandbox,
+            } => {
+                if let Some(sha) = &sha256
+                    && !(sha.len() == 64 && sha.chars().all(|c| c.is_ascii_hexdigit()))
+                {
+                    return Err(
+                        UsageError(format!("--sha256 {sha:?}: expected 64 hex digits")).into(),
+                    );
+                }
+                let (origin, bytes) = store::read_source(&source)?;
+                let installed = plugin_store()?.install(
+                    &origin,
+                    &bytes,
+                    sha256.as_deref(),
+                    sandbox.limits()?,
+                )?;
+                crate::ui::stdout(&format!(
+                    "installed {} {} ({}) sha256:{}\n",
+                    installed.name, installed.version, installed.kind, installed.sha256
+                ))?;
+            }
+            PluginCommand::List { output } => {
+                let plugins = plugin_store()?.list()?;
+                let text = match output {
+                    crate::ui::report::ReportArg::Json => {
+                        format!("{}\n", serde_json::to_string_pretty(&plugins)?)
+                    }
+                    crate::ui::report::ReportArg::Text if plugins.is_empty() => {
+                        "no plugins installed; see `kubectl pattern plugin install --help`\n"
+                            .to_string()
+                    }
+                    crate::ui::report::ReportArg::Text => {
+                        let mut out = format!(
+                            "{BOLD}{:<20} {:<9} {:<11} {:<14} SOURCE{BOLD:#}\n",
+                            "NAME", "VERSION", "KIND", "SHA256"
+                        );
+                        for p in &plugins {
+                            out.push_str(&format!(
+                                "{:<20} {:<9} {:<11} {:<14} {}\n",
+                                p.name,
+                                p.version,
+                                p.kind,
+                                &p.sha256[..12],
+                                p.source
+                            ));
+                        }
+                        out
+                    }
+                };
+                crate::ui::stdout(&text)?;
+            }
+            PluginCommand::Remove { name } => {
+                let removed = plugin_store()?.remove(&name)?;
+                crate::ui::stdout(&format!("removed {} {}\n", removed.name, removed.version))?;
+            }
+            PluginCommand::Inspect { plugin, sandbox } => {
+                let limits = sandbox.limits()?;
+                let store = plugin_store()?;
+                let pattern = match store.list()?.into_iter().find(|p| p.name == plugin) {
+                    Some(installed) => store.load(&installed, limits)?,
+                    None if std::path::Path::new(&plugin).is_file() => {
+                        WasmPattern::load(std::path::Path::new(&plugin), limits, None)?
+                    }
+                    None => return Err(store::StoreError::NotInstalled(plugin).into()),
+                };
+                crate::ui::stdout(&inspect(&pattern))?;
+            }
+            PluginCommand::New { name, dir } => {
+                let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
+                super::scaffold::write(&name, &dir).with_context(|| {
+                    format!("cannot create the plugin crate in {}", dir.display())
+                })?;
+                crate::ui::stdout(&format!(
+                    "created {dir}\n  cd {dir} && cargo test && cargo build --release --target wasm32-wasip2\n  kubectl pattern plugin install {dir}\n",
+                    dir = dir.display()
+                ))?;
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn inspect(pattern: &WasmPattern) -> String {
+    let s = pattern.spec();
+    let (path, sha) = match &s.source {
+        PatternSource::Plugin { path, sha256 } => (path.display().to_string(), sha256.clone()),
+        other => (other.to_string(), String::new()),
+    };
+    let params: Vec<serde_json::Value> = s.params.iter().map(|p| json!(p)).collect();
+    let mut out = format!(
+        "{BOLD}{}{BOLD:#} {} ({} pattern)\n  {}\n",
+        s.id, s.version, s.kind, s.summary
+    );
+    out.push_str(&format!("  file:    {path}\n  sha256:  {sha}\n  wit:     kubectl-pattern:plugin@0.1.0 (world pattern-plugin)\n"));
+    out.push_str(&format!(
+        "  cache:   {}\n",
+        if pattern.origin == crate::wasm::cache::Origin::Cached {
+            "precompiled"
+        } else {
+            "compiled now"
+        }
+    ));
+    out.push_str(&format!(
+        "{BOLD}imports{BOLD:#} (what it asks the sandbox for):\n"
+    ));
+    for import in &pattern.imports {
+        out.push_str(&format!("  {import}\n"));
+    }
+    out.push_str(&format!("{BOLD}parameters{BOLD:#}:\n"));
+    for p in params {
+        out.push_str(&format!("  {DIM}{p}{DIM:#}\n"));
+    }
+    out
+}

@@ -1,0 +1,96 @@
+//! The compile cache: precompiled components under `$XDG_CACHE_HOME/kubectl-pattern/wasm/`,
+//! keyed by the component's sha256 and the engine's compatibility hash, written atomically and
+//! recompiled whenever an entry is unusable.
+
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+
+use super::WasmError;
+use super::runtime;
+
+/// The sha256 of `bytes`, as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `$XDG_CACHE_HOME/kubectl-pattern/wasm` (default `~/.cache/…`).
+pub fn cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("kubectl-pattern").join("wasm"))
+}
+
+fn engine_key(engine: &wasmtime::Engine) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
+/// How a component was obtained, for reports and benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Loaded from the cache.
+    Cached,
+    /// Compiled now (and cached when possible).
+    Compiled,
+}
+
+/// Loads the component in `bytes` (read from `path`): from the cache when a usable entry
+/// exists, else compiled and cached.
+pub fn load(path: &Path, bytes: &[u8]) -> Result<(Component, Origin), WasmError> {
+    let engine = runtime::engine().map_err(|message| WasmError::Runtime {
+        plugin: path.display().to_string(),
+        message,
+    })?;
+    let entry = cache_dir().map(|dir| {
+        dir.join(format!(
+            "{}-{}.cwasm",
+            sha256_hex(bytes),
+            engine_key(engine)
+        ))
+    });
+    if let Some(entry) = &entry
+        && entry.is_file()
+    {
+        // SAFETY: the entry was written by `precompile_component` of an engine with the same
+        // compatibility hash (it is part of the file name), into our own cache directory;
+        // wasmtime checks the header again and a failure falls through to a recompile.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, entry) } {
+            return Ok((component, Origin::Cached));
+        }
+    }
+    let compile_err = |e: wasmtime::Error| WasmError::Compile {
+        path: path.to_path_buf(),
+        message: format!("{e:#}"),
+    };
+    let precompiled = engine.precompile_component(bytes).map_err(compile_err)?;
+    if let Some(entry) = &entry {
+        // A cache that cannot be written only costs time on the next run.
+        let _ = write_atomically(entry, &precompiled);
+    }
+    // SAFETY: the bytes were produced just above by this engine's `precompile_component`.
+    let component = unsafe { Component::deserialize(engine, &precompiled) }.map_err(compile_err)?;
+    Ok((component, Origin::Compiled))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".kubectl-pattern-")
+        .tempfile_in(dir)?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

@@ -1,0 +1,278 @@
+//! The wasmtime side: one engine per process (epoch interruption, bounded stack), a linker
+//! with the host's log import and an empty WASI context, and a fresh `Store` per call from a
+//! pre-instantiated component, with deadline and memory limits mapped to typed errors.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::{Limits, WasmError};
+
+wasmtime::component::bindgen!({
+    world: "pattern-plugin",
+    path: "wit",
+});
+
+pub use kubectl_pattern::plugin::types as wit;
+
+/// How often the epoch advances: the deadline's resolution.
+const TICK: Duration = Duration::from_millis(10);
+/// Guest stderr kept for error messages.
+const STDERR_CAPACITY: usize = 64 << 10;
+/// Log messages kept per call.
+const LOG_LINES: usize = 64;
+
+/// The process-wide engine; its epoch ticker starts with it.
+pub fn engine() -> Result<&'static Engine, String> {
+    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let mut config = Config::new();
+            config.wasm_component_model(true);
+            config.epoch_interruption(true);
+            config.max_wasm_stack(1 << 20);
+            let engine = Engine::new(&config).map_err(|e| e.to_string())?;
+            let ticker = engine.clone();
+            std::thread::Builder::new()
+                .name("wasm-epoch".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(TICK);
+                        ticker.increment_epoch();
+                    }
+                })
+                .map_err(|e| e.to_string())?;
+            Ok(engine)
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// What the guest can reach: logging, and WASI with nothing granted.
+pub struct State {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: Limiter,
+    log: Vec<String>,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl kubectl_pattern::plugin::types::Host for State {}
+
+impl kubectl_pattern::plugin::host::Host for State {
+    fn log(&mut self, level: wit::LogLevel, message: String) {
+        if self.log.len() < LOG_LINES {
+            let level = match level {
+                wit::LogLevel::Debug => "debug",
+                wit::LogLevel::Info => "info",
+                wit::LogLevel::Warn => "warn",
+                wit::LogLevel::Error => "error",
+            };
+            let mut message = message;
+            message.truncate(4096);
+            self.log.push(format!("{level}: {message}"));
+        }
+    }
+}
+
+/// Store limits that also remember whether memory growth was refused (such failures are not
+/// traps, so they are recognised here).
+struct Limiter {
+    inner: StoreLimits,
+    memory_refused: bool,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.inner.memory_growing(current, desired, maximum);
+        if !matches!(allowed, Ok(true)) {
+            self.memory_refused = true;
+        }
+        allowed
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.inner.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.inner.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.inner.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.inner.memories()
+    }
+}
+
+/// A compiled plugin, ready to instantiate per call.
+#[derive(Clone)]
+pub struct Loaded {
+    /// Where it came from (for messages).
+    pub path: PathBuf,
+    pre: Arc<PatternPluginPre<State>>,
+}
+
+/// Links `component` (from `path`) against the sandbox.
+pub fn link(path: &Path, component: &Component) -> Result<Loaded, WasmError> {
+    let engine = engine().map_err(|message| WasmError::Runtime {
+        plugin: path.display().to_string(),
+        message,
+    })?;
+    let mut linker = Linker::<State>::new(engine);
+    let runtime = |e: wasmtime::Error| WasmError::Runtime {
+        plugin: path.display().to_string(),
+        message: format!("{e:#}"),
+    };
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(runtime)?;
+    PatternPlugin::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s).map_err(runtime)?;
+    let pre = linker.instantiate_pre(component).map_err(|e| {
+        let message = format!("{e:#}");
+        match message.split('`').nth(1) {
+            Some(import) if message.contains("import") => WasmError::UnsupportedImport {
+                path: path.to_path_buf(),
+                import: import.to_string(),
+                message,
+            },
+            _ => WasmError::WrongWorld {
+                path: path.to_path_buf(),
+                message,
+            },
+        }
+    })?;
+    let pre = PatternPluginPre::new(pre).map_err(|e| WasmError::WrongWorld {
+        path: path.to_path_buf(),
+        message: format!("{e:#}"),
+    })?;
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        pre: Arc::new(pre),
+    })
+}
+
+/// The outcome of one guest call, with the log lines it wrote.
+pub struct Call<T> {
+    /// What the guest returned.
+    pub value: T,
+    /// Its log messages.
+    pub log: Vec<String>,
+}
+
+impl Loaded {
+    /// Runs `f` against a fresh instance in a fresh store under `limits`.
+    pub fn call<T>(
+        &self,
+        plugin: &str,
+        limits: &Limits,
+        f: impl FnOnce(&PatternPlugin, &mut Store<State>) -> wasmtime::Result<T>,
+    ) -> Result<Call<T>, WasmError> {
+        let engine = self.pre.engine();
+        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).build();
+        let inner = StoreLimitsBuilder::new()
+            .memory_size(limits.memory)
+            .instances(16)
+            .tables(16)
+            .memories(4)
+            .table_elements(100_000)
+            .trap_on_grow_failure(true)
+            .build();
+        let state = State {
+            wasi,
+            table: ResourceTable::new(),
+            limits: Limiter {
+                inner,
+                memory_refused: false,
+            },
+            log: Vec::new(),
+        };
+        let mut store = Store::new(engine, state);
+        store.limiter(|s| &mut s.limits);
+        let ticks = (limits.timeout.as_millis() / TICK.as_millis()).max(1) as u64;
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        let result = self
+            .pre
+            .instantiate(&mut store)
+            .and_then(|instance| f(&instance, &mut store));
+        let log = std::mem::take(&mut store.data_mut().log);
+        match result {
+            Ok(value) => Ok(Call { value, log }),
+            Err(e) => {
+                let context = guest_context(&stderr, &log);
+                let plugin = plugin.to_string();
+                if store.data().limits.memory_refused {
+                    return Err(WasmError::MemoryLimit {
+                        plugin,
+                        limit_mib: (limits.memory >> 20) as u64,
+                        stderr: context,
+                    });
+                }
+                match e.downcast_ref::<Trap>() {
+                    Some(Trap::Interrupt) => Err(WasmError::Deadline {
+                        plugin,
+                        seconds: limits.timeout.as_secs_f64(),
+                        stderr: context,
+                    }),
+                    Some(trap) => Err(WasmError::Trap {
+                        plugin,
+                        message: trap.to_string(),
+                        stderr: context,
+                    }),
+                    None => Err(WasmError::Trap {
+                        plugin,
+                        message: format!("{e:#}"),
+                        stderr: context,
+                    }),
+                }
+            }
+        }
+    }
+}
+
+/// The guest's stderr and log, for an error message ("" when both are empty).
+fn guest_context(stderr: &MemoryOutputPipe, log: &[String]) -> String {
+    let bytes = stderr.contents();
+    let text = String::from_utf8_lossy(&bytes);
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    lines.extend(log.iter().cloned());
+    let keep = lines.len().saturating_sub(12);
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!("\n  plugin output:\n    {}", lines[keep..].join("\n    "))
+    }
+}
+
+/// Guards the describe answer of each plugin file, so it is asked once per process.
+pub type DescribeCache = Mutex<Option<wit::PatternInfo>>;

@@ -1,0 +1,96 @@
+//! Write kubectl-pattern pattern plugins in Rust: implement [`Pattern`], call
+//! [`export_pattern!`], build with `cargo build --release --target wasm32-wasip2`.
+//!
+//! ```ignore
+//! use kubectl_pattern_sdk::prelude::*;
+//!
+//! struct Hello;
+//!
+//! impl Pattern for Hello {
+//!     fn describe() -> PatternInfo {
+//!         PatternInfo::new("hello", PatternKind::Sidecar, "0.1.0", "Say hello")
+//!             .param(Param::image("image", "Image.").default("busybox:1.36"))
+//!     }
+//!     fn render(req: Request) -> Result<Contribution, RenderError> {
+//!         let image = req.require_str("image")?;
+//!         let mut c = Contribution::new();
+//!         c.add_container(ContainerBuilder::new(req.instance(), image).hardened());
+//!         Ok(c)
+//!     }
+//! }
+//!
+//! export_pattern!(Hello);
+//! ```
+//!
+//! Everything but [`log`] and the export glue is plain Rust over `serde_json`, so a plugin's
+//! render logic can be unit-tested with `cargo test` on the host target.
+
+pub mod container;
+pub mod contribution;
+#[doc(hidden)]
+pub mod export;
+pub mod info;
+pub mod log;
+pub mod request;
+pub mod workload;
+
+pub use container::{ContainerBuilder, hardened_security_context, probe};
+pub use contribution::{Contribution, RenderError, Targeted};
+pub use info::{Docs, Param, ParamType, PatternInfo, PatternKind};
+pub use request::{Request, SidecarMode};
+pub use serde_json;
+pub use workload::{Port, Workload, container_env, container_ports, pod_metadata, pod_spec};
+
+/// The bindings `wit-bindgen` generates from `wit/plugin.wit` (world `pattern-plugin`).
+/// `bindings::export_plugin!` exports a type implementing the generated `Guest` trait;
+/// prefer [`Pattern`] and [`export_pattern!`].
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "pattern-plugin",
+        path: "wit",
+        pub_export_macro: true,
+        export_macro_name: "export_plugin",
+        default_bindings_module: "kubectl_pattern_sdk::bindings",
+    });
+}
+
+/// A pattern plugin. Implement it on a unit struct and export it with [`export_pattern!`].
+pub trait Pattern {
+    /// Describes the pattern. Must depend on nothing but the plugin: the host caches it.
+    fn describe() -> PatternInfo;
+    /// Renders the contribution for one workload.
+    fn render(req: Request) -> Result<Contribution, RenderError>;
+}
+
+/// Everything a plugin usually needs: `use kubectl_pattern_sdk::prelude::*;`.
+pub mod prelude {
+    pub use crate::log;
+    pub use crate::serde_json::{self, Map, Value, json};
+    pub use crate::{
+        ContainerBuilder, Contribution, Docs, Param, ParamType, Pattern, PatternInfo, PatternKind,
+        Port, RenderError, Request, SidecarMode, Workload, container_ports, export_pattern, probe,
+    };
+}
+
+/// Exports a type implementing [`Pattern`] as the component's `pattern` interface, with a
+/// panic hook that sends the panic message to the host's log before the trap. Use it once,
+/// at the top level of the plugin crate. Off WebAssembly it exports nothing, so the crate's
+/// unit tests build on the host target.
+#[macro_export]
+macro_rules! export_pattern {
+    ($ty:ty) => {
+        #[cfg(target_arch = "wasm32")]
+        #[doc(hidden)]
+        type __KubectlPatternExport = $crate::export::Adapter<$ty>;
+        #[cfg(target_arch = "wasm32")]
+        $crate::bindings::export_plugin!(__KubectlPatternExport with_types_in $crate::bindings);
+        // Off WebAssembly nothing is exported: keep the pattern "used" for the dead-code lint.
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            #[allow(dead_code)]
+            fn __kubectl_pattern_uses() -> $crate::export::Adapter<$ty> {
+                $crate::export::Adapter::new()
+            }
+        };
+    };
+}

@@ -1,0 +1,290 @@
+//! Read-only helpers over a workload's JSON: its pod spec whatever the kind, pod template
+//! labels and annotations, containers and their ports.
+
+use serde_json::{Map, Value};
+
+/// The path from the object to its pod spec for a workload kind, if the kind is known.
+pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
+    match kind {
+        "Pod" => Some(&["spec"]),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => Some(&["spec", "template", "spec"]),
+        "CronJob" => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
+        _ => None,
+    }
+}
+
+fn walk<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(value, |v, key| v.get(key))
+}
+
+/// The pod spec of a workload of any kind; for an unknown kind, `spec.template.spec` when it
+/// holds containers.
+pub fn pod_spec(workload: &Value) -> Option<&Value> {
+    let kind = workload
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match pod_spec_path(kind) {
+        Some(path) => walk(workload, path),
+        None => {
+            walk(workload, &["spec", "template", "spec"]).filter(|s| s.get("containers").is_some())
+        }
+    }
+}
+
+/// The metadata of the pod template (a Pod's own metadata).
+pub fn pod_metadata(workload: &Value) -> Option<&Value> {
+    let kind = workload
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match pod_spec_path(kind) {
+        Some([_]) => workload.get("metadata"),
+        Some(path) => walk(workload, &path[..path.len() - 1])?.get("metadata"),
+        None => pod_spec(workload).and(walk(workload, &["spec", "template", "metadata"])),
+    }
+}
+
+/// A container port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Port {
+    /// The port's name, if it has one.
+    pub name: Option<String>,
+    /// The port number.
+    pub container_port: u16,
+    /// TCP, UDP or SCTP.
+    pub protocol: String,
+}
+
+/// The ports a container declares (entries that are not valid ports are skipped).
+pub fn container_ports(container: &Value) -> Vec<Port> {
+    let Some(ports) = container.get("ports").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    ports
+        .iter()
+        .filter_map(|p| {
+            let number = p
+                .get("containerPort")?
+                .as_u64()
+                .and_then(|n| u16::try_from(n).ok())?;
+            Some(Port {
+                name: p.get("name").and_then(Value::as_str).map(str::to_owned),
+                container_port: number,
+                protocol: p
+                    .get("protocol")
+                    .and_then(Value::as_str)
+                    .unwrap_or("TCP")
+                    .to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// A container's env var by name.
+pub fn container_env<'a>(container: &'a Value, name: &str) -> Option<&'a Value> {
+    container
+        .get("env")?
+        .as_array()?
+        .iter()
+        .find(|e| e.get("name").and_then(Value::as_str) == Some(name))
+}
+
+fn str_map(value: Option<&Value>) -> Option<&Map<String, Value>> {
+    value?.as_object()
+}
+
+/// A read-only view of a workload object.
+#[derive(Debug, Clone, Copy)]
+pub struct Workload<'a> {
+    object: &'a Value,
+}
+
+impl<'a> Workload<'a> {
+    /// Views a workload object.
+    pub fn new(object: &'a Value) -> Self {
+        Workload { object }
+    }
+    /// The JSON itself.
+    pub fn json(&self) -> &'a Value {
+        self.object
+    }
+    /// `kind` (Deployment, Pod…), or "".
+    pub fn kind(&self) -> &'a str {
+        self.object
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+    /// `metadata.name`, or "".
+    pub fn name(&self) -> &'a str {
+        walk(self.object, &["metadata", "name"])
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+    /// `metadata.namespace`, if set.
+    pub fn namespace(&self) -> Option<&'a str> {
+        walk(self.object, &["metadata", "namespace"]).and_then(Value::as_str)
+    }
+    /// The object's own labels.
+    pub fn labels(&self) -> Option<&'a Map<String, Value>> {
+        str_map(walk(self.object, &["metadata", "labels"]))
+    }
+    /// The object's own annotations.
+    pub fn annotations(&self) -> Option<&'a Map<String, Value>> {
+        str_map(walk(self.object, &["metadata", "annotations"]))
+    }
+    /// The pod spec.
+    pub fn pod_spec(&self) -> Option<&'a Value> {
+        pod_spec(self.object)
+    }
+    /// The pod template's labels (a Pod's own).
+    pub fn pod_labels(&self) -> Option<&'a Map<String, Value>> {
+        str_map(pod_metadata(self.object)?.get("labels"))
+    }
+    /// The pod template's annotations (a Pod's own).
+    pub fn pod_annotations(&self) -> Option<&'a Map<String, Value>> {
+        str_map(pod_metadata(self.object)?.get("annotations"))
+    }
+    /// A label of the pod template, else of the object.
+    pub fn label(&self, key: &str) -> Option<&'a str> {
+        [self.pod_labels(), self.labels()]
+            .into_iter()
+            .flatten()
+            .find_map(|m| m.get(key).and_then(Value::as_str))
+    }
+    /// An annotation of the pod template, else of the object.
+    pub fn annotation(&self, key: &str) -> Option<&'a str> {
+        [self.pod_annotations(), self.annotations()]
+            .into_iter()
+            .flatten()
+            .find_map(|m| m.get(key).and_then(Value::as_str))
+    }
+    /// The app's name: label `app.kubernetes.io/name`, else `app`, else the object's name.
+    pub fn app_name(&self) -> &'a str {
+        self.label("app.kubernetes.io/name")
+            .or_else(|| self.label("app"))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| self.name())
+    }
+    /// The app containers (`spec.containers`).
+    pub fn containers(&self) -> &'a [Value] {
+        self.pod_list("containers")
+    }
+    /// The init containers, native sidecars included.
+    pub fn init_containers(&self) -> &'a [Value] {
+        self.pod_list("initContainers")
+    }
+    /// The volumes.
+    pub fn volumes(&self) -> &'a [Value] {
+        self.pod_list("volumes")
+    }
+    fn pod_list(&self, key: &str) -> &'a [Value] {
+        self.pod_spec()
+            .and_then(|s| s.get(key))
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice)
+    }
+    /// An app container by name.
+    pub fn container(&self, name: &str) -> Option<&'a Value> {
+        self.containers()
+            .iter()
+            .find(|c| c.get("name").and_then(Value::as_str) == Some(name))
+    }
+    /// The names of the app containers.
+    pub fn container_names(&self) -> Vec<&'a str> {
+        self.containers()
+            .iter()
+            .filter_map(|c| c.get("name").and_then(Value::as_str))
+            .collect()
+    }
+    /// Whether a volume with this name exists.
+    pub fn has_volume(&self, name: &str) -> bool {
+        self.volumes()
+            .iter()
+            .any(|v| v.get("name").and_then(Value::as_str) == Some(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn containers() -> Value {
+        json!([{"name": "app", "image": "nginx",
+            "ports": [{"name": "http", "containerPort": 8080}, {"containerPort": 9090, "protocol": "UDP"},
+                      {"containerPort": 70000}],
+            "env": [{"name": "A", "value": "1"}]}])
+    }
+
+    #[test]
+    fn finds_pod_spec_of_every_kind() {
+        let spec = json!({"containers": containers()});
+        let tmpl = json!({"metadata": {"labels": {"app": "t"}}, "spec": spec});
+        let cases = [
+            json!({"kind": "Pod", "metadata": {"labels": {"app": "t"}}, "spec": spec}),
+            json!({"kind": "Deployment", "spec": {"template": tmpl}}),
+            json!({"kind": "StatefulSet", "spec": {"template": tmpl}}),
+            json!({"kind": "DaemonSet", "spec": {"template": tmpl}}),
+            json!({"kind": "ReplicaSet", "spec": {"template": tmpl}}),
+            json!({"kind": "ReplicationController", "spec": {"template": tmpl}}),
+            json!({"kind": "Job", "spec": {"template": tmpl}}),
+            json!({"kind": "CronJob", "spec": {"jobTemplate": {"spec": {"template": tmpl}}}}),
+            json!({"kind": "Rollout", "spec": {"template": tmpl}}),
+        ];
+        for wl in &cases {
+            assert_eq!(pod_spec(wl), Some(&spec), "{}", wl["kind"]);
+            let w = Workload::new(wl);
+            assert_eq!(w.label("app"), Some("t"), "{}", wl["kind"]);
+            assert_eq!(w.container_names(), vec!["app"]);
+        }
+        assert_eq!(pod_spec(&json!({"kind": "ConfigMap", "data": {}})), None);
+        assert_eq!(pod_metadata(&json!({"kind": "Service", "spec": {}})), None);
+    }
+
+    #[test]
+    fn labels_annotations_and_names() {
+        let wl = json!({"kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "ns", "labels": {"app": "obj"},
+                         "annotations": {"a": "object", "b": "object"}},
+            "spec": {"template": {"metadata": {"labels": {"app.kubernetes.io/name": "pod"},
+                                               "annotations": {"a": "pod"}},
+                                  "spec": {"containers": containers(), "volumes": [{"name": "v"}]}}}});
+        let w = Workload::new(&wl);
+        assert_eq!(
+            (w.kind(), w.name(), w.namespace()),
+            ("Deployment", "web", Some("ns"))
+        );
+        assert_eq!(w.annotation("a"), Some("pod"));
+        assert_eq!(w.annotation("b"), Some("object"));
+        assert_eq!(w.app_name(), "pod");
+        assert!(w.has_volume("v") && !w.has_volume("x"));
+        let bare =
+            json!({"kind": "Pod", "metadata": {"name": "p", "labels": {"app": ""}}, "spec": {}});
+        assert_eq!(Workload::new(&bare).app_name(), "p");
+        assert!(Workload::new(&bare).containers().is_empty());
+    }
+
+    #[test]
+    fn reads_ports_and_env() {
+        let c = &containers()[0];
+        let ports = container_ports(c);
+        assert_eq!(ports.len(), 2);
+        assert_eq!(ports[0].name.as_deref(), Some("http"));
+        assert_eq!(
+            (ports[1].container_port, ports[1].protocol.as_str()),
+            (9090, "UDP")
+        );
+        assert_eq!(
+            container_env(c, "A"),
+            Some(&json!({"name": "A", "value": "1"}))
+        );
+        assert!(container_env(c, "B").is_none());
+    }
+}
