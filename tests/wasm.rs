@@ -4,75 +4,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::Instant;
 
+use common::plugins::{EXAMPLE, bin, docs, run_err, run_ok, wasm};
 use serde_json::Value;
-
-const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/web.yaml");
-
-/// Where the plugin crates are built (beside this build's own target directory).
-fn plugin_target() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    target.join("plugins")
-}
-
-/// Builds plugins/examples once per test run.
-fn examples() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/plugins/examples/Cargo.toml");
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path", manifest])
-            .env("CARGO_TARGET_DIR", plugin_target())
-            .status()
-            .expect("run cargo");
-        assert!(status.success(), "building the example plugins failed (is the wasm32-wasip2 target installed? scripts/test installs it)");
-        plugin_target().join("wasm32-wasip2/release")
-    })
-}
-
-fn wasm(crate_name: &str) -> PathBuf {
-    let path = examples().join(format!("{}.wasm", crate_name.replace('-', "_")));
-    assert!(path.is_file(), "{} was not built", path.display());
-    path
-}
-
-/// The binary with its config, cache and data directories in `home`.
-fn bin(home: &Path) -> assert_cmd::Command {
-    let mut cmd = common::bin();
-    cmd.env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("HOME", home);
-    cmd
-}
-
-fn run_ok(cmd: &mut assert_cmd::Command) -> String {
-    String::from_utf8(cmd.assert().success().get_output().stdout.clone()).unwrap()
-}
-
-fn run_err(cmd: &mut assert_cmd::Command) -> String {
-    let out = cmd.assert().failure().get_output().clone();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        !stderr.contains("thread 'main' panicked"),
-        "the host panicked:\n{stderr}"
-    );
-    assert!(out.stdout.is_empty());
-    stderr
-}
-
-fn docs(text: &str) -> Vec<Value> {
-    text.split("\n---\n")
-        .filter(|d| !d.trim().is_empty())
-        .map(|d| kubectl_pattern::engine::yaml::from_str(d).unwrap())
-        .collect()
-}
 
 #[test]
 fn example_plugins_add_explain_and_validate() {
@@ -184,7 +120,8 @@ fn install_list_use_tamper_and_remove() {
     run_ok(bin(home.path()).args(["add", "-q", "otel-collector", "-f", EXAMPLE]));
     let inspect = run_ok(bin(home.path()).args(["plugin", "inspect", "otel-collector"]));
     assert!(
-        inspect.contains("kubectl-pattern:plugin@0.1.0") && inspect.contains("imports"),
+        inspect.contains("wit:     kubectl-pattern:plugin/pattern@0.1.0")
+            && inspect.contains("wasi:cli/environment"),
         "{inspect}"
     );
 
@@ -269,7 +206,7 @@ fn huge_output_is_refused() {
 #[test]
 fn an_invalid_contribution_is_refused_with_the_fragment() {
     let (err, _) = hostile("hostile-invalid", &[]);
-    assert!(err.contains("returned an invalid containers #1"), "{err}");
+    assert!(err.contains("returned an invalid container #1"), "{err}");
 }
 
 #[test]

@@ -39,7 +39,7 @@ Examples:
 /// Add sidecar, adapter, ambassador and init helper containers to Kubernetes workloads.
 ///
 /// Works on manifest files and stdin (offline, pipe-friendly). Patterns are built in, your own
-/// handlebars templates, or (soon) WebAssembly plugins.
+/// handlebars templates, or WebAssembly plugins run in a sandbox.
 #[derive(Debug, Parser)]
 #[command(name = "kubectl-pattern", bin_name = "kubectl pattern", version, after_help = EXAMPLES, propagate_version = true)]
 pub struct Cli {

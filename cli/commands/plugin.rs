@@ -55,7 +55,7 @@ pub fn add_installed(catalogue: &mut Catalogue, limits: Limits) -> Result<()> {
 
 /// Manage WebAssembly pattern plugins.
 #[derive(Debug, Args)]
-#[command(after_help = "\\
+#[command(after_help = "\
 Examples:
   kubectl pattern plugin new my-pattern && cd my-pattern && cargo build --release --target wasm32-wasip2
   kubectl pattern plugin install target/wasm32-wasip2/release/my_pattern.wasm
@@ -207,7 +207,15 @@ fn inspect(pattern: &WasmPattern) -> String {
         "{BOLD}{}{BOLD:#} {} ({} pattern)\n  {}\n",
         s.id, s.version, s.kind, s.summary
     );
-    out.push_str(&format!("  file:    {path}\n  sha256:  {sha}\n  wit:     kubectl-pattern:plugin@0.1.0 (world pattern-plugin)\n"));
+    let wit = pattern
+        .exports
+        .iter()
+        .find(|e| e.starts_with("kubectl-pattern:plugin/pattern"))
+        .cloned()
+        .unwrap_or_default();
+    out.push_str(&format!(
+        "  file:    {path}\n  sha256:  {sha}\n  wit:     {wit}\n"
+    ));
     out.push_str(&format!(
         "  cache:   {}\n",
         if pattern.origin == crate::wasm::cache::Origin::Cached {

@@ -21,7 +21,8 @@ fn files(
     for f in dir.files() {
         if let Some(text) = f.contents_utf8() {
             out.push((
-                prefix.join(f.path().strip_prefix(dir.path()).unwrap_or(f.path())),
+                // Paths are relative to the embedded root, sub-directories included.
+                prefix.join(f.path()),
                 text,
             ));
         }

@@ -100,11 +100,12 @@ pub struct Contribution {
 }
 
 /// Collects the paths of keys in `raw` that the typed value does not have (unknown fields,
-/// which would otherwise be dropped without a word). Null values count as absent.
+/// which would otherwise be dropped without a word). Nulls and empty lists or maps count as
+/// absent (the typed value omits them).
 fn unknown_fields(raw: &Value, typed: &Value, path: &str, out: &mut Vec<String>) {
     match (raw, typed) {
         (Value::Object(r), Value::Object(t)) => {
-            for (key, value) in r.iter().filter(|(_, v)| !v.is_null()) {
+            for (key, value) in r.iter().filter(|(_, v)| !is_empty(v)) {
                 let sub = if path.is_empty() {
                     key.clone()
                 } else {
@@ -122,6 +123,15 @@ fn unknown_fields(raw: &Value, typed: &Value, path: &str, out: &mut Vec<String>)
             }
         }
         _ => {}
+    }
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        _ => false,
     }
 }
 

@@ -187,7 +187,13 @@ pub fn contribution(
             .enumerate()
             .map(|(i, text)| match key {
                 "volumes" => fragment::<Volume>(plugin, format!("volume #{}", i + 1), text),
-                _ => fragment::<Container>(plugin, format!("{} #{}", key, i + 1), text),
+                "initContainers" => {
+                    fragment::<Container>(plugin, format!("init container #{}", i + 1), text)
+                }
+                "nativeSidecars" => {
+                    fragment::<Container>(plugin, format!("native sidecar #{}", i + 1), text)
+                }
+                _ => fragment::<Container>(plugin, format!("container #{}", i + 1), text),
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Value::Array(values))

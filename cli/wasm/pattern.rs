@@ -31,6 +31,8 @@ pub struct WasmPattern {
     pub origin: Origin,
     /// The component's imports (for `plugin inspect`).
     pub imports: Vec<String>,
+    /// The component's exports (the versioned plugin interface).
+    pub exports: Vec<String>,
 }
 
 impl WasmPattern {
@@ -61,9 +63,13 @@ impl WasmPattern {
             plugin: path.display().to_string(),
             message,
         })?;
-        let imports = component
-            .component_type()
+        let ty = component.component_type();
+        let imports = ty
             .imports(engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        let exports = ty
+            .exports(engine)
             .map(|(name, _)| name.to_string())
             .collect();
         let loaded = runtime::link(path, &component)?;
@@ -78,6 +84,7 @@ impl WasmPattern {
             limits,
             origin,
             imports,
+            exports,
         })
     }
 
@@ -89,15 +96,22 @@ impl WasmPattern {
                 .kubectl_pattern_plugin_pattern()
                 .call_render(store, &request)
         })?;
-        let contribution = call.value.map_err(|e| {
+        let runtime::Call { value, log } = call;
+        let contribution = value.map_err(|e| {
             let (what, message) = match e {
                 wit::RenderError::InvalidParams(m) => ("invalid parameters", m),
                 wit::RenderError::UnsupportedWorkload(m) => ("unsupported workload", m),
                 wit::RenderError::Failed(m) => ("failed", m),
             };
+            // The plugin's last log lines usually say why.
+            let keep = log.len().saturating_sub(8);
+            let logged = match log[keep..].join("\n    ") {
+                lines if lines.is_empty() => String::new(),
+                lines => format!("\n  plugin log:\n    {lines}"),
+            };
             WasmError::Runtime {
                 plugin: id.clone(),
-                message: format!("{what}: {message}"),
+                message: format!("{what}: {message}{logged}"),
             }
         })?;
         let bytes = convert::size(&contribution);
@@ -108,8 +122,7 @@ impl WasmPattern {
                 limit: self.limits.output,
             });
         }
-        let log_warnings = call
-            .log
+        let log_warnings = log
             .into_iter()
             .filter(|l| l.starts_with("warn") || l.starts_with("error"))
             .collect();

@@ -197,7 +197,7 @@ impl Loaded {
         let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).build();
         let inner = StoreLimitsBuilder::new()
             .memory_size(limits.memory)
-            .instances(16)
+            .instances(64)
             .tables(16)
             .memories(4)
             .table_elements(100_000)

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub mod bad;
+pub mod plugins;
 
 use kubectl_pattern::engine::params::ParamType;
 use kubectl_pattern::engine::pattern::Pattern;
