@@ -267,3 +267,54 @@ fn the_sandbox_grants_no_files_env_or_network() {
     assert!(!text.contains("ALLOWED"), "something got through:\n{text}");
     assert!(!marker.exists(), "the plugin wrote outside the sandbox");
 }
+
+#[test]
+fn an_unsupported_import_is_named() {
+    let home = tempfile::tempdir().unwrap();
+    let component = wat::parse_str(r#"(component (import "wasi:http/outgoing-handler@0.2.0" (instance (export "handle" (func)))))"#).unwrap();
+    let file = home.path().join("http.wasm");
+    std::fs::write(&file, component).unwrap();
+    let err = run_err(
+        bin(home.path())
+            .args(["add", "--plugin"])
+            .arg(&file)
+            .args(["anything", "-f", EXAMPLE]),
+    );
+    assert!(
+        err.contains(
+            "imports wasi:http/outgoing-handler@0.2.0, which the sandbox does not provide"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unusable_cache_entry_is_recompiled() {
+    let home = tempfile::tempdir().unwrap();
+    let plugin = wasm("otel-collector");
+    let first = run_ok(
+        bin(home.path())
+            .args(["add", "-q", "--plugin"])
+            .arg(&plugin)
+            .args(["otel-collector", "-f", EXAMPLE]),
+    );
+    let cache = home.path().join("cache/kubectl-pattern/wasm");
+    let entry = std::fs::read_dir(&cache)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::write(&entry, b"not a precompiled component").unwrap();
+    let second = run_ok(
+        bin(home.path())
+            .args(["add", "-q", "--plugin"])
+            .arg(&plugin)
+            .args(["otel-collector", "-f", EXAMPLE]),
+    );
+    assert_eq!(first, second);
+    assert!(
+        std::fs::read(&entry).unwrap().len() > 1000,
+        "the entry was rewritten"
+    );
+}
