@@ -189,6 +189,19 @@ fn an_endless_loop_stops_at_the_deadline() {
 }
 
 #[test]
+fn a_call_blocked_in_the_host_is_stopped_too() {
+    let (err, secs) = hostile("hostile-sleep", &["--plugin-timeout", "1"]);
+    assert!(
+        err.contains("exceeded its deadline of 1.0 s while blocked in a host call"),
+        "{err}"
+    );
+    assert!(
+        secs < 5.0,
+        "a 1 s deadline stopped the run after {secs:.2} s"
+    );
+}
+
+#[test]
 fn a_memory_bomb_hits_the_memory_limit() {
     let (err, _) = hostile("hostile-memory", &["--plugin-memory", "64"]);
     assert!(err.contains("more than 64 MiB of memory"), "{err}");

@@ -130,6 +130,18 @@ impl PluginCmd {
                     sha256.as_deref(),
                     sandbox.limits()?,
                 )?;
+                if crate::engine::catalogue::Catalogue::builtin()
+                    .get(&installed.name)
+                    .is_ok()
+                {
+                    anstream::eprintln!(
+                        "{}warning:{:#} plugin {} has the id of a built-in pattern and replaces it; `kubectl pattern plugin remove {}` restores the built-in",
+                        crate::ui::WARNING,
+                        crate::ui::WARNING,
+                        installed.name,
+                        installed.name
+                    );
+                }
                 crate::ui::stdout(&format!(
                     "installed {} {} ({}) sha256:{}\n",
                     installed.name, installed.version, installed.kind, installed.sha256
@@ -156,7 +168,7 @@ impl PluginCmd {
                                 p.name,
                                 p.version,
                                 p.kind,
-                                &p.sha256[..12],
+                                p.sha256.get(..12).unwrap_or(&p.sha256),
                                 p.source
                             ));
                         }

@@ -99,6 +99,23 @@ pub struct Contribution {
     ordered: std::sync::OnceLock<Value>,
 }
 
+/// A Kubernetes label/annotation key: an optional DNS-subdomain prefix and `/`, then a name of
+/// at most 63 characters (alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric).
+fn is_qualified_name(key: &str) -> bool {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    let name_ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    name_ok && prefix.is_none_or(super::params::is_dns_subdomain)
+}
+
 /// Collects the paths of keys in `raw` that the typed value does not have (unknown fields,
 /// which would otherwise be dropped without a word). Nulls and empty lists or maps count as
 /// absent (the typed value omits them).
@@ -195,6 +212,63 @@ impl Contribution {
             .chain(&self.init_containers)
     }
 
+    /// Least privilege: a pattern may add helpers, not power. Refused: privileged or
+    /// privilege-escalating helpers, added capabilities, host paths and host ports, and changes
+    /// to how the app's own containers load code (LD_* variables, mounts over system paths).
+    fn privilege_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for c in self.all_containers() {
+            let sc = c.security_context.as_ref();
+            if sc.and_then(|s| s.privileged) == Some(true) {
+                problems.push(format!("container {:?} asks to be privileged", c.name));
+            }
+            if sc.and_then(|s| s.allow_privilege_escalation) == Some(true) {
+                problems.push(format!(
+                    "container {:?} allows privilege escalation",
+                    c.name
+                ));
+            }
+            if sc
+                .and_then(|s| s.capabilities.as_ref())
+                .and_then(|k| k.add.as_ref())
+                .is_some_and(|a| !a.is_empty())
+            {
+                problems.push(format!("container {:?} adds Linux capabilities", c.name));
+            }
+            if c.ports.iter().flatten().any(|p| p.host_port.is_some()) {
+                problems.push(format!("container {:?} binds a host port", c.name));
+            }
+        }
+        for v in self.volumes.iter().filter(|v| v.host_path.is_some()) {
+            problems.push(format!(
+                "volume {:?} mounts a path of the node (hostPath)",
+                v.name
+            ));
+        }
+        for e in self.env.iter().filter(|e| e.env.name.starts_with("LD_")) {
+            problems.push(format!(
+                "env var {} on an app container changes how it loads code",
+                e.env.name
+            ));
+        }
+        const SYSTEM: [&str; 10] = [
+            "/", "/bin", "/sbin", "/lib", "/lib64", "/usr", "/etc", "/proc", "/sys", "/dev",
+        ];
+        for m in &self.mounts {
+            let path = m.mount.mount_path.trim_end_matches('/');
+            let path = if path.is_empty() { "/" } else { path };
+            if SYSTEM
+                .iter()
+                .any(|s| path == *s || (*s != "/" && path.starts_with(&format!("{s}/"))))
+            {
+                problems.push(format!(
+                    "a mount over the system path {path} of an app container"
+                ));
+            }
+        }
+        problems
+    }
+
     /// Checks what the Kubernetes types alone cannot: names are DNS labels and unique within
     /// the contribution, images are set, init containers have no probes, mounts name a volume
     /// and a path. Returns every problem.
@@ -248,6 +322,18 @@ impl Contribution {
                 problems.push("an env var needs a name".to_string());
             }
         }
+        problems.extend(self.privilege_problems());
+        for key in self.annotations.keys() {
+            if !is_qualified_name(key) {
+                problems.push(format!(
+                    "annotation key {key:?} is not a valid Kubernetes key (prefix/name)"
+                ));
+            } else if key.starts_with("pattern.kubectl.io/") {
+                problems.push(format!(
+                    "annotation key {key:?} is reserved for kubectl-pattern's own tracking"
+                ));
+            }
+        }
         if let Some(layout) = &self.layout {
             let typed = serde_json::to_value(self).unwrap_or(Value::Null);
             let mut unknown = Vec::new();
@@ -290,6 +376,24 @@ mod tests {
     fn unknown_keys_and_bad_fragments_are_refused() {
         assert!(parse("serviceAccountName: root\n").is_err());
         assert!(parse("containers:\n- name: x\n  image: [1]\n").is_err());
+    }
+
+    #[test]
+    fn patterns_cannot_widen_privileges_or_use_reserved_keys() {
+        let c = parse("containers:\n- name: x\n  image: a:1\n  securityContext: {privileged: true, capabilities: {add: [NET_ADMIN]}}\n  ports: [{containerPort: 80, hostPort: 80}]\nvolumes:\n- {name: root, hostPath: {path: /}}\nmounts:\n- {name: root, mountPath: /usr/bin}\nenv:\n- {name: LD_PRELOAD, value: /x.so}\nannotations:\n  pattern.kubectl.io/applied: '[]'\n  'not a key!': x\n").unwrap();
+        let problems = c.check().unwrap_err().join("\n");
+        for needle in [
+            "privileged",
+            "capabilities",
+            "host port",
+            "hostPath",
+            "system path /usr/bin",
+            "LD_PRELOAD",
+            "reserved",
+            "not a valid Kubernetes key",
+        ] {
+            assert!(problems.contains(needle), "{needle} missing:\n{problems}");
+        }
     }
 
     #[test]

@@ -150,6 +150,43 @@ fn with_restart(mut v: Value, restart_always: bool) -> Value {
     v
 }
 
+/// The app containers: those no pattern instance added.
+pub fn app_containers(workload: &Workload<'_>, records: &[AppliedRecord]) -> Vec<String> {
+    workload
+        .container_names()
+        .into_iter()
+        .filter(|n| !records.iter().any(|r| r.owns_container(n)))
+        .collect()
+}
+
+/// The container a pattern's mounts and env go to: `requested` (an app container), or the
+/// first app container.
+pub fn main_container(
+    workload: &Workload<'_>,
+    records: &[AppliedRecord],
+    requested: Option<&str>,
+) -> Result<String, MergeError> {
+    let apps = app_containers(workload, records);
+    match requested {
+        Some(name) if apps.iter().any(|a| a == name) => Ok(name.to_string()),
+        Some(name) => {
+            let helper = records
+                .iter()
+                .find(|r| r.owns_container(name))
+                .map(|r| format!(" is a helper added by pattern instance {}", r.instance));
+            Err(MergeError::Container(format!(
+                "container {name:?}{}; app containers: {}",
+                helper.unwrap_or_else(|| " not found".into()),
+                apps.join(", ")
+            )))
+        }
+        None => apps
+            .into_iter()
+            .next()
+            .ok_or_else(|| MergeError::Container("the pod template has no app container".into())),
+    }
+}
+
 /// Resolves a contribution target to app container names.
 fn targets(
     target: &ContainerTarget,
@@ -188,9 +225,7 @@ pub fn apply(
         });
     }
     let prev = prev_index.map(|i| records[i].clone()).unwrap_or_default();
-    let main = workload
-        .main_container(options.main_container.as_deref())
-        .map_err(MergeError::Container)?;
+    let main = main_container(workload, &records, options.main_container.as_deref())?;
     let owned_by_others: Vec<&AppliedRecord> =
         records.iter().filter(|r| r.instance != instance).collect();
     let apps: Vec<String> = workload
@@ -516,6 +551,19 @@ fn remove_parts(workload: &mut Workload<'_>, record: &AppliedRecord) {
     }
     for name in &record.volumes {
         remove_named(spec, "volumes", name);
+        // A mount of a removed volume would make the pod invalid, even if it was edited by hand.
+        for key in ["containers", "initContainers"] {
+            for c in spec
+                .get_mut(key)
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(Value::Array(mounts)) = c.get_mut("volumeMounts") {
+                    mounts.retain(|m| name_of(m) != Some(name));
+                }
+            }
+        }
     }
     for m in &record.mounts {
         if let Some(Value::Array(list)) =

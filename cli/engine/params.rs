@@ -131,7 +131,8 @@ static IMAGE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+    // No sign (requests and limits are never negative) and a bounded exponent.
+    Regex::new(r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,2}|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
         .expect("valid regex")
 });
 static DURATION: LazyLock<Regex> = LazyLock::new(|| {
@@ -197,10 +198,17 @@ impl ParamSpec {
                 Value::String(s) => return self.parse_text(s),
                 other => return Err(self.invalid(format!("expected a list, got {}", show(other)))),
             };
-            let item_kind = self.items.unwrap_or(ParamType::String);
+            let item_kind = match self.items {
+                Some(ParamType::List) => {
+                    return Err(self.invalid("lists of lists are not supported"));
+                }
+                Some(kind) => kind,
+                None => ParamType::String,
+            };
             let item_spec = ParamSpec {
                 kind: item_kind,
                 name: format!("{}[]", self.name),
+                items: None,
                 ..self.clone()
             };
             return items
@@ -296,6 +304,14 @@ impl ParamSpec {
         if self.required && self.default.is_some() {
             return Err(format!(
                 "parameter {}: required and default exclude each other",
+                self.name
+            ));
+        }
+        if self.items == Some(ParamType::List)
+            || (self.items.is_some() && self.kind != ParamType::List)
+        {
+            return Err(format!(
+                "parameter {}: items applies to lists, and cannot itself be list",
                 self.name
             ));
         }
@@ -450,6 +466,8 @@ mod tests {
             (Quantity, "100m", Some(json!("100m"))),
             (Quantity, "64Mi", Some(json!("64Mi"))),
             (Quantity, "lots", None),
+            (Quantity, "-100m", None),
+            (Quantity, "1e400", None),
             (Image, "nginx:1.27.3", Some(json!("nginx:1.27.3"))),
             (
                 Image,

@@ -300,9 +300,8 @@ impl AddAction {
         };
         let mut result = ActionResult::default();
         for req in &self.requests {
-            let main = w
-                .main_container(self.options.main_container.as_deref())
-                .map_err(MergeError::Container)?;
+            let records = tracking::read(&w)?;
+            let main = merge::main_container(&w, &records, self.options.main_container.as_deref())?;
             let info = workload_info(&w, &main);
             let ctx = RenderContext {
                 workload: &info,

@@ -83,10 +83,51 @@ pub struct TrackingError(pub String);
 
 /// Reads the records of a workload (none when the annotation is absent).
 pub fn read(workload: &Workload<'_>) -> Result<Vec<AppliedRecord>, TrackingError> {
-    match workload.pod_annotation(TRACKING_ANNOTATION) {
-        None => Ok(Vec::new()),
-        Some(text) => serde_json::from_str(text).map_err(|e| TrackingError(e.to_string())),
+    let records: Vec<AppliedRecord> = match workload.pod_annotation(TRACKING_ANNOTATION) {
+        None => return Ok(Vec::new()),
+        Some(text) => serde_json::from_str(text).map_err(|e| TrackingError(e.to_string()))?,
+    };
+    // The annotation is input like any other: a stale or forged record must not make the
+    // tool delete the app's own containers.
+    let targets: Vec<&str> = records
+        .iter()
+        .flat_map(|r| {
+            r.mounts
+                .iter()
+                .map(|m| m.container.as_str())
+                .chain(r.env.iter().map(|e| e.container.as_str()))
+        })
+        .collect();
+    for r in &records {
+        if let Some(c) = r
+            .containers
+            .iter()
+            .chain(&r.init_containers)
+            .find(|c| targets.contains(&c.as_str()))
+        {
+            return Err(TrackingError(format!(
+                "instance {} claims container {c:?}, which patterns treat as an app container",
+                r.instance
+            )));
+        }
+        if records.iter().filter(|o| o.instance == r.instance).count() > 1 {
+            return Err(TrackingError(format!(
+                "instance {} is recorded twice",
+                r.instance
+            )));
+        }
     }
+    let apps = workload.container_names();
+    if !apps.is_empty()
+        && apps
+            .iter()
+            .all(|c| records.iter().any(|r| r.owns_container(c)))
+    {
+        return Err(TrackingError(
+            "it claims every app container as a helper".into(),
+        ));
+    }
+    Ok(records)
 }
 
 /// Writes the records (removes the annotation when there are none).

@@ -28,6 +28,8 @@ fn options() -> serde_saphyr::Options {
     budget.max_total_scalar_bytes = 1 << 30;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
+    // kubectl reads YAML 1.1: `defaultMode: 0644` is octal 420, not the decimal 644.
+    options.legacy_octal_numbers = true;
     // The snippet is rendered by `explain_error`, with file line numbers.
     options.with_snippet = false;
     options
@@ -45,12 +47,15 @@ fn from_saphyr(err: &serde_saphyr::Error) -> YamlError {
     {
         message = message[idx + 2..].to_string();
     }
-    let message = message
+    let mut message = message
         .lines()
         .next()
         .unwrap_or_default()
         .trim()
         .to_string();
+    if let Some(cut) = message.find(", set DuplicateKeyPolicy") {
+        message.truncate(cut);
+    }
     YamlError {
         message,
         line: location.map(|l| l.line()),
@@ -112,6 +117,25 @@ mod tests {
         }
         let err = from_str::<serde_json::Value>(&bomb).unwrap_err();
         assert!(err.message.contains("budget"), "{}", err.message);
+    }
+
+    #[test]
+    fn leading_zero_numbers_are_octal_like_kubectl() {
+        let v: serde_json::Value = from_str("defaultMode: 0644\nmode: 0600\nport: 8080\n").unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"defaultMode": 420, "mode": 384, "port": 8080})
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_read_plainly() {
+        let err = from_str::<serde_json::Value>("a: 1\na: 2\n").unwrap_err();
+        assert!(
+            err.message.starts_with("duplicate mapping key") && !err.message.contains("Options"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

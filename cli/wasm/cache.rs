@@ -60,6 +60,7 @@ pub fn load(path: &Path, bytes: &[u8]) -> Result<(Component, Origin), WasmError>
     });
     if let Some(entry) = &entry
         && entry.is_file()
+        && private(entry)
     {
         // SAFETY: the entry was written by `precompile_component` of an engine with the same
         // compatibility hash (it is part of the file name), into our own cache directory;
@@ -82,10 +83,41 @@ pub fn load(path: &Path, bytes: &[u8]) -> Result<(Component, Origin), WasmError>
     Ok((component, Origin::Compiled))
 }
 
+/// True when `path` and its directory belong to this user and nobody else may write them:
+/// a cache entry is native code, trusted only as much as the user's own files.
+fn private(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let uid = unsafe { libc_geteuid() };
+        [Some(path), path.parent()]
+            .into_iter()
+            .flatten()
+            .all(|p| std::fs::metadata(p).is_ok_and(|m| m.uid() == uid && m.mode() & 0o022 == 0))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        true
+    }
+}
+
+#[cfg(unix)]
+unsafe extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
     let mut temp = tempfile::Builder::new()
         .prefix(".kubectl-pattern-")
         .tempfile_in(dir)?;

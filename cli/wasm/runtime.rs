@@ -44,6 +44,7 @@ pub fn engine() -> Result<&'static Engine, String> {
                     loop {
                         std::thread::sleep(TICK);
                         ticker.increment_epoch();
+                        watchdog::check();
                     }
                 })
                 .map_err(|e| e.to_string())?;
@@ -82,7 +83,7 @@ impl kubectl_pattern::plugin::host::Host for State {
                 wit::LogLevel::Error => "error",
             };
             let mut message = message;
-            message.truncate(4096);
+            truncate_chars(&mut message, 4096);
             self.log.push(format!("{level}: {message}"));
         }
     }
@@ -93,6 +94,9 @@ impl kubectl_pattern::plugin::host::Host for State {
 struct Limiter {
     inner: StoreLimits,
     memory_refused: bool,
+    /// Bytes of all linear memories together: the cap is for the plugin, not per memory.
+    memory_used: usize,
+    memory_cap: usize,
 }
 
 impl ResourceLimiter for Limiter {
@@ -102,9 +106,18 @@ impl ResourceLimiter for Limiter {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = self.inner.memory_growing(current, desired, maximum);
-        if !matches!(allowed, Ok(true)) {
-            self.memory_refused = true;
+        let total = self
+            .memory_used
+            .saturating_sub(current)
+            .saturating_add(desired);
+        let allowed = if total > self.memory_cap {
+            Ok(false)
+        } else {
+            self.inner.memory_growing(current, desired, maximum)
+        };
+        match allowed {
+            Ok(true) => self.memory_used = total,
+            _ => self.memory_refused = true,
         }
         allowed
     }
@@ -209,6 +222,8 @@ impl Loaded {
             limits: Limiter {
                 inner,
                 memory_refused: false,
+                memory_used: 0,
+                memory_cap: limits.memory,
             },
             log: Vec::new(),
         };
@@ -217,6 +232,9 @@ impl Loaded {
         let ticks = (limits.timeout.as_millis() / TICK.as_millis()).max(1) as u64;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
+        // Epoch interruption cannot stop a guest blocked inside a host call (a WASI sleep):
+        // the watchdog ends the process if the call outlives its deadline by a margin.
+        let _watch = watchdog::watch(plugin, limits.timeout);
         let result = self
             .pre
             .instantiate(&mut store)
@@ -256,6 +274,81 @@ impl Loaded {
     }
 }
 
+/// Shortens `s` to at most `max` bytes, on a character boundary.
+fn truncate_chars(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+}
+
+/// Deadlines of guest calls in flight, checked by the epoch ticker.
+mod watchdog {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+
+    /// How far past its deadline a call may run before the process is stopped (epoch
+    /// interruption normally stops it at the deadline itself).
+    const GRACE: Duration = Duration::from_secs(2);
+
+    static ACTIVE: Mutex<Option<HashMap<u64, (Instant, String, Duration)>>> = Mutex::new(None);
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+
+    /// Removes its call from the watch list when dropped.
+    pub struct Guard(u64);
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            if let Ok(mut active) = ACTIVE.lock()
+                && let Some(map) = active.as_mut()
+            {
+                map.remove(&self.0);
+            }
+        }
+    }
+
+    /// Watches a call of `plugin` with deadline `timeout`.
+    pub fn watch(plugin: &str, timeout: Duration) -> Guard {
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut active) = ACTIVE.lock() {
+            active.get_or_insert_with(HashMap::new).insert(
+                id,
+                (
+                    Instant::now() + timeout + GRACE,
+                    plugin.to_string(),
+                    timeout,
+                ),
+            );
+        }
+        Guard(id)
+    }
+
+    /// Stops the process when a call is stuck past its deadline: nothing has been written
+    /// yet (output is only written after every object succeeded), so this loses nothing.
+    pub fn check() {
+        let now = Instant::now();
+        let stuck = ACTIVE.lock().ok().and_then(|active| {
+            active
+                .as_ref()?
+                .values()
+                .find(|(deadline, _, _)| now > *deadline)
+                .map(|(_, plugin, timeout)| (plugin.clone(), *timeout))
+        });
+        if let Some((plugin, timeout)) = stuck {
+            eprintln!(
+                "error: plugin {plugin} exceeded its deadline of {:.1} s while blocked in a host call, and was stopped; raise it with --plugin-timeout if the plugin is legitimately slow",
+                timeout.as_secs_f64()
+            );
+            std::process::exit(1);
+        }
+    }
+}
+
 /// The guest's stderr and log, for an error message ("" when both are empty).
 fn guest_context(stderr: &MemoryOutputPipe, log: &[String]) -> String {
     let bytes = stderr.contents();
@@ -276,3 +369,37 @@ fn guest_context(stderr: &MemoryOutputPipe, log: &[String]) -> String {
 
 /// Guards the describe answer of each plugin file, so it is asked once per process.
 pub type DescribeCache = Mutex<Option<wit::PatternInfo>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_cap_covers_all_memories_together() {
+        let cap = 100 << 20;
+        let inner = StoreLimitsBuilder::new().memory_size(cap).build();
+        let mut limiter = Limiter {
+            inner,
+            memory_refused: false,
+            memory_used: 0,
+            memory_cap: cap,
+        };
+        assert!(limiter.memory_growing(0, 60 << 20, None).unwrap());
+        assert!(
+            !limiter.memory_growing(0, 60 << 20, None).unwrap(),
+            "a second memory may not take the total past the cap"
+        );
+        assert!(limiter.memory_refused);
+        assert!(
+            limiter.memory_growing(60 << 20, 90 << 20, None).unwrap(),
+            "growing the first within the cap is fine"
+        );
+    }
+
+    #[test]
+    fn truncation_respects_characters() {
+        let mut s = "日".repeat(2000);
+        truncate_chars(&mut s, 4096);
+        assert!(s.len() <= 4096 && s.chars().all(|c| c == '日'));
+    }
+}

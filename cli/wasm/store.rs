@@ -109,9 +109,21 @@ impl PluginStore {
             Ok(text) => {
                 let index: Index =
                     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
-                        path,
+                        path: path.clone(),
                         message: e.to_string(),
                     })?;
+                // Entries name files inside the store only; anything else is a damaged index.
+                if let Some(bad) = index.plugins.iter().find(|p| {
+                    p.file.contains(['/', '\\']) || p.file.starts_with('.') || p.sha256.len() != 64
+                }) {
+                    return Err(StoreError::Corrupt {
+                        path,
+                        message: format!(
+                            "entry {:?} has file {:?} and sha256 {:?}",
+                            bad.name, bad.file, bad.sha256
+                        ),
+                    });
+                }
                 Ok(index.plugins)
             }
         }
@@ -193,12 +205,13 @@ impl PluginStore {
             sha256,
             file: file.clone(),
         };
+        // Read the index before the file moves in, so a damaged index leaves nothing behind.
+        let mut plugins = self.list()?;
         let target = self.dir.join(&file);
         staging.persist(&target).map_err(|e| StoreError::Io {
             path: target.clone(),
             source: e.error,
         })?;
-        let mut plugins = self.list()?;
         let replaced: Vec<Installed> = plugins
             .iter()
             .filter(|p| p.name == installed.name && p.file != file)
