@@ -296,7 +296,14 @@ mod watchdog {
     /// interruption normally stops it at the deadline itself).
     const GRACE: Duration = Duration::from_secs(2);
 
-    static ACTIVE: Mutex<Option<HashMap<u64, (Instant, String, Duration)>>> = Mutex::new(None);
+    /// A call in flight: when to give up on it, which plugin, its deadline.
+    struct Watched {
+        give_up: Instant,
+        plugin: String,
+        timeout: Duration,
+    }
+
+    static ACTIVE: Mutex<Option<HashMap<u64, Watched>>> = Mutex::new(None);
     static NEXT: AtomicU64 = AtomicU64::new(0);
 
     /// Removes its call from the watch list when dropped.
@@ -316,14 +323,12 @@ mod watchdog {
     pub fn watch(plugin: &str, timeout: Duration) -> Guard {
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut active) = ACTIVE.lock() {
-            active.get_or_insert_with(HashMap::new).insert(
-                id,
-                (
-                    Instant::now() + timeout + GRACE,
-                    plugin.to_string(),
-                    timeout,
-                ),
-            );
+            let watched = Watched {
+                give_up: Instant::now() + timeout + GRACE,
+                plugin: plugin.to_string(),
+                timeout,
+            };
+            active.get_or_insert_with(HashMap::new).insert(id, watched);
         }
         Guard(id)
     }
@@ -336,8 +341,8 @@ mod watchdog {
             active
                 .as_ref()?
                 .values()
-                .find(|(deadline, _, _)| now > *deadline)
-                .map(|(_, plugin, timeout)| (plugin.clone(), *timeout))
+                .find(|w| now > w.give_up)
+                .map(|w| (w.plugin.clone(), w.timeout))
         });
         if let Some((plugin, timeout)) = stuck {
             eprintln!(
