@@ -140,7 +140,7 @@ fn set_without_equals() {
     c.fails(
         &["add", "log-shipper", "--set", "logDir", "-f", "d.yaml"],
         None,
-        1,
+        2,
         &["--set \"logDir\": expected NAME=VALUE"],
     );
 }
@@ -239,5 +239,27 @@ fn values_file_problems() {
         None,
         1,
         &["values file v.yaml", "mapping"],
+    );
+}
+
+#[test]
+fn a_mistyped_pattern_scope_is_not_ignored() {
+    let c = Case::new();
+    c.file("d.yaml", DEPLOY);
+    c.fails(
+        &[
+            "add",
+            "log-shipper",
+            "--set",
+            "logshipper.logDir=/x",
+            "-f",
+            "d.yaml",
+        ],
+        None,
+        2,
+        &[
+            "--set logshipper.logDir:",
+            "\"logshipper\" is not a pattern of this run (log-shipper)",
+        ],
     );
 }

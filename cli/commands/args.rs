@@ -292,7 +292,8 @@ impl PatternArgs {
             .set
             .iter()
             .map(|s| params::parse_set(s))
-            .collect::<Result<Vec<_>, ParamError>>()?;
+            .collect::<Result<Vec<_>, ParamError>>()
+            .map_err(|e| UsageError(e.to_string()))?;
         let mut requests = Vec::new();
         let mut seen = Vec::new();
         for id in ids {
@@ -316,18 +317,17 @@ impl PatternArgs {
             };
             let single = ids.len() == 1;
             let mut input = ParamInput::default();
+            // Flat keys first, then the pattern's own section, which wins.
             for (key, value) in &values {
-                match (value, ids.iter().any(|i| i == key)) {
-                    (Value::Object(inner), true) if key == id || *key == instance => {
-                        input
-                            .values
-                            .extend(inner.iter().map(|(k, v)| (k.clone(), v.clone())));
-                    }
-                    (_, true) => {}
-                    _ if single || declared(key) => {
-                        input.values.insert(key.clone(), value.clone());
-                    }
-                    _ => {}
+                if !ids.contains(key) && (single || declared(key)) {
+                    input.values.insert(key.clone(), value.clone());
+                }
+            }
+            for (key, value) in &values {
+                if let (Value::Object(inner), true) = (value, key == id || *key == instance) {
+                    input
+                        .values
+                        .extend(inner.iter().map(|(k, v)| (k.clone(), v.clone())));
                 }
             }
             for (key, value) in &sets {
@@ -344,17 +344,30 @@ impl PatternArgs {
                 params,
             });
         }
+        let mut scopes: Vec<&str> = ids
+            .iter()
+            .map(String::as_str)
+            .chain(requests.iter().map(|r| r.instance.as_str()))
+            .collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        for (key, _) in &sets {
+            if let Some((scope, _)) = key.split_once('.')
+                && !scopes.contains(&scope)
+            {
+                return Err(UsageError(format!(
+                    "--set {key}: {scope:?} is not a pattern of this run ({}); use PATTERN.NAME=VALUE",
+                    scopes.join(", ")
+                ))
+                .into());
+            }
+        }
         if ids.len() > 1 {
             let known = |name: &str| {
                 requests
                     .iter()
                     .any(|r| r.pattern.spec().params.iter().any(|p| p.name == name))
             };
-            let scopes: Vec<&str> = ids
-                .iter()
-                .map(String::as_str)
-                .chain(requests.iter().map(|r| r.instance.as_str()))
-                .collect();
             for (key, _) in &sets {
                 let ok = match key.split_once('.') {
                     Some((scope, _)) => scopes.contains(&scope),

@@ -254,6 +254,7 @@ fn available(catalogue: &Catalogue) -> String {
 
 /// Print the version.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  kubectl pattern version\n  kubectl pattern version -o json")]
 pub struct VersionCmd {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value = "text")]

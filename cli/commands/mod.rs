@@ -23,7 +23,7 @@ Examples:
   kubectl pattern add log-shipper -f deploy.yaml
 
   # Wait for a Service before the app starts, and proxy Redis through localhost, in one go
-  kubectl pattern add wait-for redis-proxy --set wait-for.host=db --set redis-proxy.upstreamHost=redis -f app.yaml
+  kubectl pattern add wait-for redis-proxy --set wait-for.host=db.shop.svc --set redis-proxy.servers=redis.cache.svc:6379 -f app.yaml
 
   # Pipe-friendly: patch and apply
   kustomize build overlays/prod | kubectl pattern add prometheus-exporter | kubectl apply -f -
@@ -67,9 +67,15 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             let style = crate::ui::ERROR;
-            let mut message = format!("{style}error:{style:#} {err}");
+            let mut message = format!(
+                "{style}error:{style:#} {}",
+                crate::ui::clean(&err.to_string())
+            );
             for cause in err.chain().skip(1) {
-                message.push_str(&format!("\n  caused by: {cause}"));
+                message.push_str(&format!(
+                    "\n  caused by: {}",
+                    crate::ui::clean(&cause.to_string())
+                ));
             }
             anstream::eprintln!("{message}");
             if err.downcast_ref::<UsageError>().is_some() {

@@ -21,8 +21,8 @@ Examples:
   kubectl pattern add log-shipper -f deploy.yaml
   kubectl pattern add git-sync --set repo=https://github.com/org/site --set ref=main -f web.yaml --in-place
   kubectl pattern add wait-for --set host=postgres.db.svc --set mode=tcp --set port=5432 -f k8s/ -R --diff
-  kubectl pattern add ambassador --name cache-proxy --set upstreamHost=redis.cache.svc --set upstreamPort=6379 -f app.yaml
-  kubectl pattern add log-shipper --kube-version 1.28 -f job.yaml      # classic sidecars for old clusters
+  kubectl pattern add ambassador --name cache-proxy --set upstreamHost=redis.cache.svc --set listenPort=6379 -f app.yaml
+  kubectl pattern add log-shipper --kube-version 1.28 -f deploy.yaml   # classic sidecars for clusters before 1.29
   cat deploy.yaml | kubectl pattern add prometheus-exporter -o json")]
 pub struct AddCmd {
     /// Pattern ids (see `kubectl pattern list`), applied in order.
@@ -146,7 +146,7 @@ Rules:
   MCP001 port-clash              error    two containers listen on the same port
   MCP002 duplicate-container-name error   two containers share a name
   MCP003 mount-without-volume    error    a mount names a volume the pod lacks
-  MCP004 unshared-volume         warning  a shared emptyDir has fewer than two users
+  MCP004 unshared-volume         warning  an emptyDir nobody mounts, or mounted read-only only
   MCP005 unpinned-image          warning  an image is untagged or :latest
   MCP006 missing-resources       warning  no cpu/memory requests or limits
   MCP007 init-request-dominates  warning  an init container sets the effective request

@@ -31,6 +31,8 @@ struct Prepared {
 
 struct FileResult {
     input: Input,
+    /// The input's text, kept only for stdin (files are read again for --diff).
+    original: String,
     output: String,
     changed: bool,
 }
@@ -89,9 +91,14 @@ pub fn run(
         let mut writer: Option<StreamWriter> = None;
         let mut changed = false;
         let mut write_error = None;
+        let mut original = String::new();
         process::process_stream(docs, action, &prepare, |doc, prepared| {
             if !doc.is_blank() {
                 objects += 1;
+            }
+            if per_file && *input == Input::Stdin {
+                original.push_str(doc.separator.as_deref().unwrap_or_default());
+                original.push_str(&doc.text);
             }
             changed |= prepared.changed;
             collected.extend(prepared.reports);
@@ -105,7 +112,7 @@ pub fn run(
                     OutputFormat::Yaml
                 };
                 writer
-                    .get_or_insert_with(|| StreamWriter::new(format))
+                    .get_or_insert_with(|| StreamWriter::new(format).json_stream())
                     .push_rendered(doc, rendered)
             } else {
                 shared.push_rendered(doc, rendered)
@@ -125,6 +132,7 @@ pub fn run(
             };
             files.push(FileResult {
                 input: input.clone(),
+                original: std::mem::take(&mut original),
                 output: String::from_utf8(bytes)?,
                 changed,
             });
@@ -175,7 +183,7 @@ fn deliver_files(files: &[FileResult], out: &OutputArgs) -> Result<()> {
             let original = match &f.input {
                 Input::File(path) => std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read {}", path.display()))?,
-                Input::Stdin => String::new(),
+                Input::Stdin => f.original.clone(),
             };
             let name = f.input.display_name();
             stdout
@@ -203,12 +211,15 @@ fn deliver_files(files: &[FileResult], out: &OutputArgs) -> Result<()> {
                 );
             }
         }
+        // A symlink is followed: the file it points to is rewritten, the link stays.
         let mut staged = Vec::new();
         for (path, text) in &targets {
-            staged.push((stage(path, text)?, *path));
+            let real = std::fs::canonicalize(path)
+                .with_context(|| format!("cannot resolve {}", path.display()))?;
+            staged.push((stage(&real, text)?, real));
         }
         for (temp, path) in staged {
-            temp.persist(path)
+            temp.persist(&path)
                 .with_context(|| format!("cannot replace {}", path.display()))?;
         }
     }

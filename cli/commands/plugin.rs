@@ -71,6 +71,9 @@ pub struct PluginCmd {
 #[derive(Debug, Subcommand)]
 enum PluginCommand {
     /// Install a plugin from a .wasm file, a directory holding one, or an https URL.
+    #[command(
+        after_help = "Examples:\n  kubectl pattern plugin install target/wasm32-wasip2/release/my_pattern.wasm\n  kubectl pattern plugin install ./my-pattern          # a crate built for wasm32-wasip2\n  kubectl pattern plugin install https://example.com/p.wasm --sha256 <64 hex digits>"
+    )]
     Install {
         /// The .wasm file, directory or https URL.
         source: String,
@@ -81,17 +84,24 @@ enum PluginCommand {
         sandbox: SandboxArgs,
     },
     /// List installed plugins.
+    #[command(
+        after_help = "Examples:\n  kubectl pattern plugin list\n  kubectl pattern plugin list -o json"
+    )]
     List {
         /// Output format.
         #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
         output: crate::ui::report::ReportArg,
     },
     /// Remove an installed plugin.
+    #[command(after_help = "Examples:\n  kubectl pattern plugin remove my-pattern")]
     Remove {
         /// The plugin's name.
         name: String,
     },
     /// Show a plugin's metadata, parameters, WIT version and the imports it asks for.
+    #[command(
+        after_help = "Examples:\n  kubectl pattern plugin inspect my-pattern\n  kubectl pattern plugin inspect ./my_pattern.wasm"
+    )]
     Inspect {
         /// An installed plugin's name, or a .wasm file.
         plugin: String,
@@ -99,6 +109,9 @@ enum PluginCommand {
         sandbox: SandboxArgs,
     },
     /// Scaffold a Rust plugin crate in a new directory.
+    #[command(
+        after_help = "Examples:\n  kubectl pattern plugin new my-pattern\n  kubectl pattern plugin new my-pattern --dir plugins/my-pattern"
+    )]
     New {
         /// The pattern id (a lower-case DNS label); also the directory name.
         name: String,

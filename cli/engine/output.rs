@@ -68,13 +68,19 @@ pub fn render(doc: &Document, emit: Emit, format: OutputFormat) -> Result<Render
                     text.push_str(line);
                 }
             }
-            text.push_str(&yaml::to_string(&value).map_err(|e| StreamError::Parse {
+            let body = yaml::to_string(&value).map_err(|e| StreamError::Parse {
                 name: doc.source.to_string(),
                 document: doc.index,
                 line: doc.line,
                 message: format!("cannot write the result as YAML: {}", e.message),
                 snippet: String::new(),
-            })?);
+            })?;
+            // Keep the document's line endings.
+            if doc.text.contains("\r\n") {
+                text.push_str(&body.replace('\n', "\r\n"));
+            } else {
+                text.push_str(&body);
+            }
             Rendered::Yaml(Some(text))
         }
     })
@@ -86,6 +92,7 @@ pub struct StreamWriter<W: io::Write = Vec<u8>> {
     format: OutputFormat,
     out: W,
     json_items: Vec<Value>,
+    json_list: bool,
     written: usize,
     ends_with_newline: bool,
 }
@@ -104,9 +111,17 @@ impl<W: io::Write> StreamWriter<W> {
             format,
             out,
             json_items: Vec::new(),
+            json_list: true,
             written: 0,
             ends_with_newline: true,
         }
+    }
+
+    /// JSON output as a stream of objects, one after another, instead of one `List` (to
+    /// rewrite a JSON stream file in its own shape).
+    pub fn json_stream(mut self) -> Self {
+        self.json_list = false;
+        self
     }
 
     fn write(&mut self, text: &str) -> io::Result<()> {
@@ -158,7 +173,13 @@ impl<W: io::Write> StreamWriter<W> {
 
     /// Finishes the output (writes the JSON object or List) and returns the writer.
     pub fn finish(mut self) -> io::Result<W> {
-        if self.format == OutputFormat::Json {
+        if self.format == OutputFormat::Json && !self.json_list {
+            for value in std::mem::take(&mut self.json_items) {
+                let text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
+                self.write(&text)?;
+                self.write("\n")?;
+            }
+        } else if self.format == OutputFormat::Json {
             let value = if self.json_items.len() == 1 {
                 self.json_items.pop().unwrap_or(Value::Null)
             } else {

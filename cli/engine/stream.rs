@@ -170,6 +170,21 @@ pub(crate) fn is_marker(line: &str, marker: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
 }
 
+/// True for text made only of directives (`%…`), comments and blank lines, with at least one
+/// directive.
+fn is_directives(text: &str) -> bool {
+    let mut directive = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('%') && !line.starts_with(' ') {
+            directive = true;
+        } else if !(t.is_empty() || t.starts_with('#')) {
+            return false;
+        }
+    }
+    directive
+}
+
 /// Splits a YAML stream into documents, line by line, keeping every byte.
 pub struct YamlSplitter<R> {
     reader: R,
@@ -233,14 +248,24 @@ impl<R: BufRead> Iterator for YamlSplitter<R> {
             }
             if is_marker(&line, "---") {
                 let rest = line[3..].trim();
+                // Directives (`%YAML 1.2`) before a marker belong to the document after it.
+                let carried = if is_directives(&text) {
+                    let carried = format!("{}{text}", separator.as_deref().unwrap_or_default());
+                    text.clear();
+                    carried
+                } else {
+                    String::new()
+                };
+                let moved = !carried.is_empty();
                 if rest.is_empty() || rest.starts_with('#') {
-                    self.pending_separator = Some(line.clone());
+                    self.pending_separator = Some(carried + &line);
                 } else {
                     // `--- value`: the marker line carries content; keep it with the document.
-                    self.pending_first_line = Some(line.clone());
+                    self.pending_first_line = Some(carried + &line);
                 }
-                if text.is_empty() && separator.is_none() {
-                    // Nothing before this marker (start of input, or after `...`): no empty document.
+                if text.is_empty() && (separator.is_none() || moved) {
+                    // Nothing before this marker (start of input, after `...`, or only
+                    // directives, which moved on): no empty document.
                     return self.next();
                 }
                 break;
@@ -424,6 +449,8 @@ mod tests {
             "# head comment\n---\na: 1 # keep\n--- # sep comment\nb: |\n  x\n  y\n",
             "a: 1\n---\n\n---\nb: 2",
             "--- {a: 1}\n--- {b: 2}\n",
+            "%YAML 1.2\n---\na: 1\n---\nb: 2\n",
+            "a: 1\n---\n%YAML 1.2\n--- {b: 2}\n",
             "a: 1\r\n---\r\nb: 2\r\n",
             "a: 1\n...\n---\nb: 2\n",
         ] {

@@ -8,6 +8,20 @@ use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
 
+/// Text from inputs and patterns made safe for a terminal: control characters (escape
+/// sequences, carriage returns) are shown escaped; line breaks and tabs stay.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Writes data to stdout (colours stripped when it is not a terminal). A closed pipe
 /// (`| head`) ends the output quietly instead of failing.
 pub fn stdout(text: &str) -> std::io::Result<()> {

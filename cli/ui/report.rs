@@ -90,11 +90,11 @@ pub fn line(r: &ObjectReport) -> String {
         }
         Status::Skipped => format!(
             "{object}: {DIM}skipped ({}){DIM:#}",
-            r.reason.as_deref().unwrap_or("not a workload")
+            super::clean(r.reason.as_deref().unwrap_or("not a workload"))
         ),
         _ => format!(
             "{object}: {DIM}{}{DIM:#}",
-            r.reason.as_deref().unwrap_or("unchanged")
+            super::clean(r.reason.as_deref().unwrap_or("unchanged"))
         ),
     };
     let mut out = head;
@@ -111,11 +111,16 @@ pub fn line(r: &ObjectReport) -> String {
         };
         out.push_str(&format!(
             "\n  {style}{sev}{style:#} {} {}: {}",
-            f.rule, f.name, f.message
+            f.rule,
+            f.name,
+            super::clean(&f.message)
         ));
     }
     for w in &r.warnings {
-        out.push_str(&format!("\n  {WARNING}warning{WARNING:#} {w}"));
+        out.push_str(&format!(
+            "\n  {WARNING}warning{WARNING:#} {}",
+            super::clean(w)
+        ));
     }
     out
 }
