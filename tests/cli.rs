@@ -517,3 +517,17 @@ fn a_closed_stdout_pipe_is_not_a_crash() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn yaml_1_1_octal_modes_come_out_as_kubectl_reads_them() {
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cfg}\nspec:\n  selector: {matchLabels: {app: cfg}}\n  template:\n    metadata: {labels: {app: cfg}}\n    spec:\n      containers:\n      - name: app\n        image: nginx:1.27.3\n      volumes:\n      - name: conf\n        configMap: {name: conf, defaultMode: 0644}\n";
+    let out = stdout(
+        common::bin()
+            .args(["add", "log-shipper", "-q"])
+            .write_stdin(deploy),
+    );
+    assert!(
+        out.contains("defaultMode: 420"),
+        "0644 is octal 420, as kubectl reads it:\n{out}"
+    );
+}
