@@ -63,9 +63,9 @@ pub fn run(
     let mut files = Vec::new();
     let mut objects = 0usize;
     let shared_format: OutputFormat = out.output.into();
-    // Output beyond 1 MiB spills to a temporary file, so memory does not grow with the stream,
+    // Output beyond 256 KiB spills to a temporary file, so memory does not grow with the stream,
     // and nothing reaches stdout unless every document succeeded.
-    let spool = tempfile::spooled_tempfile(1 << 20);
+    let spool = tempfile::spooled_tempfile(256 << 10);
     let mut shared = StreamWriter::with_sink(shared_format, spool);
     let prepare = |doc: &Document, processed: Processed| -> Result<Prepared, EngineError> {
         let changed = matches!(processed.emit, output::Emit::Changed(_));

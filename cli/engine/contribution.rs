@@ -184,14 +184,20 @@ impl Contribution {
         Ok(c)
     }
 
+    /// The typed contribution as JSON in the author's key order (computed once; used by the
+    /// unknown-field check and by every merge of this contribution).
+    fn ordered(&self) -> &Value {
+        self.ordered.get_or_init(|| {
+            let typed = serde_json::to_value(self).unwrap_or(Value::Null);
+            ordered_like(typed, self.layout.as_ref())
+        })
+    }
+
     /// The typed fragment at `index` of list `key` (`containers`, `mounts`…) as JSON, in the
     /// author's key order; for mounts and env without the `container` target.
     pub fn fragment(&self, key: &str, index: usize) -> Value {
-        let ordered = self.ordered.get_or_init(|| {
-            let typed = serde_json::to_value(self).unwrap_or(Value::Null);
-            ordered_like(typed, self.layout.as_ref())
-        });
-        let mut item = ordered
+        let mut item = self
+            .ordered()
             .get(key)
             .and_then(|l| l.get(index))
             .cloned()
@@ -335,9 +341,8 @@ impl Contribution {
             }
         }
         if let Some(layout) = &self.layout {
-            let typed = serde_json::to_value(self).unwrap_or(Value::Null);
             let mut unknown = Vec::new();
-            unknown_fields(layout, &typed, "", &mut unknown);
+            unknown_fields(layout, self.ordered(), "", &mut unknown);
             problems.extend(
                 unknown
                     .into_iter()

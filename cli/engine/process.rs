@@ -208,7 +208,7 @@ pub fn process_stream<T: Send>(
     prepare: &(dyn Fn(&Document, Processed) -> Result<T, EngineError> + Sync),
     mut sink: impl FnMut(&Document, T) -> Result<(), EngineError>,
 ) -> Result<(), EngineError> {
-    const BATCH: usize = 128;
+    const BATCH: usize = 64;
     let run = |d: &Document| process_document(d, action).and_then(|p| prepare(d, p));
     let mut docs = docs.peekable();
     while docs.peek().is_some() {

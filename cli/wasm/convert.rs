@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::engine::contribution::Contribution;
@@ -160,8 +161,7 @@ fn fragment<T: serde::de::DeserializeOwned>(
         message,
     };
     let value: Value = serde_json::from_str(text).map_err(|e| invalid(format!("not JSON: {e}")))?;
-    serde_json::from_value::<T>(value.clone())
-        .map_err(|e| invalid(format!("{e} (in {})", truncate(text))))?;
+    T::deserialize(&value).map_err(|e| invalid(format!("{e} (in {})", truncate(text))))?;
     Ok(value)
 }
 
@@ -238,8 +238,8 @@ pub fn contribution(
         "annotations": c.annotations.iter().cloned().collect::<BTreeMap<String, String>>(),
         "warnings": warnings,
     });
-    let mut contribution: Contribution =
-        serde_json::from_value(document.clone()).map_err(|e| WasmError::Invalid {
+    let mut contribution =
+        Contribution::deserialize(&document).map_err(|e| WasmError::Invalid {
             plugin: plugin.to_string(),
             what: "contribution".into(),
             message: e.to_string(),

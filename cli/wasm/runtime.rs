@@ -7,7 +7,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
+    StoreLimits, StoreLimitsBuilder, Trap,
+};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
@@ -36,7 +39,29 @@ pub fn engine() -> Result<&'static Engine, String> {
             config.wasm_component_model(true);
             config.epoch_interruption(true);
             config.max_wasm_stack(1 << 20);
-            let engine = Engine::new(&config).map_err(|e| e.to_string())?;
+            // A fresh instance per object: the pooling allocator reuses memory slots instead
+            // of mapping and unmapping linear memory for every call (which dominated the cost
+            // of a render). The per-call limiter still enforces the memory cap.
+            let mut pool = PoolingAllocationConfig::default();
+            pool.total_component_instances(32)
+                .total_core_instances(512)
+                .total_memories(32)
+                .total_tables(128)
+                .max_core_instances_per_component(32)
+                .max_memories_per_component(4)
+                .max_tables_per_component(8)
+                .table_elements(100_000)
+                .max_memory_size(4 << 30)
+                // Reset small memories with memset rather than madvise: no page faults and
+                // no cross-core TLB shootdowns on every call.
+                .linear_memory_keep_resident(8 << 20)
+                .table_keep_resident(1 << 20);
+            let mut pooled = config.clone();
+            pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+            // Fall back to on-demand allocation where the address space cannot be reserved.
+            let engine = Engine::new(&pooled)
+                .or_else(|_| Engine::new(&config))
+                .map_err(|e| e.to_string())?;
             let ticker = engine.clone();
             std::thread::Builder::new()
                 .name("wasm-epoch".into())
