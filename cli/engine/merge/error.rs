@@ -1,0 +1,101 @@
+//! Why a contribution cannot be merged: each variant names the object part at fault and the fix.
+
+use crate::engine::tracking::TrackingError;
+
+/// Why a contribution cannot be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    /// A name is taken by something this instance does not own.
+    #[error(
+        "{what} {name:?} already exists and does not belong to pattern instance {instance:?}; apply the pattern under another name with --name, or rename the existing {what}"
+    )]
+    NameClash {
+        /// "container" or "volume".
+        what: &'static str,
+        /// The name.
+        name: String,
+        /// The instance being applied.
+        instance: String,
+    },
+    /// Two containers would listen on one port.
+    #[error(
+        "port {port}/{protocol} of helper {helper:?} is already used by container {existing:?} (containers in a pod share one network namespace); set another port with --set"
+    )]
+    PortClash {
+        /// The port.
+        port: i32,
+        /// TCP/UDP/SCTP.
+        protocol: String,
+        /// The container already on it.
+        existing: String,
+        /// The helper that wants it.
+        helper: String,
+    },
+    /// A mount or env var names a container that is not an app container.
+    #[error("{0}")]
+    Container(String),
+    /// A mount names a volume that neither the pod nor the contribution has.
+    #[error(
+        "mount {path:?} on container {container:?} uses volume {volume:?}, which the pod does not have"
+    )]
+    MissingVolume {
+        /// The container.
+        container: String,
+        /// The mount path.
+        path: String,
+        /// The volume.
+        volume: String,
+    },
+    /// A path or env var on an app container is taken.
+    #[error(
+        "{what} {name:?} on container {container:?} already exists and was not added by this pattern instance"
+    )]
+    Taken {
+        /// "mount path" or "env var".
+        what: &'static str,
+        /// The path or name.
+        name: String,
+        /// The container.
+        container: String,
+    },
+    /// An annotation already holds another value.
+    #[error("pod annotation {key:?} is already set to {existing:?} (the pattern sets {wanted:?})")]
+    Annotation {
+        /// The key.
+        key: String,
+        /// The value found.
+        existing: String,
+        /// The value the pattern sets.
+        wanted: String,
+    },
+    /// A classic sidecar would keep a Job from completing.
+    #[error(
+        "{kind} {name:?}: Kubernetes {version} has no native sidecars, and a classic sidecar would keep the {kind} from ever completing; target Kubernetes >= 1.29 (--kube-version), or pass --sidecar-mode classic to accept it"
+    )]
+    ClassicSidecarInJob {
+        /// Job or CronJob.
+        kind: String,
+        /// The object's name.
+        name: String,
+        /// The target version.
+        version: String,
+    },
+    /// The pattern needs native sidecars and the target has none.
+    #[error(
+        "pattern {0} needs native sidecars (Kubernetes >= 1.29); drop --sidecar-mode classic or raise --kube-version"
+    )]
+    NeedsNativeSidecars(String),
+    /// The instance name is used by another pattern.
+    #[error(
+        "instance name {instance:?} is already used by pattern {pattern}; choose another with --name"
+    )]
+    InstanceTaken {
+        /// The instance name.
+        instance: String,
+        /// The pattern using it.
+        pattern: String,
+    },
+    /// The tracking annotation is unreadable.
+    #[error(transparent)]
+    Tracking(#[from] TrackingError),
+}
