@@ -285,8 +285,20 @@ fn new_registry() -> Handlebars<'static> {
     let mut registry = Handlebars::new();
     registry.set_strict_mode(true);
     registry.register_escape_fn(quote);
-    registry.register_helper("num", Box::new(NumHelper));
-    registry.register_helper("json", Box::new(JsonHelper));
+    registry.register_helper(
+        "num",
+        Box::new(RawHelper {
+            name: "num",
+            format: format_num,
+        }),
+    );
+    registry.register_helper(
+        "json",
+        Box::new(RawHelper {
+            name: "json",
+            format: format_json,
+        }),
+    );
     registry.register_helper("concat", Box::new(ConcatHelper));
     registry.register_helper("fail", Box::new(FailHelper));
     registry
@@ -308,10 +320,14 @@ fn param<'a>(
     }
 }
 
-/// `{{num x}}`: a number or boolean, unquoted.
-struct NumHelper;
+/// A helper that writes one value unescaped, formatted by `format` (which may refuse it):
+/// `{{num x}}` (a number or boolean) and `{{json x}}` (any value as JSON, i.e. YAML flow style).
+struct RawHelper {
+    name: &'static str,
+    format: fn(&Value) -> Result<String, String>,
+}
 
-impl HelperDef for NumHelper {
+impl HelperDef for RawHelper {
     fn call<'reg: 'rc, 'rc>(
         &self,
         h: &Helper<'rc>,
@@ -320,34 +336,21 @@ impl HelperDef for NumHelper {
         _: &mut HbContext<'reg, 'rc>,
         out: &mut dyn Output,
     ) -> HelperResult {
-        match param(h, "num", 0)? {
-            v @ (Value::Number(_) | Value::Bool(_)) => {
-                out.write(&v.to_string()).map_err(Into::into)
-            }
-            other => Err(RenderErrorReason::Other(format!(
-                "num: {other} is not a number or boolean"
-            ))
-            .into()),
-        }
+        let text = (self.format)(param(h, self.name, 0)?)
+            .map_err(|m| RenderErrorReason::Other(format!("{}: {m}", self.name)))?;
+        out.write(&text).map_err(Into::into)
     }
 }
 
-/// `{{json x}}`: any value as JSON, which is YAML flow style.
-struct JsonHelper;
-
-impl HelperDef for JsonHelper {
-    fn call<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut HbContext<'reg, 'rc>,
-        out: &mut dyn Output,
-    ) -> HelperResult {
-        let value = param(h, "json", 0)?;
-        out.write(&serde_json::to_string(value).unwrap_or_default())
-            .map_err(Into::into)
+fn format_num(v: &Value) -> Result<String, String> {
+    match v {
+        Value::Number(_) | Value::Bool(_) => Ok(v.to_string()),
+        other => Err(format!("{other} is not a number or boolean")),
     }
+}
+
+fn format_json(v: &Value) -> Result<String, String> {
+    serde_json::to_string(v).map_err(|e| e.to_string())
 }
 
 /// `{{fail "message" …}}`: stops rendering with the message (for parameter combinations the
