@@ -24,6 +24,11 @@ use super::yaml;
 /// Marks the message of `{{fail}}` among render errors.
 const FAIL_MARK: &str = "\u{1}fail:";
 
+/// Raw (unescaped) output in any spelling handlebars accepts: `{{{x}}}`, `{{&x}}`, with
+/// whitespace control (`{{~{x}~}}`) or spaces (`{{ &x}}`, `{{ {x} }}`).
+static RAW_OUTPUT: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"\{\{~?\s*[{&]").expect("valid regex"));
+
 /// The template every pattern must have.
 pub const ENTRY_TEMPLATE: &str = "contribution";
 
@@ -179,7 +184,7 @@ impl TemplatePattern {
         let mut workload_dependent = false;
         let mut has_entry = false;
         for (name, text) in shared.iter().chain(&files.templates) {
-            if text.contains("{{{") || text.contains("{{&") || text.contains("{{~{") {
+            if RAW_OUTPUT.is_match(text) {
                 return Err(fail(format!(
                     "{name}.yaml.hbs uses raw output ({{{{{{…}}}}}} or {{{{&…}}}}), which could inject YAML; use {{{{x}}}}, {{{{num x}}}} or {{{{json x}}}}"
                 )));
@@ -482,10 +487,19 @@ mod tests {
 
     #[test]
     fn raw_output_and_typos_are_refused() {
-        let err = load("containers:\n- name: {{{params.msg}}}\n")
-            .err()
-            .unwrap();
-        assert!(err.message.contains("raw output"), "{}", err.message);
+        for raw in [
+            "{{{params.msg}}}",
+            "{{&params.msg}}",
+            "{{ &params.msg}}",
+            "{{ {params.msg} }}",
+            "{{~{params.msg}~}}",
+            "{{~ &params.msg}}",
+        ] {
+            let err = load(&format!("containers:\n- name: {raw}\n"))
+                .err()
+                .unwrap();
+            assert!(err.message.contains("raw output"), "{raw}: {}", err.message);
+        }
         let p = load("containers:\n- name: {{params.mgs}}\n  image: a:1\n").unwrap();
         assert!(matches!(render(&p, &[]), Err(PatternError::Render { .. })));
     }
