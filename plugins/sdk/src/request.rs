@@ -134,6 +134,18 @@ impl Request {
     pub fn main_container_json(&self) -> Option<&Value> {
         self.view().container(&self.main_container)
     }
+    /// The main container's JSON, or the unsupported-workload error naming the object.
+    pub fn require_main_container(&self) -> Result<&Value, RenderError> {
+        self.main_container_json().ok_or_else(|| {
+            let view = self.view();
+            RenderError::UnsupportedWorkload(format!(
+                "{} {} has no container {}",
+                view.kind(),
+                view.name(),
+                self.main_container
+            ))
+        })
+    }
     /// The target Kubernetes version (`1.37`), or "" when unknown.
     pub fn kube_version(&self) -> &str {
         &self.kube_version

@@ -45,14 +45,7 @@ impl Pattern for DbProxy {
 
     fn render(req: Request) -> Result<Contribution, RenderError> {
         let view = req.view();
-        let main = req.main_container_json().ok_or_else(|| {
-            RenderError::UnsupportedWorkload(format!(
-                "{} {} has no container {}",
-                view.kind(),
-                view.name(),
-                req.main_container()
-            ))
-        })?;
+        let main = req.require_main_container()?;
         let (host, port, source) =
             match (view.annotation(TARGET_ANNOTATION), req.param_str("target")) {
                 (Some(text), _) => {

@@ -63,14 +63,7 @@ impl Pattern for OtelCollector {
 
     fn render(req: Request) -> Result<Contribution, RenderError> {
         let view = req.view();
-        let main = req.main_container_json().ok_or_else(|| {
-            RenderError::UnsupportedWorkload(format!(
-                "{} {} has no container {}",
-                view.kind(),
-                view.name(),
-                req.main_container()
-            ))
-        })?;
+        let main = req.require_main_container()?;
         let service = match req.param_str("serviceName") {
             Some(name) => name.to_owned(),
             None => view.app_name().to_owned(),

@@ -74,14 +74,7 @@ impl Pattern for VaultAgent {
 
     fn render(req: Request) -> Result<Contribution, RenderError> {
         let view = req.view();
-        let main = req.main_container_json().ok_or_else(|| {
-            RenderError::UnsupportedWorkload(format!(
-                "{} {} has no container {}",
-                view.kind(),
-                view.name(),
-                req.main_container()
-            ))
-        })?;
+        let main = req.require_main_container()?;
         let secrets = agent::secrets(&view)?;
         if secrets.is_empty() {
             return Err(RenderError::UnsupportedWorkload(format!(

@@ -8,13 +8,18 @@ struct HostileSleep;
 
 impl Pattern for HostileSleep {
     fn describe() -> PatternInfo {
-        PatternInfo::new("hostile-sleep", PatternKind::Sidecar, "0.1.0", "Test fixture: render sleeps for an hour")
-            .docs(
-                "A sandbox test fixture: render blocks in a host sleep.",
-                "Testing the host's watchdog for calls blocked in the host.",
-                "Anything else.",
-                "(none)",
-            )
+        PatternInfo::new(
+            "hostile-sleep",
+            PatternKind::Sidecar,
+            "0.1.0",
+            "Test fixture: render sleeps for an hour",
+        )
+        .docs(
+            "A sandbox test fixture: render blocks in a host sleep.",
+            "Testing the host's watchdog for calls blocked in the host.",
+            "Anything else.",
+            "(none)",
+        )
     }
 
     fn render(_req: Request) -> Result<Contribution, RenderError> {
