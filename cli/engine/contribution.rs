@@ -96,7 +96,7 @@ pub struct Contribution {
     pub layout: Option<Value>,
     /// The typed contribution as JSON in the author's key order, computed once on first use.
     #[serde(skip)]
-    ordered: std::sync::OnceLock<Value>,
+    pub(crate) ordered: std::sync::OnceLock<Value>,
 }
 
 /// A Kubernetes label/annotation key: an optional DNS-subdomain prefix and `/`, then a name of
@@ -119,24 +119,29 @@ fn is_qualified_name(key: &str) -> bool {
 /// Collects the paths of keys in `raw` that the typed value does not have (unknown fields,
 /// which would otherwise be dropped without a word). Nulls and empty lists or maps count as
 /// absent (the typed value omits them).
-fn unknown_fields(raw: &Value, typed: &Value, path: &str, out: &mut Vec<String>) {
+fn unknown_fields(raw: &Value, typed: &Value, path: &mut String, out: &mut Vec<String>) {
+    // `path` is one buffer extended and truncated on the way down: only unknown keys cost an
+    // allocation (this runs on every plugin render).
+    let at = path.len();
     match (raw, typed) {
         (Value::Object(r), Value::Object(t)) => {
             for (key, value) in r.iter().filter(|(_, v)| !is_empty(v)) {
-                let sub = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
-                match t.get(key) {
-                    Some(tv) => unknown_fields(value, tv, &sub, out),
-                    None => out.push(sub),
+                if at > 0 {
+                    path.push('.');
                 }
+                path.push_str(key);
+                match t.get(key) {
+                    Some(tv) => unknown_fields(value, tv, path, out),
+                    None => out.push(path.clone()),
+                }
+                path.truncate(at);
             }
         }
         (Value::Array(r), Value::Array(t)) => {
             for (i, (rv, tv)) in r.iter().zip(t).enumerate() {
-                unknown_fields(rv, tv, &format!("{path}[{i}]"), out);
+                path.push_str(&format!("[{i}]"));
+                unknown_fields(rv, tv, path, out);
+                path.truncate(at);
             }
         }
         _ => {}
@@ -191,6 +196,16 @@ impl Contribution {
             let typed = serde_json::to_value(self).unwrap_or(Value::Null);
             ordered_like(typed, self.layout.as_ref())
         })
+    }
+
+    /// Uses `fragments` (the contribution as JSON, in the author's key order) for the merge
+    /// instead of serialising the typed values again. For fragments already parsed as their
+    /// Kubernetes types with no unknown field and no null: the JSON then carries exactly the typed
+    /// data. Plugins render per object, so this saves a serialise-and-reorder on every render.
+    pub fn with_checked_fragments(mut self, fragments: Value) -> Self {
+        self.layout = None;
+        self.ordered = std::sync::OnceLock::from(fragments);
+        self
     }
 
     /// The typed fragment at `index` of list `key` (`containers`, `mounts`…) as JSON, in the
@@ -342,7 +357,7 @@ impl Contribution {
         }
         if let Some(layout) = &self.layout {
             let mut unknown = Vec::new();
-            unknown_fields(layout, self.ordered(), "", &mut unknown);
+            unknown_fields(layout, self.ordered(), &mut String::new(), &mut unknown);
             problems.extend(
                 unknown
                     .into_iter()

@@ -5,10 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use crate::engine::contribution::Contribution;
+use crate::engine::contribution::{Contribution, EnvContribution, MountContribution};
 use crate::engine::params::{ParamSpec, ParamType, is_dns_label};
 use crate::engine::pattern::{PatternDocs, PatternKind, PatternSource, PatternSpec, RenderContext};
 
@@ -106,8 +105,8 @@ pub fn spec(info: wit::PatternInfo, path: &Path, sha256: &str) -> Result<Pattern
 /// The WIT request for a render.
 pub fn request(ctx: &RenderContext<'_>) -> wit::RenderRequest {
     wit::RenderRequest {
-        workload_json: ctx.object.to_string(),
-        params_json: Value::Object(ctx.params.0.clone()).to_string(),
+        workload_json: to_json(ctx.object),
+        params_json: to_json(&ctx.params.0),
         instance: ctx.instance.to_string(),
         main_container: ctx.workload.main_container.clone(),
         target: wit::TargetInfo {
@@ -118,6 +117,16 @@ pub fn request(ctx: &RenderContext<'_>) -> wit::RenderRequest {
                 wit::SidecarMode::Classic
             },
         },
+    }
+}
+
+/// Compact JSON, written into a buffer sized for a typical object in one allocation.
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    let mut buf = Vec::with_capacity(4096);
+    // Serialising a JSON value into memory cannot fail, and its bytes are UTF-8.
+    match serde_json::to_writer(&mut buf, value) {
+        Ok(()) => String::from_utf8(buf).unwrap_or_default(),
+        Err(_) => String::new(),
     }
 }
 
@@ -149,20 +158,61 @@ pub fn size(c: &wit::Contribution) -> usize {
             .sum::<usize>()
 }
 
-/// Checks that `text` is JSON of Kubernetes type `T`; returns the JSON.
+/// Parses `text` as JSON of Kubernetes type `T`, refusing fields the type does not have (they
+/// would otherwise be dropped without a word); returns the typed value and the JSON without
+/// nulls, which carries the same data in the plugin's key order.
 fn fragment<T: serde::de::DeserializeOwned>(
     plugin: &str,
     what: String,
     text: &str,
-) -> Result<Value, WasmError> {
+) -> Result<(T, Value), WasmError> {
     let invalid = |message: String| WasmError::Invalid {
         plugin: plugin.to_string(),
         what: what.clone(),
         message,
     };
-    let value: Value = serde_json::from_str(text).map_err(|e| invalid(format!("not JSON: {e}")))?;
-    T::deserialize(&value).map_err(|e| invalid(format!("{e} (in {})", truncate(text))))?;
-    Ok(value)
+    let mut value: Value =
+        serde_json::from_str(text).map_err(|e| invalid(format!("not JSON: {e}")))?;
+    let mut unknown = Vec::new();
+    let typed = serde_ignored::deserialize(&value, |path| unknown.push(field_path(&path)))
+        .map_err(|e| invalid(format!("{e} (in {})", truncate(text))))?;
+    if !unknown.is_empty() {
+        let fields = unknown
+            .iter()
+            .map(|p| format!("{p} is not a field of its Kubernetes type (misspelt?)"))
+            .collect::<Vec<_>>();
+        return Err(invalid(fields.join("; ")));
+    }
+    drop_nulls(&mut value);
+    Ok((typed, value))
+}
+
+/// `ports[0].hostPID`: serde_ignored's path without its markers for options and newtypes.
+fn field_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
+        Path::Map { parent, key } => match field_path(parent) {
+            p if p.is_empty() => key.clone(),
+            p => format!("{p}.{key}"),
+        },
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => field_path(parent),
+    }
+}
+
+/// Removes null members (the typed value omits them), deeply.
+fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }
 
 fn truncate(text: &str) -> String {
@@ -181,23 +231,22 @@ pub fn contribution(
     log_warnings: Vec<String>,
 ) -> Result<Contribution, WasmError> {
     use k8s_openapi::api::core::v1::{Container, EnvVar, Volume, VolumeMount};
-    let list = |key: &str, items: &[String]| -> Result<Value, WasmError> {
-        let values = items
-            .iter()
-            .enumerate()
-            .map(|(i, text)| match key {
-                "volumes" => fragment::<Volume>(plugin, format!("volume #{}", i + 1), text),
-                "initContainers" => {
-                    fragment::<Container>(plugin, format!("init container #{}", i + 1), text)
-                }
-                "nativeSidecars" => {
-                    fragment::<Container>(plugin, format!("native sidecar #{}", i + 1), text)
-                }
-                _ => fragment::<Container>(plugin, format!("container #{}", i + 1), text),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Value::Array(values))
-    };
+    // Each fragment is parsed once: the typed value is what gets merged, the JSON is the layout
+    // (the author's key order) and what the unknown-field check compares against.
+    fn list<T: serde::de::DeserializeOwned>(
+        plugin: &str,
+        what: &str,
+        items: &[String],
+    ) -> Result<(Vec<T>, Value), WasmError> {
+        let mut typed = Vec::with_capacity(items.len());
+        let mut raw = Vec::with_capacity(items.len());
+        for (i, text) in items.iter().enumerate() {
+            let (t, v) = fragment::<T>(plugin, format!("{what} #{}", i + 1), text)?;
+            typed.push(t);
+            raw.push(v);
+        }
+        Ok((typed, Value::Array(raw)))
+    }
     let targeted = |value: Value, container: &Option<String>| {
         let mut map = match value {
             Value::Object(map) => map,
@@ -208,43 +257,61 @@ pub fn contribution(
         }
         Value::Object(map)
     };
-    let mounts = c
-        .mounts
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            fragment::<VolumeMount>(plugin, format!("mount #{}", i + 1), &m.volume_mount_json)
-                .map(|v| targeted(v, &m.container))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let env = c
-        .env
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            fragment::<EnvVar>(plugin, format!("env var #{}", i + 1), &e.env_var_json)
-                .map(|v| targeted(v, &e.container))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let (containers, containers_raw) = list::<Container>(plugin, "container", &c.containers)?;
+    let (init_containers, init_raw) =
+        list::<Container>(plugin, "init container", &c.init_containers)?;
+    let (native_sidecars, native_raw) =
+        list::<Container>(plugin, "native sidecar", &c.native_sidecars)?;
+    let (volumes, volumes_raw) = list::<Volume>(plugin, "volume", &c.volumes)?;
+    let mut mounts = Vec::with_capacity(c.mounts.len());
+    let mut mounts_raw = Vec::with_capacity(c.mounts.len());
+    for (i, m) in c.mounts.iter().enumerate() {
+        let what = format!("mount #{}", i + 1);
+        let (mount, raw) = fragment::<VolumeMount>(plugin, what, &m.volume_mount_json)?;
+        mounts.push(MountContribution {
+            container: m.container.clone().into(),
+            mount,
+        });
+        mounts_raw.push(targeted(raw, &m.container));
+    }
+    let mut env = Vec::with_capacity(c.env.len());
+    let mut env_raw = Vec::with_capacity(c.env.len());
+    for (i, e) in c.env.iter().enumerate() {
+        let what = format!("env var #{}", i + 1);
+        let (var, raw) = fragment::<EnvVar>(plugin, what, &e.env_var_json)?;
+        env.push(EnvContribution {
+            container: e.container.clone().into(),
+            env: var,
+        });
+        env_raw.push(targeted(raw, &e.container));
+    }
+    let annotations: BTreeMap<String, String> = c.annotations.iter().cloned().collect();
     let mut warnings = c.warnings.clone();
     warnings.extend(log_warnings);
-    let document = json!({
-        "containers": list("containers", &c.containers)?,
-        "initContainers": list("initContainers", &c.init_containers)?,
-        "nativeSidecars": list("nativeSidecars", &c.native_sidecars)?,
-        "volumes": list("volumes", &c.volumes)?,
-        "mounts": mounts,
-        "env": env,
-        "annotations": c.annotations.iter().cloned().collect::<BTreeMap<String, String>>(),
-        "warnings": warnings,
-    });
-    let mut contribution =
-        Contribution::deserialize(&document).map_err(|e| WasmError::Invalid {
-            plugin: plugin.to_string(),
-            what: "contribution".into(),
-            message: e.to_string(),
-        })?;
-    contribution.layout = Some(document);
+    // Built by moving the parsed fragments in (json! would serialise each one again).
+    let layout: Map<String, Value> = [
+        ("containers", containers_raw),
+        ("initContainers", init_raw),
+        ("nativeSidecars", native_raw),
+        ("volumes", volumes_raw),
+        ("mounts", Value::Array(mounts_raw)),
+        ("env", Value::Array(env_raw)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let contribution = Contribution {
+        containers,
+        init_containers,
+        native_sidecars,
+        volumes,
+        mounts,
+        env,
+        annotations,
+        warnings,
+        ..Default::default()
+    }
+    .with_checked_fragments(Value::Object(layout));
     contribution
         .check()
         .map_err(|problems| WasmError::Invalid {
@@ -253,4 +320,47 @@ pub fn contribution(
             message: problems.join("; "),
         })?;
     Ok(contribution)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_container(json: &str) -> wit::Contribution {
+        wit::Contribution {
+            containers: vec![json.to_string()],
+            init_containers: vec![],
+            native_sidecars: vec![],
+            volumes: vec![],
+            mounts: vec![],
+            env: vec![],
+            annotations: vec![],
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn a_nested_unknown_field_is_refused_with_its_path() {
+        let c = with_container(
+            r#"{"name":"h","image":"busybox:1.36","ports":[{"containerPort":80,"hostPID":true}]}"#,
+        );
+        let err = contribution("p", c, vec![]).unwrap_err().to_string();
+        assert!(err.contains("container #1"), "{err}");
+        assert!(err.contains("ports[0].hostPID is not a field"), "{err}");
+    }
+
+    #[test]
+    fn the_merged_fragment_is_the_plugins_json_in_its_order_without_nulls() {
+        let c = with_container(
+            r#"{"name":"h","image":"busybox:1.36","command":null,"args":["a"],"env":[{"name":"X","value":null}]}"#,
+        );
+        let merged = contribution("p", c, vec![]).unwrap();
+        assert_eq!(
+            merged.fragment("containers", 0).to_string(),
+            r#"{"name":"h","image":"busybox:1.36","args":["a"],"env":[{"name":"X"}]}"#
+        );
+        // The same data as the typed value serialised again (what built-ins merge).
+        let typed = serde_json::to_value(&merged.containers[0]).unwrap();
+        assert_eq!(typed, merged.fragment("containers", 0));
+    }
 }
