@@ -265,3 +265,52 @@ fn ctrl_c_at_the_last_question_leaves_nothing_written() {
     assert_eq!(exit_code(&mut p), 130);
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
 }
+
+#[test]
+fn a_secret_parameter_is_asked_without_echo() {
+    let dir = tempfile::tempdir().unwrap();
+    let tpl = dir.path().join("tpl/token");
+    std::fs::create_dir_all(&tpl).unwrap();
+    std::fs::write(
+        tpl.join("pattern.yaml"),
+        "apiVersion: kubectl-pattern/v1\nkind: Pattern\nmetadata: {name: token}\nspec:\n  type: init\n  version: 0.1.0\n  summary: Log in first\n  description: d\n  useWhen: u\n  avoidWhen: a\n  diagram: x\n  params:\n  - {name: token, type: string, required: true, secret: true, pattern: '[a-z0-9]{8,}'}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tpl.join("contribution.yaml.hbs"),
+        "initContainers:\n- name: {{instance}}\n  image: busybox:1.37.0\n  env:\n  - name: TOKEN\n    value: {{params.token}}\n  command: [sh, -c, 'test -n \"$TOKEN\"']\n",
+    )
+    .unwrap();
+    let deploy = common::workload(
+        kubectl_pattern::engine::workload::WorkloadKind::Deployment,
+        "app",
+    );
+    common::write_yaml(&dir.path().join("d.yaml"), &[deploy]);
+
+    let args = [
+        "add",
+        "token",
+        "--template-dir",
+        "tpl",
+        "-f",
+        "d.yaml",
+        "--in-place",
+        "-q",
+    ];
+    let mut p = spawn(dir.path(), &args);
+    answer(&mut p, "token (string) (hidden)", "short\r");
+    let refused = p.exp_string("does not match").unwrap();
+    assert!(
+        !refused.contains("short"),
+        "a refused secret was shown: {refused}"
+    );
+    p.send("s3cr3tvalue\r").unwrap();
+    p.flush().unwrap();
+    let rest = p.exp_eof().expect("the run ends");
+    assert!(
+        !rest.contains("s3cr3tvalue"),
+        "the secret was echoed: {rest}"
+    );
+    let written = std::fs::read_to_string(dir.path().join("d.yaml")).unwrap();
+    assert!(written.contains("value: s3cr3tvalue"), "{written}");
+}

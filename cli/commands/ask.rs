@@ -80,9 +80,16 @@ pub fn ask_param(
         }
         _ => {
             let validate = |text: &str| {
-                spec.parse_text(text).map(drop).map_err(|e| match e {
-                    ParamError::Invalid { problem, .. } => problem,
-                    other => other.to_string(),
+                spec.parse_text(text).map(drop).map_err(|e| {
+                    let problem = match e {
+                        ParamError::Invalid { problem, .. } => problem,
+                        other => other.to_string(),
+                    };
+                    // A refused secret is not shown either.
+                    match spec.secret {
+                        true => problem.replace(&format!("{text:?}"), "the value"),
+                        false => problem,
+                    }
                 })
             };
             let answer = prompter.text(&TextQuestion {

@@ -6,6 +6,7 @@
 mod answers;
 mod build;
 mod destination;
+mod summary;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -246,56 +247,13 @@ impl NewCmd {
             }
         }
         if p.interactive() {
-            self.print_summary(p, &answers, &ids, &params, &to, save.as_deref())?;
+            let mut extra = self.extra_flags();
+            if matches!(to, Destination::File(_)) {
+                extra.0.push("--overwrite".into());
+            }
+            summary::print(p, &answers, &ids, &params, &extra, &to, save.as_deref())?;
         }
         Ok(ExitCode::SUCCESS)
-    }
-
-    fn print_summary(
-        &self,
-        p: &mut dyn Prompter,
-        answers: &Answers,
-        ids: &[String],
-        params: &[answers::SetParam],
-        to: &Destination,
-        save: Option<&std::path::Path>,
-    ) -> Result<()> {
-        let (bold, dim) = (crate::ui::BOLD, crate::ui::DIM);
-        let file = match to {
-            Destination::File(path) => {
-                p.show(&format!("{bold}Wrote{bold:#} {}\n", path.display()))?;
-                Some(path.as_path())
-            }
-            Destination::Stdout => None,
-        };
-        let mut extra = self.extra_flags();
-        if file.is_some() {
-            extra.0.push("--overwrite".into());
-        }
-        let line = answers::command_line(answers, ids, params, &extra, file);
-        p.show(&format!(
-            "\n{bold}Equivalent command{bold:#} {dim}(no questions; for scripts and CI){dim:#}\n  {line}\n"
-        ))?;
-        if params.iter().any(|s| s.secret) {
-            p.show(&format!(
-                "  {dim}secret values are shown as {} and left out of values files: set them yourself{dim:#}\n",
-                answers::HIDDEN
-            ))?;
-        }
-        if let Some(path) = save {
-            let mut args = vec!["--values-file".to_string(), path.display().to_string()];
-            args.extend(extra.0);
-            if let Some(f) = file {
-                args.extend(["--to".into(), f.display().to_string()]);
-            }
-            args.push("--yes".into());
-            p.show(&format!(
-                "{bold}Saved the answers{bold:#} to {}: kubectl pattern new {}\n",
-                path.display(),
-                answers::join(&args)
-            ))?;
-        }
-        Ok(())
     }
 
     /// Flags that change the result but are not answers.
