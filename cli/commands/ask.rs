@@ -116,7 +116,10 @@ pub fn complete_requests(
     let mut asked = false;
     loop {
         let err = match args.requests(catalogue, ids) {
-            Ok(requests) => return Ok(requests),
+            Ok(requests) => {
+                prompter.finish();
+                return Ok(requests);
+            }
             Err(err) => err,
         };
         let Some(missing) = err.downcast_ref::<MissingParams>() else {

@@ -42,6 +42,8 @@ pub trait Prompter {
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<Option<bool>>;
     /// Shows text to the person (stderr); nothing in silent mode.
     fn show(&mut self, text: &str) -> Result<()>;
+    /// No more questions: Ctrl-C gets its default meaning back (called before writing).
+    fn finish(&mut self) {}
 }
 
 /// No terminal (or `--yes`, `--no-input`): nothing is asked.
@@ -81,14 +83,14 @@ pub struct Terminal {
 }
 
 impl Terminal {
-    /// Prepares the terminal: Ctrl-C from here on restores it and exits with 130.
+    /// A terminal prompter; fails when stderr is not a terminal. From the first question
+    /// until [`Prompter::finish`], Ctrl-C restores the terminal and exits with 130.
     pub fn new() -> Result<Self> {
         if !std::io::stderr().is_terminal() {
             anyhow::bail!(
                 "cannot ask questions: stderr is not a terminal; drop -i and give every answer as a flag"
             );
         }
-        interrupt::install();
         Ok(Terminal {
             theme: ColorfulTheme::default(),
         })
@@ -105,6 +107,7 @@ impl Prompter for Terminal {
     }
 
     fn text(&mut self, q: &TextQuestion<'_>) -> Result<Option<String>> {
+        interrupt::install();
         let validate = q.validate;
         if q.secret {
             let prompt = match &q.default {
@@ -143,6 +146,7 @@ impl Prompter for Terminal {
     }
 
     fn select(&mut self, prompt: &str, items: &[String], default: usize) -> Result<Option<usize>> {
+        interrupt::install();
         dialoguer::Select::with_theme(&self.theme)
             .with_prompt(prompt)
             .items(items)
@@ -158,6 +162,7 @@ impl Prompter for Terminal {
         items: &[String],
         short: &[String],
     ) -> Result<Option<Vec<usize>>> {
+        interrupt::install();
         let chosen = dialoguer::MultiSelect::with_theme(&self.theme)
             .with_prompt(prompt)
             .items(items)
@@ -181,6 +186,7 @@ impl Prompter for Terminal {
     }
 
     fn confirm(&mut self, prompt: &str, default: bool) -> Result<Option<bool>> {
+        interrupt::install();
         dialoguer::Confirm::with_theme(&self.theme)
             .with_prompt(prompt)
             .default(default)
@@ -192,6 +198,10 @@ impl Prompter for Terminal {
     fn show(&mut self, text: &str) -> Result<()> {
         anstream::eprint!("{text}");
         Ok(())
+    }
+
+    fn finish(&mut self) {
+        interrupt::reset();
     }
 }
 
@@ -245,14 +255,18 @@ mod interrupt {
         Some((fd, unsafe { termios.assume_init() }))
     }
 
-    /// Installs the handler once.
+    /// Installs the handler (the terminal settings are saved before the first question).
     pub fn install() {
-        SAVED.get_or_init(|| {
-            let saved = terminal_settings();
-            let handler: extern "C" fn(libc::c_int) = on_interrupt;
-            // SAFETY: the handler only makes async-signal-safe calls.
-            unsafe { libc::signal(libc::SIGINT, handler as libc::sighandler_t) };
-            saved
-        });
+        SAVED.get_or_init(terminal_settings);
+        let handler: extern "C" fn(libc::c_int) = on_interrupt;
+        // SAFETY: the handler only makes async-signal-safe calls.
+        unsafe { libc::signal(libc::SIGINT, handler as libc::sighandler_t) };
+    }
+
+    /// Gives SIGINT its default action back: once the questions are over, "nothing was
+    /// written" would no longer be sure.
+    pub fn reset() {
+        // SAFETY: restoring the default disposition.
+        unsafe { libc::signal(libc::SIGINT, libc::SIG_DFL) };
     }
 }

@@ -229,6 +229,7 @@ impl NewCmd {
             &to,
         )?;
 
+        p.finish();
         let params = answers::set_params(&action.requests);
         if let Some(path) = &save {
             let values = answers::values_file(&answers, &ids, &params);
