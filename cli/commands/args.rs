@@ -257,37 +257,30 @@ impl PatternArgs {
         })
     }
 
-    /// Resolves pattern ids and parameters into validated requests.
+    /// Resolves pattern ids and parameters into validated requests. Missing required
+    /// parameters of every pattern are reported together, as a [`MissingParams`] error.
     pub fn requests(&self, catalogue: &Catalogue, ids: &[String]) -> Result<Vec<PatternRequest>> {
+        let values = match &self.values_file {
+            None => BTreeMap::new(),
+            Some(path) => read_values_file(path)?,
+        };
+        self.requests_with_values(catalogue, ids, values)
+    }
+
+    /// [`Self::requests`] with the values-file mapping already read (the `new` wizard builds
+    /// it from its answers); `--values-file` is ignored.
+    pub fn requests_with_values(
+        &self,
+        catalogue: &Catalogue,
+        ids: &[String],
+        values: BTreeMap<String, Value>,
+    ) -> Result<Vec<PatternRequest>> {
         if self.name.is_some() && ids.len() != 1 {
             return Err(UsageError(
                 "--name names one pattern instance; give exactly one pattern with it".into(),
             )
             .into());
         }
-        let values = match &self.values_file {
-            None => BTreeMap::new(),
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read values file {}", path.display()))?;
-                let value: Value = yaml::from_str(&text).map_err(|e| {
-                    anyhow::anyhow!(
-                        "values file {} line {}: {}",
-                        path.display(),
-                        e.line.unwrap_or(0),
-                        e.message
-                    )
-                })?;
-                match value {
-                    Value::Object(map) => map.into_iter().collect(),
-                    Value::Null => BTreeMap::new(),
-                    _ => anyhow::bail!(
-                        "values file {}: expected a mapping of NAME: VALUE",
-                        path.display()
-                    ),
-                }
-            }
-        };
         let sets = self
             .set
             .iter()
@@ -296,6 +289,8 @@ impl PatternArgs {
             .map_err(|e| UsageError(e.to_string()))?;
         let mut requests = Vec::new();
         let mut seen = Vec::new();
+        let mut missing = Vec::new();
+        let mut unresolved = Vec::new();
         for id in ids {
             let pattern = catalogue.get(id)?;
             let instance = self.name.clone().unwrap_or_else(|| id.clone());
@@ -337,7 +332,18 @@ impl PatternArgs {
                     input.sets.push((key.clone(), value.clone()));
                 }
             }
-            let params = params::resolve(id, &pattern.spec().params, &input)?;
+            let params = match params::resolve(id, &pattern.spec().params, &input) {
+                Err(ParamError::Missing { names, .. }) => {
+                    missing.push(MissingFor {
+                        pattern: id.clone(),
+                        instance: instance.clone(),
+                        names,
+                    });
+                    unresolved.push(pattern);
+                    continue;
+                }
+                other => other?,
+            };
             requests.push(PatternRequest {
                 pattern,
                 instance,
@@ -348,6 +354,7 @@ impl PatternArgs {
             .iter()
             .map(String::as_str)
             .chain(requests.iter().map(|r| r.instance.as_str()))
+            .chain(missing.iter().map(|m| m.instance.as_str()))
             .collect();
         scopes.sort_unstable();
         scopes.dedup();
@@ -366,7 +373,9 @@ impl PatternArgs {
             let known = |name: &str| {
                 requests
                     .iter()
-                    .any(|r| r.pattern.spec().params.iter().any(|p| p.name == name))
+                    .map(|r| &r.pattern)
+                    .chain(&unresolved)
+                    .any(|p| p.spec().params.iter().any(|p| p.name == name))
             };
             for (key, _) in &sets {
                 let ok = match key.split_once('.') {
@@ -389,6 +398,86 @@ impl PatternArgs {
                 }
             }
         }
+        if !missing.is_empty() {
+            return Err(MissingParams {
+                patterns: missing,
+                several: ids.len() > 1,
+            }
+            .into());
+        }
         Ok(requests)
+    }
+}
+
+/// Reads a values file: a mapping of NAME: VALUE or PATTERN: {NAME: VALUE}.
+pub fn read_values_file(path: &std::path::Path) -> Result<BTreeMap<String, Value>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read values file {}", path.display()))?;
+    let value: Value = yaml::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "values file {} line {}: {}",
+            path.display(),
+            e.line.unwrap_or(0),
+            e.message
+        )
+    })?;
+    match value {
+        Value::Object(map) => Ok(map.into_iter().collect()),
+        Value::Null => Ok(BTreeMap::new()),
+        _ => anyhow::bail!(
+            "values file {}: expected a mapping of NAME: VALUE",
+            path.display()
+        ),
+    }
+}
+
+/// The required parameters one pattern instance lacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingFor {
+    /// The pattern id.
+    pub pattern: String,
+    /// The instance name (the `--set INSTANCE.NAME=…` scope).
+    pub instance: String,
+    /// Every missing parameter, in schema order.
+    pub names: Vec<String>,
+}
+
+/// Required parameters that were not given, for every pattern of the run at once (the
+/// prompting layer asks for exactly these on a terminal).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct MissingParams {
+    /// Per pattern instance.
+    pub patterns: Vec<MissingFor>,
+    /// Several patterns in the run: `--set` needs the PATTERN. scope.
+    pub several: bool,
+}
+
+impl std::fmt::Display for MissingParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lines: Vec<String> = self
+            .patterns
+            .iter()
+            .map(|m| {
+                let sets: Vec<String> = m
+                    .names
+                    .iter()
+                    .map(|n| match self.several {
+                        true => format!("--set {}.{n}=…", m.instance),
+                        false => format!("--set {n}=…"),
+                    })
+                    .collect();
+                format!(
+                    "pattern {} needs {}: set {}",
+                    m.pattern,
+                    m.names.join(", "),
+                    sets.join(" ")
+                )
+            })
+            .collect();
+        match lines.as_slice() {
+            [one] => write!(f, "{one}"),
+            _ => write!(f, "missing required parameters:\n  {}", lines.join("\n  ")),
+        }?;
+        write!(f, " (or run with -i on a terminal to be asked)")
     }
 }

@@ -1,8 +1,10 @@
 //! The command line: one module per subcommand; clap doc comments are the help text.
 
 pub mod args;
+mod ask;
 mod catalogue_cmds;
 mod mutate;
+mod new;
 mod pipeline;
 mod plugin;
 mod scaffold;
@@ -32,6 +34,9 @@ Examples:
   kubectl pattern status -f k8s/ -R
   kubectl pattern lint -f k8s/ -R
 
+  # Scaffold a new workload with patterns, asked step by step
+  kubectl pattern new
+
   # Learn the patterns
   kubectl pattern list
   kubectl pattern explain ambassador";
@@ -52,6 +57,7 @@ enum Command {
     List(catalogue_cmds::ListCmd),
     Explain(catalogue_cmds::ExplainCmd),
     Add(mutate::AddCmd),
+    New(new::NewCmd),
     Remove(mutate::RemoveCmd),
     Status(mutate::StatusCmd),
     Lint(mutate::LintCmd),
@@ -92,6 +98,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::List(cmd) => cmd.run(),
         Command::Explain(cmd) => cmd.run(),
         Command::Add(cmd) => cmd.run(),
+        Command::New(cmd) => cmd.run(),
         Command::Remove(cmd) => cmd.run(),
         Command::Status(cmd) => cmd.run(),
         Command::Lint(cmd) => cmd.run(),

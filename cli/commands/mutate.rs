@@ -23,6 +23,8 @@ Examples:
   kubectl pattern add wait-for --set host=postgres.db.svc --set mode=tcp --set port=5432 -f k8s/ -R --diff
   kubectl pattern add ambassador --name cache-proxy --set upstreamHost=redis.cache.svc --set listenPort=6379 -f app.yaml
   kubectl pattern add log-shipper --kube-version 1.28 -f deploy.yaml   # classic sidecars for clusters before 1.29
+  kubectl pattern add wait-for -f deploy.yaml          # on a terminal: asks for the missing host
+  kubectl pattern add wait-for -f deploy.yaml --no-input   # never asks: lists what is missing
   cat deploy.yaml | kubectl pattern add prometheus-exporter -o json")]
 pub struct AddCmd {
     /// Pattern ids (see `kubectl pattern list`), applied in order.
@@ -34,12 +36,20 @@ pub struct AddCmd {
     params: PatternArgs,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    ask: super::ask::AskArgs,
 }
 
 impl AddCmd {
     pub fn run(self) -> Result<ExitCode> {
         let catalogue = self.params.templates.catalogue()?;
-        let requests = self.params.requests(&catalogue, &self.patterns)?;
+        let mut prompter = crate::ui::prompt::for_run(self.ask.interactive, self.ask.no_input)?;
+        let requests = super::ask::complete_requests(
+            &self.params,
+            &catalogue,
+            &self.patterns,
+            prompter.as_mut(),
+        )?;
         let action = AddAction {
             requests,
             options: self.params.merge_options()?,

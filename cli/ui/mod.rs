@@ -2,6 +2,8 @@
 //! `NO_COLOR`, through anstream).
 
 pub mod diff;
+pub mod highlight;
+pub mod prompt;
 pub mod report;
 
 use std::io::Write;

@@ -1,0 +1,275 @@
+//! The non-interactive twin of the wizard: the values file `new --values-file` reads and the
+//! wizard can save, and the equivalent `kubectl pattern new … --yes` command line. Both are
+//! derived from the final answers and resolved parameters, so either reproduces the run.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::engine::process::PatternRequest;
+use crate::engine::yaml;
+
+use super::super::ask::value_text;
+use super::build::{Answers, DEFAULT_REPLICAS, DEFAULT_SCHEDULE, NewKind};
+
+/// A values file for `new`: the workload answers, and the patterns with their parameters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValuesFile {
+    /// The workload.
+    #[serde(default)]
+    pub workload: WorkloadValues,
+    /// Pattern id → its parameters (NAME: VALUE), in the order they are applied.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub patterns: Map<String, Value>,
+}
+
+/// The workload answers; each one is also a flag of `new`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WorkloadValues {
+    /// Deployment, StatefulSet, DaemonSet, Job, CronJob or Pod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The main container's image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Its ports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ports: Option<Vec<u16>>,
+    /// Its command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// Replicas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    /// The CronJob schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    /// Add a Service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<bool>,
+}
+
+/// Reads a `new` values file.
+pub fn read(path: &Path) -> Result<ValuesFile> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read values file {}", path.display()))?;
+    if text.trim().is_empty() {
+        return Ok(ValuesFile::default());
+    }
+    yaml::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "values file {} line {}: {} (expected workload: {{kind, name, namespace, image, ports, command, replicas, schedule, service}} and patterns: {{PATTERN: {{NAME: VALUE}}}})",
+            path.display(),
+            e.line.unwrap_or(0),
+            e.message
+        )
+    })
+}
+
+/// A parameter whose value differs from its default: what a reproduction must set.
+pub struct SetParam {
+    /// The pattern id.
+    pub pattern: String,
+    /// The parameter.
+    pub name: String,
+    /// Its value.
+    pub value: Value,
+    /// A secret: never written to a file or printed.
+    pub secret: bool,
+}
+
+/// The parameters of `requests` that differ from their defaults, in schema order.
+pub fn set_params(requests: &[PatternRequest]) -> Vec<SetParam> {
+    let mut out = Vec::new();
+    for r in requests {
+        for spec in &r.pattern.spec().params {
+            let Some(value) = r.params.get(&spec.name) else {
+                continue;
+            };
+            let default = spec.default.as_ref().and_then(|d| spec.validate(d).ok());
+            if default.as_ref() != Some(value) {
+                out.push(SetParam {
+                    pattern: r.instance.clone(),
+                    name: spec.name.clone(),
+                    value: value.clone(),
+                    secret: spec.secret,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The values file that reproduces the run (secrets left out).
+pub fn values_file(answers: &Answers, patterns: &[String], params: &[SetParam]) -> ValuesFile {
+    let kind = answers.kind;
+    let workload = WorkloadValues {
+        kind: Some(kind.workload().as_str().to_string()),
+        name: Some(answers.name.clone()),
+        namespace: answers.namespace.clone(),
+        image: Some(answers.image.clone()),
+        ports: (!answers.ports.is_empty()).then(|| answers.ports.clone()),
+        command: (!answers.command.is_empty()).then(|| answers.command.clone()),
+        replicas: kind.has_replicas().then_some(answers.replicas),
+        schedule: (kind == NewKind::Cronjob).then(|| answers.schedule.clone()),
+        service: (kind.can_have_service() && !answers.ports.is_empty()).then_some(answers.service),
+    };
+    let mut sections = Map::new();
+    for id in patterns {
+        let section: Map<String, Value> = params
+            .iter()
+            .filter(|p| &p.pattern == id && !p.secret)
+            .map(|p| (p.name.clone(), p.value.clone()))
+            .collect();
+        sections.insert(id.clone(), Value::Object(section));
+    }
+    ValuesFile {
+        workload,
+        patterns: sections,
+    }
+}
+
+/// Flags of the run that are not answers but change the result (pattern sources, target).
+#[derive(Debug, Clone, Default)]
+pub struct ExtraFlags(pub Vec<String>);
+
+/// What stands for a secret in the printed command.
+pub const HIDDEN: &str = "<hidden>";
+
+/// `kubectl pattern new …` with every answer as a flag, `--yes`, and the destination.
+pub fn command_line(
+    answers: &Answers,
+    patterns: &[String],
+    params: &[SetParam],
+    extra: &ExtraFlags,
+    to: Option<&Path>,
+) -> String {
+    let kind = answers.kind;
+    let mut args: Vec<String> = vec![kind.arg(), answers.name.clone()];
+    if let Some(ns) = &answers.namespace {
+        args.extend(["-n".into(), ns.clone()]);
+    }
+    args.extend(["--image".into(), answers.image.clone()]);
+    for p in &answers.ports {
+        args.extend(["--port".into(), p.to_string()]);
+    }
+    if kind.has_replicas() && answers.replicas != DEFAULT_REPLICAS {
+        args.extend(["--replicas".into(), answers.replicas.to_string()]);
+    }
+    if kind == NewKind::Cronjob && answers.schedule != DEFAULT_SCHEDULE {
+        args.extend(["--schedule".into(), answers.schedule.clone()]);
+    }
+    if answers.service && kind.can_have_service() && !answers.ports.is_empty() {
+        args.push("--service".into());
+    }
+    for id in patterns {
+        args.extend(["-p".into(), id.clone()]);
+    }
+    for p in params {
+        let text = if p.secret {
+            HIDDEN.to_string()
+        } else {
+            value_text(&p.value)
+        };
+        args.extend(["--set".into(), format!("{}.{}={text}", p.pattern, p.name)]);
+    }
+    args.extend(extra.0.iter().cloned());
+    if let Some(path) = to {
+        args.extend(["--to".into(), path.display().to_string()]);
+    }
+    args.push("--yes".into());
+    if !answers.command.is_empty() {
+        args.push("--".into());
+        args.extend(answers.command.iter().cloned());
+    }
+    format!("kubectl pattern new {}", join(&args))
+}
+
+/// Joins words for a POSIX shell, quoting only words that need it (`a=b,c` stays bare).
+pub fn join(words: &[String]) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c);
+    words
+        .iter()
+        .map(|w| {
+            if !w.is_empty() && w.chars().all(safe) {
+                w.clone()
+            } else {
+                shell_words::quote(w).into_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answers() -> Answers {
+        Answers {
+            kind: NewKind::Deployment,
+            name: "web".into(),
+            namespace: Some("shop".into()),
+            image: "nginx:1.27.3".into(),
+            ports: vec![80, 443],
+            command: vec!["nginx".into(), "-g".into(), "daemon off;".into()],
+            replicas: 3,
+            schedule: DEFAULT_SCHEDULE.into(),
+            service: true,
+        }
+    }
+
+    #[test]
+    fn the_command_line_quotes_what_a_shell_would_split() {
+        let params = vec![
+            SetParam {
+                pattern: "wait-for".into(),
+                name: "host".into(),
+                value: Value::String("db.shop.svc".into()),
+                secret: false,
+            },
+            SetParam {
+                pattern: "tls".into(),
+                name: "key".into(),
+                value: Value::String("s3cret".into()),
+                secret: true,
+            },
+        ];
+        let line = command_line(
+            &answers(),
+            &["wait-for".into()],
+            &params,
+            &ExtraFlags(vec!["--kube-version".into(), "1.28".into()]),
+            Some(Path::new("my web.yaml")),
+        );
+        assert_eq!(
+            line,
+            "kubectl pattern new deployment web -n shop --image nginx:1.27.3 --port 80 --port 443 --replicas 3 --service -p wait-for --set wait-for.host=db.shop.svc --set 'tls.key=<hidden>' --kube-version 1.28 --to 'my web.yaml' --yes -- nginx -g 'daemon off;'"
+        );
+        assert!(!line.contains("s3cret"));
+    }
+
+    #[test]
+    fn a_saved_values_file_reads_back() {
+        let file = values_file(&answers(), &["log-shipper".into()], &[]);
+        let text = yaml::to_string(&file).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.yaml");
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(read(&path).unwrap(), file);
+        assert!(text.contains("kind: Deployment"), "{text}");
+        std::fs::write(&path, "workload:\n  image: x\n  replica: 2\n").unwrap();
+        let err = read(&path).unwrap_err().to_string();
+        assert!(err.contains("replica"), "{err}");
+    }
+}

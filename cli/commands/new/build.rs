@@ -1,0 +1,397 @@
+//! The bare workload `new` starts from (one main container, the labels a selector needs) and
+//! the optional Service, built from the answers; and the checks each answer must pass, shared
+//! by flags, values files and prompts (typed answers reuse the parameter types' validation).
+
+use clap::ValueEnum;
+use serde_json::{Map, Value, json};
+
+use crate::engine::params::{ParamError, ParamSpec, ParamType, is_dns_label};
+use crate::engine::workload::WorkloadKind;
+
+/// The kinds `new` scaffolds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NewKind {
+    /// apps/v1 Deployment: replicated, stateless.
+    Deployment,
+    /// apps/v1 StatefulSet: stable names and storage.
+    #[value(alias = "sts")]
+    Statefulset,
+    /// apps/v1 DaemonSet: one pod per node.
+    #[value(alias = "ds")]
+    Daemonset,
+    /// batch/v1 Job: runs to completion.
+    Job,
+    /// batch/v1 CronJob: a Job on a schedule.
+    #[value(alias = "cj")]
+    Cronjob,
+    /// v1 Pod: a single pod.
+    Pod,
+}
+
+impl NewKind {
+    /// Every kind, in the wizard's order.
+    pub const ALL: [NewKind; 6] = [
+        NewKind::Deployment,
+        NewKind::Statefulset,
+        NewKind::Daemonset,
+        NewKind::Job,
+        NewKind::Cronjob,
+        NewKind::Pod,
+    ];
+
+    /// The engine's kind.
+    pub fn workload(self) -> WorkloadKind {
+        match self {
+            NewKind::Deployment => WorkloadKind::Deployment,
+            NewKind::Statefulset => WorkloadKind::StatefulSet,
+            NewKind::Daemonset => WorkloadKind::DaemonSet,
+            NewKind::Job => WorkloadKind::Job,
+            NewKind::Cronjob => WorkloadKind::CronJob,
+            NewKind::Pod => WorkloadKind::Pod,
+        }
+    }
+
+    /// The command-line spelling (`statefulset`).
+    pub fn arg(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Parses `Deployment`, `deployment`, `sts`…
+    pub fn parse(text: &str) -> Result<Self, String> {
+        <Self as ValueEnum>::from_str(text.trim(), true).map_err(|_| {
+            let names: Vec<&str> = Self::ALL.iter().map(|k| k.workload().as_str()).collect();
+            format!(
+                "{text:?} is not a kind this wizard scaffolds ({})",
+                names.join(", ")
+            )
+        })
+    }
+
+    /// Replicas apply.
+    pub fn has_replicas(self) -> bool {
+        matches!(self, NewKind::Deployment | NewKind::Statefulset)
+    }
+
+    /// A Service makes sense (long-running pods).
+    pub fn can_have_service(self) -> bool {
+        !matches!(self, NewKind::Job | NewKind::Cronjob)
+    }
+}
+
+/// Every answer the bare workload needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answers {
+    /// The kind.
+    pub kind: NewKind,
+    /// `metadata.name`, also the main container's name.
+    pub name: String,
+    /// `metadata.namespace`, when given.
+    pub namespace: Option<String>,
+    /// The main container's image.
+    pub image: String,
+    /// Its container ports.
+    pub ports: Vec<u16>,
+    /// Its command (empty: the image's entrypoint).
+    pub command: Vec<String>,
+    /// Replicas (Deployment, StatefulSet).
+    pub replicas: u32,
+    /// The CronJob schedule.
+    pub schedule: String,
+    /// Add a Service for the ports.
+    pub service: bool,
+}
+
+/// Default replicas.
+pub const DEFAULT_REPLICAS: u32 = 1;
+/// Default CronJob schedule: hourly.
+pub const DEFAULT_SCHEDULE: &str = "0 * * * *";
+
+/// The label the selector and the Service use.
+pub const NAME_LABEL: &str = "app.kubernetes.io/name";
+
+fn typed(name: &str, kind: ParamType, items: Option<ParamType>) -> ParamSpec {
+    ParamSpec {
+        name: name.to_string(),
+        kind,
+        description: String::new(),
+        default: None,
+        required: true,
+        values: vec![],
+        pattern: None,
+        min: Some(0),
+        max: Some(10_000),
+        items,
+        secret: false,
+    }
+}
+
+fn problem(err: ParamError) -> String {
+    match err {
+        ParamError::Invalid { problem, .. } => problem,
+        other => other.to_string(),
+    }
+}
+
+/// Checks a workload name (also the container name: a DNS label; a CronJob's at most 52
+/// characters, as its Jobs append a suffix).
+pub fn check_name(kind: NewKind, name: &str) -> Result<(), String> {
+    if !is_dns_label(name) {
+        return Err(format!(
+            "{name:?} is not a valid name: lower-case letters, digits and '-', at most 63 characters, e.g. web"
+        ));
+    }
+    if kind == NewKind::Cronjob && name.len() > 52 {
+        return Err(format!(
+            "{name:?} is too long for a CronJob name (at most 52 characters)"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a namespace name.
+pub fn check_namespace(ns: &str) -> Result<(), String> {
+    if is_dns_label(ns) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{ns:?} is not a namespace name: lower-case letters, digits and '-', e.g. shop"
+        ))
+    }
+}
+
+/// Checks an image reference (the `image` parameter type's rule).
+pub fn check_image(image: &str) -> Result<(), String> {
+    typed("image", ParamType::Image, None)
+        .parse_text(image)
+        .map(drop)
+        .map_err(problem)
+}
+
+/// Parses `80,443` (the `list` of `port` type's rule).
+pub fn parse_ports(text: &str) -> Result<Vec<u16>, String> {
+    let value = typed("ports", ParamType::List, Some(ParamType::Port))
+        .parse_text(text)
+        .map_err(problem)?;
+    let ports: Vec<u16> = value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_u64().and_then(|n| u16::try_from(n).ok()))
+        .collect();
+    check_ports(&ports)?;
+    Ok(ports)
+}
+
+/// Checks a port list: 1-65535, each once.
+pub fn check_ports(ports: &[u16]) -> Result<(), String> {
+    for (i, p) in ports.iter().enumerate() {
+        if *p == 0 {
+            return Err("0 is not a port (1-65535)".into());
+        }
+        if ports[..i].contains(p) {
+            return Err(format!("port {p} is given twice"));
+        }
+    }
+    Ok(())
+}
+
+/// Parses a replica count (the `int` type's rule, 0-10000).
+pub fn parse_replicas(text: &str) -> Result<u32, String> {
+    let value = typed("replicas", ParamType::Int, None)
+        .parse_text(text)
+        .map_err(problem)?;
+    value
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| format!("{text:?} is not a replica count"))
+}
+
+/// Checks a cron schedule: five fields, or a macro such as `@hourly`.
+pub fn check_schedule(schedule: &str) -> Result<(), String> {
+    let s = schedule.trim();
+    let macros = [
+        "@yearly",
+        "@annually",
+        "@monthly",
+        "@weekly",
+        "@daily",
+        "@midnight",
+        "@hourly",
+    ];
+    let field = |f: &str| {
+        f.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "*/,-?".contains(c))
+    };
+    let fields: Vec<&str> = s.split_whitespace().collect();
+    if macros.contains(&s) || (fields.len() == 5 && fields.iter().all(|f| field(f))) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{schedule:?} is not a cron schedule: five fields (minute hour day month weekday, e.g. \"0 * * * *\") or @hourly, @daily…"
+        ))
+    }
+}
+
+/// Splits a command line the way a POSIX shell would (quotes, backslashes).
+pub fn parse_command(text: &str) -> Result<Vec<String>, String> {
+    shell_words::split(text).map_err(|e| format!("{text:?}: {e} (check the quotes)"))
+}
+
+fn labels(a: &Answers) -> Value {
+    json!({ NAME_LABEL: a.name })
+}
+
+fn metadata(a: &Answers) -> Value {
+    let mut meta = Map::new();
+    meta.insert("name".into(), json!(a.name));
+    if let Some(ns) = &a.namespace {
+        meta.insert("namespace".into(), json!(ns));
+    }
+    meta.insert("labels".into(), labels(a));
+    Value::Object(meta)
+}
+
+fn pod_spec(a: &Answers) -> Value {
+    let mut container = Map::new();
+    container.insert("name".into(), json!(a.name));
+    container.insert("image".into(), json!(a.image));
+    if !a.command.is_empty() {
+        container.insert("command".into(), json!(a.command));
+    }
+    if !a.ports.is_empty() {
+        let ports: Vec<Value> = a
+            .ports
+            .iter()
+            .map(|p| json!({"containerPort": p}))
+            .collect();
+        container.insert("ports".into(), Value::Array(ports));
+    }
+    let mut spec = Map::new();
+    if a.kind.workload().runs_to_completion() {
+        spec.insert("restartPolicy".into(), json!("OnFailure"));
+    }
+    spec.insert("containers".into(), json!([container]));
+    Value::Object(spec)
+}
+
+/// The bare workload: metadata, selector and pod template with the main container.
+pub fn workload(a: &Answers) -> Value {
+    let kind = a.kind.workload();
+    let template = json!({"metadata": {"labels": labels(a)}, "spec": pod_spec(a)});
+    let selector = json!({"matchLabels": labels(a)});
+    let spec = match a.kind {
+        NewKind::Pod => pod_spec(a),
+        NewKind::Deployment => {
+            json!({"replicas": a.replicas, "selector": selector, "template": template})
+        }
+        NewKind::Statefulset => {
+            json!({"replicas": a.replicas, "serviceName": a.name, "selector": selector, "template": template})
+        }
+        NewKind::Daemonset => json!({"selector": selector, "template": template}),
+        NewKind::Job => json!({"template": template}),
+        NewKind::Cronjob => {
+            json!({"schedule": a.schedule, "jobTemplate": {"spec": {"template": template}}})
+        }
+    };
+    json!({"apiVersion": kind.api_version(), "kind": kind.as_str(), "metadata": metadata(a), "spec": spec})
+}
+
+/// The Service for the ports (headless for a StatefulSet, whose pods it names), when asked
+/// for and there are ports.
+pub fn service(a: &Answers) -> Option<Value> {
+    if !a.service || a.ports.is_empty() || !a.kind.can_have_service() {
+        return None;
+    }
+    let ports: Vec<Value> = a
+        .ports
+        .iter()
+        .map(|p| json!({"name": format!("tcp-{p}"), "port": p, "targetPort": p}))
+        .collect();
+    let mut spec = Map::new();
+    if a.kind == NewKind::Statefulset {
+        spec.insert("clusterIP".into(), json!("None"));
+    }
+    spec.insert("selector".into(), labels(a));
+    spec.insert("ports".into(), Value::Array(ports));
+    Some(json!({"apiVersion": "v1", "kind": "Service", "metadata": metadata(a), "spec": spec}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answers(kind: NewKind) -> Answers {
+        Answers {
+            kind,
+            name: "web".into(),
+            namespace: Some("shop".into()),
+            image: "nginx:1.27.3".into(),
+            ports: vec![80],
+            command: vec![],
+            replicas: 2,
+            schedule: DEFAULT_SCHEDULE.into(),
+            service: true,
+        }
+    }
+
+    #[test]
+    fn every_kind_is_a_workload_the_engine_reads() {
+        for kind in NewKind::ALL {
+            let mut object = workload(&answers(kind));
+            let w = crate::engine::workload::Workload::new(&mut object).expect("a workload");
+            assert_eq!(w.kind(), kind.workload());
+            assert_eq!(w.container_names(), vec!["web".to_string()]);
+            assert_eq!(w.namespace(), "shop");
+        }
+    }
+
+    #[test]
+    fn services_only_for_long_running_kinds_with_ports() {
+        assert!(service(&answers(NewKind::Job)).is_none());
+        let mut a = answers(NewKind::Deployment);
+        a.ports.clear();
+        assert!(service(&a).is_none());
+        let sts = service(&answers(NewKind::Statefulset)).expect("service");
+        assert_eq!(sts["spec"]["clusterIP"], "None");
+        assert_eq!(
+            sts["spec"]["ports"][0],
+            json!({"name": "tcp-80", "port": 80, "targetPort": 80})
+        );
+    }
+
+    #[test]
+    fn answer_checks_name_the_problem() {
+        assert!(
+            check_name(NewKind::Deployment, "Web_1")
+                .unwrap_err()
+                .contains("not a valid name")
+        );
+        assert!(check_name(NewKind::Cronjob, &"a".repeat(53)).is_err());
+        assert!(
+            check_image("nginx latest")
+                .unwrap_err()
+                .contains("not an image reference")
+        );
+        assert_eq!(parse_ports("80, 443").unwrap(), vec![80, 443]);
+        assert!(parse_ports("80,99999").unwrap_err().contains("not a port"));
+        assert!(parse_ports("80,80").unwrap_err().contains("twice"));
+        assert_eq!(parse_replicas("3").unwrap(), 3);
+        assert!(
+            parse_replicas("-1")
+                .unwrap_err()
+                .contains("below the minimum")
+        );
+        assert!(check_schedule("*/5 * * * *").is_ok());
+        assert!(check_schedule("@daily").is_ok());
+        assert!(check_schedule("every minute").is_err());
+        assert_eq!(
+            parse_command("sh -c 'echo hi'").unwrap(),
+            vec!["sh", "-c", "echo hi"]
+        );
+        assert!(parse_command("sh -c 'oops").is_err());
+        assert_eq!(NewKind::parse("StatefulSet").unwrap(), NewKind::Statefulset);
+        assert!(NewKind::parse("ReplicaSet").is_err());
+    }
+}
