@@ -259,12 +259,6 @@ impl PatternArgs {
 
     /// Resolves pattern ids and parameters into validated requests.
     pub fn requests(&self, catalogue: &Catalogue, ids: &[String]) -> Result<Vec<PatternRequest>> {
-        if self.name.is_some() && ids.len() != 1 {
-            return Err(UsageError(
-                "--name names one pattern instance; give exactly one pattern with it".into(),
-            )
-            .into());
-        }
         let values = match &self.values_file {
             None => BTreeMap::new(),
             Some(path) => {
@@ -288,6 +282,23 @@ impl PatternArgs {
                 }
             }
         };
+        self.requests_with_values(catalogue, ids, values)
+    }
+
+    /// As `requests`, with the values-file mapping given (`NAME: VALUE`, or
+    /// `PATTERN: {NAME: VALUE}`) instead of read from --values-file.
+    pub fn requests_with_values(
+        &self,
+        catalogue: &Catalogue,
+        ids: &[String],
+        values: BTreeMap<String, Value>,
+    ) -> Result<Vec<PatternRequest>> {
+        if self.name.is_some() && ids.len() != 1 {
+            return Err(UsageError(
+                "--name names one pattern instance; give exactly one pattern with it".into(),
+            )
+            .into());
+        }
         let sets = self
             .set
             .iter()
