@@ -2,6 +2,9 @@
 
 pub mod args;
 mod catalogue_cmds;
+mod complete;
+pub mod inject;
+mod krm;
 mod mutate;
 mod pipeline;
 mod plugin;
@@ -58,6 +61,10 @@ enum Command {
     Version(catalogue_cmds::VersionCmd),
     Completion(catalogue_cmds::CompletionCmd),
     Plugin(plugin::PluginCmd),
+    Inject(inject::InjectCmd),
+    Fn(krm::FnCmd),
+    #[command(name = "__complete", hide = true)]
+    Complete(complete::CompleteCmd),
 }
 
 /// Parses the command line and runs it; errors go to stderr with their causes.
@@ -98,5 +105,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Version(cmd) => cmd.run(),
         Command::Completion(cmd) => cmd.run(&mut Cli::command()),
         Command::Plugin(cmd) => cmd.run(),
+        Command::Inject(cmd) => cmd.run(),
+        Command::Fn(cmd) => cmd.run(),
+        Command::Complete(cmd) => cmd.run(&mut Cli::command()),
     }
 }
