@@ -363,3 +363,39 @@ fn shipped_integration_files_are_consistent() {
         assert!(mode & 0o111 != 0, "{script} is executable");
     }
 }
+
+/// kpt runs the same script as an exec KRM function. kpt is not installed by
+/// scripts/install-test-tools (it comes from no registry the project uses), so this runs only
+/// on request: `cargo test --test integrations -- --ignored` with kpt on PATH.
+#[test]
+#[ignore = "needs kpt on PATH; not installed by scripts/install-test-tools"]
+fn kpt_runs_the_krm_function() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(common::plugins::EXAMPLE, dir.path().join("web.yaml")).unwrap();
+    let script = Path::new(INTEGRATIONS)
+        .join("kustomize/pattern.kubectl.io/v1alpha1/patterntransformer/PatternTransformer");
+    let out = Command::new("kpt")
+        .current_dir(dir.path())
+        .env("PATH", path_env())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .args(["fn", "eval", "--exec"])
+        .arg(script)
+        .args(["--", "patterns=log-shipper", "logDir=/var/log/web"])
+        .output()
+        .expect("kpt on PATH");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("log-shipper added (native sidecars)"), "{log}");
+    let text = std::fs::read_to_string(dir.path().join("web.yaml")).unwrap();
+    let objects = docs(&text);
+    assert_log_shipper(
+        &find(&objects, "Deployment")["spec"]["template"]["spec"],
+        "web",
+        "/var/log/web",
+    );
+}

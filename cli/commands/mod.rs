@@ -31,6 +31,9 @@ Examples:
   # Pipe-friendly: patch and apply
   kustomize build overlays/prod | kubectl pattern add prometheus-exporter | kubectl apply -f -
 
+  # Let the cluster add the log shipper to every new pod labelled app=web (Kubernetes >= 1.36)
+  kubectl pattern inject log-shipper --select app=web | kubectl apply -f -
+
   # What is applied where, and what looks wrong
   kubectl pattern status -f k8s/ -R
   kubectl pattern lint -f k8s/ -R

@@ -263,7 +263,7 @@ proptest! {
     #[test]
     fn literals_keep_brackets_balanced(words in proptest::collection::vec("[a-z(){}\\[\\]\"]{0,6}", 0..6)) {
         let v = json!({"name": "x", "args": words, "resources": {"limits": {"cpu": "1"}}});
-        let lit = cel::literal(&v, "Object.spec.initContainers");
+        for lit in [cel::literal(&v, "Object.spec.initContainers"), cel::pretty(&v, "Object.spec.initContainers", 4)] {
         // Outside string literals, every bracket closes.
         let mut depth = 0i32;
         let mut in_string = false;
@@ -281,5 +281,6 @@ proptest! {
         }
         prop_assert_eq!(depth, 0);
         prop_assert!(!in_string);
+        }
     }
 }
