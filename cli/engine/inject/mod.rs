@@ -87,7 +87,7 @@ pub struct Injection {
     pub wiring: Vec<Wiring>,
     /// Pod annotations.
     pub annotations: BTreeMap<String, String>,
-    /// Ports the helpers listen on.
+    /// Ports the long-running helpers listen on.
     pub ports: Vec<i64>,
     /// The merge's and the pattern's warnings.
     pub warnings: Vec<String>,
@@ -270,8 +270,11 @@ pub fn derive(
             w.env.push(fragment);
         }
     }
+    // Ports of the helpers that keep running (run-to-completion init containers are gone
+    // before the app starts).
     let ports = init_containers
         .iter()
+        .filter(|c| c.get("restartPolicy").and_then(Value::as_str) == Some("Always"))
         .chain(&containers)
         .flat_map(|c| {
             c.get("ports")
