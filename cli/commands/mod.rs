@@ -3,6 +3,9 @@
 pub mod args;
 mod ask;
 mod catalogue_cmds;
+mod complete;
+pub mod inject;
+mod krm;
 mod mutate;
 mod new;
 mod pipeline;
@@ -29,6 +32,9 @@ Examples:
 
   # Pipe-friendly: patch and apply
   kustomize build overlays/prod | kubectl pattern add prometheus-exporter | kubectl apply -f -
+
+  # Let the cluster add the log shipper to every new pod labelled app=web (Kubernetes >= 1.36)
+  kubectl pattern inject log-shipper --select app=web | kubectl apply -f -
 
   # What is applied where, and what looks wrong
   kubectl pattern status -f k8s/ -R
@@ -64,6 +70,10 @@ enum Command {
     Version(catalogue_cmds::VersionCmd),
     Completion(catalogue_cmds::CompletionCmd),
     Plugin(plugin::PluginCmd),
+    Inject(inject::InjectCmd),
+    Fn(krm::FnCmd),
+    #[command(name = "__complete", hide = true)]
+    Complete(complete::CompleteCmd),
 }
 
 /// Parses the command line and runs it; errors go to stderr with their causes.
@@ -105,5 +115,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Version(cmd) => cmd.run(),
         Command::Completion(cmd) => cmd.run(&mut Cli::command()),
         Command::Plugin(cmd) => cmd.run(),
+        Command::Inject(cmd) => cmd.run(),
+        Command::Fn(cmd) => cmd.run(),
+        Command::Complete(cmd) => cmd.run(&mut Cli::command()),
     }
 }

@@ -259,6 +259,13 @@ impl Catalogue {
         })
     }
 
+    /// Every pattern id, without loading any pattern (for shell completion).
+    pub fn ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.slots.iter().map(|(id, _)| id.clone()).collect();
+        ids.sort();
+        ids
+    }
+
     /// Every usable pattern, by kind then id.
     pub fn patterns(&self) -> Vec<Arc<dyn Pattern>> {
         let mut patterns: Vec<Arc<dyn Pattern>> = self

@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 pub mod contribution;
+pub mod inject;
 pub mod lint;
 pub mod merge;
 pub mod output;
@@ -11,6 +12,7 @@ pub mod pattern;
 mod podspec;
 pub mod process;
 pub mod quantity;
+pub mod selector;
 pub mod stream;
 pub mod template;
 pub mod tracking;

@@ -236,7 +236,8 @@ pub struct PatternRequest {
     pub params: Params,
 }
 
-fn workload_info(w: &Workload<'_>, main: &str) -> WorkloadInfo {
+/// What a pattern sees of `w`, whose main container is `main`.
+pub fn workload_info(w: &Workload<'_>, main: &str) -> WorkloadInfo {
     let meta = w.pod_metadata();
     let field = |k: &str| {
         meta.and_then(|m| m.get(k))

@@ -130,6 +130,22 @@ pub fn validator() -> PathBuf {
         )
 }
 
+/// An executable installed by `scripts/install-test-tools` (`kubectl`, `helm`), from
+/// $KP_TOOLS_BIN or .tools/bin; its absence fails the test.
+pub fn tool(name: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    [
+        std::env::var_os("KP_TOOLS_BIN").map(|d| PathBuf::from(d).join(name)),
+        Some(root.join(".tools/bin").join(name)),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|p| p.exists())
+    .unwrap_or_else(|| {
+        panic!("{name} not found: run scripts/install-test-tools (scripts/test does it)")
+    })
+}
+
 /// Validates a file with the real Kubernetes 1.37 schemas, strictly; panics with the
 /// validator's output when it fails.
 pub fn validate(path: &Path) {

@@ -1,0 +1,217 @@
+//! `inject`: exports a pattern as objects that make the cluster inject it into every matching
+//! pod by itself (a MutatingAdmissionPolicy + binding, or a Kyverno ClusterPolicy).
+
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, ValueEnum};
+use serde_json::{Value, json};
+
+use crate::engine::inject::{self, InjectOptions, kyverno, map};
+use crate::engine::selector;
+
+use super::UsageError;
+use super::args::PatternArgs;
+
+/// The admission engine that does the injecting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// Kubernetes' own MutatingAdmissionPolicy (GA in 1.36; no extra software).
+    Map,
+    /// A Kyverno ClusterPolicy (for clusters that run Kyverno).
+    Kyverno,
+}
+
+/// admissionregistration.k8s.io versions of MutatingAdmissionPolicy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApiVersion {
+    /// Kubernetes >= 1.36.
+    V1,
+    /// Kubernetes 1.34 and 1.35 (the MutatingAdmissionPolicy feature gate and API on).
+    V1beta1,
+}
+
+/// What a failing policy expression does to the pod's creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailurePolicy {
+    /// Reject the pod.
+    #[value(name = "Fail", alias = "fail")]
+    Fail,
+    /// Create the pod without the helpers.
+    #[value(name = "Ignore", alias = "ignore")]
+    Ignore,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InjectOutput {
+    /// A YAML stream.
+    Yaml,
+    /// JSON (a List when there are several objects).
+    Json,
+}
+
+/// Export a pattern as an injector: objects that make the cluster add the pattern's helpers to
+/// every new pod matching a label selector, by itself, at admission time.
+///
+/// The pattern is rendered once, with the given parameters, for a pod carrying the selector's
+/// KEY=VALUE labels, and merged into it; what the merge added becomes the mutation. Pods that
+/// already carry the helpers, pods labelled or annotated pattern.kubectl.io/inject=false, and
+/// pods where a helper's name, volume, port, mount path or env var is taken are left alone.
+/// The pattern's mounts and env go to the container named by --container (pods without it are
+/// left alone), or else to the pod's first container.
+///
+/// The objects are printed; apply them with kubectl apply -f -.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  # Every new pod labelled app=web gets the Fluent Bit log shipper (Kubernetes >= 1.36)
+  kubectl pattern inject log-shipper --select app=web | kubectl apply -f -
+
+  # Only in namespaces labelled team=shop, mounts and env on the container named web
+  kubectl pattern inject prometheus-exporter --select 'tier in (front,api)' --namespace-select team=shop -c web
+
+  # Kubernetes 1.34/1.35 (beta API), or a cluster that runs Kyverno
+  kubectl pattern inject log-shipper --select app=web --api-version v1beta1
+  kubectl pattern inject redis-proxy --set servers=redis.cache.svc:6379 --select app=shop --engine kyverno
+
+  # Remove the injector (pods already created keep their helpers)
+  kubectl delete mutatingadmissionpolicy,mutatingadmissionpolicybinding kubectl-pattern-log-shipper")]
+pub struct InjectCmd {
+    /// The pattern id (see `kubectl pattern list`).
+    #[arg(value_name = "PATTERN")]
+    pattern: String,
+    /// Label selector of the pods to inject (kubectl syntax: app=web,tier!=db,env in (a,b)).
+    #[arg(
+        short = 'l',
+        long = "select",
+        visible_alias = "selector",
+        value_name = "SELECTOR"
+    )]
+    select: String,
+    /// Label selector of the namespaces (default: every namespace but kube-system, kube-public
+    /// and kube-node-lease).
+    #[arg(
+        long = "namespace-select",
+        visible_alias = "namespace-selector",
+        value_name = "SELECTOR"
+    )]
+    namespace_select: Option<String>,
+    /// The admission engine.
+    #[arg(long, value_enum, default_value = "map")]
+    engine: Engine,
+    /// API version of the MutatingAdmissionPolicy objects (--engine map).
+    #[arg(long, value_enum)]
+    api_version: Option<ApiVersion>,
+    /// What happens to a pod when the policy cannot be evaluated (--engine map).
+    #[arg(long, value_enum)]
+    failure_policy: Option<FailurePolicy>,
+    #[command(flatten)]
+    params: PatternArgs,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
+    output: InjectOutput,
+}
+
+/// The exported objects and the notes for the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exported {
+    /// The objects to create in the cluster, in order.
+    pub objects: Vec<Value>,
+    /// Warnings of the pattern and the merge.
+    pub warnings: Vec<String>,
+}
+
+impl InjectCmd {
+    fn options(&self) -> Result<InjectOptions> {
+        let usage = |e: selector::SelectorError| UsageError(e.to_string());
+        if self.select.trim().is_empty() {
+            return Err(UsageError(
+                "--select is empty: it would inject every pod of every selected namespace; give a label selector such as app=web".into(),
+            )
+            .into());
+        }
+        if self.engine == Engine::Kyverno
+            && (self.api_version.is_some() || self.failure_policy.is_some())
+        {
+            return Err(UsageError(
+                "--api-version and --failure-policy are for --engine map; Kyverno's ClusterPolicy is kyverno.io/v1".into(),
+            )
+            .into());
+        }
+        Ok(InjectOptions {
+            selector: selector::parse(&self.select).map_err(usage)?,
+            namespace_selector: self
+                .namespace_select
+                .as_deref()
+                .map(selector::parse)
+                .transpose()
+                .map_err(usage)?,
+            container: self.params.container.clone(),
+            api_version: match self.api_version.unwrap_or(ApiVersion::V1) {
+                ApiVersion::V1 => "v1",
+                ApiVersion::V1beta1 => "v1beta1",
+            }
+            .into(),
+            failure_policy: match self.failure_policy.unwrap_or(FailurePolicy::Fail) {
+                FailurePolicy::Fail => "Fail",
+                FailurePolicy::Ignore => "Ignore",
+            }
+            .into(),
+        })
+    }
+
+    /// The objects that make the cluster inject the pattern (the seam for applying them to a
+    /// cluster: this prints them, live mode applies them).
+    pub fn objects(&self) -> Result<Exported> {
+        let options = self.options()?;
+        let catalogue = self.params.templates.catalogue()?;
+        let requests = self
+            .params
+            .requests(&catalogue, std::slice::from_ref(&self.pattern))?;
+        let request = requests
+            .first()
+            .context("no pattern request was resolved")?;
+        let target = self.params.target.target()?;
+        let labels = selector::required_labels(&options.selector);
+        let injection = inject::derive(request, &target, options.container.as_deref(), &labels)
+            .with_context(|| format!("cannot export pattern {} as an injector", self.pattern))?;
+        let objects = match self.engine {
+            Engine::Map => map::objects(&injection, &options),
+            Engine::Kyverno => vec![kyverno::cluster_policy(&injection, &options)],
+        };
+        Ok(Exported {
+            objects,
+            warnings: injection
+                .warnings
+                .iter()
+                .map(|w| format!("{}: {w}", injection.instance))
+                .collect(),
+        })
+    }
+
+    pub fn run(self) -> Result<ExitCode> {
+        let exported = self.objects()?;
+        let text = match self.output {
+            InjectOutput::Yaml => exported
+                .objects
+                .iter()
+                .map(crate::engine::yaml::to_string)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow::anyhow!("cannot write YAML: {}", e.message))?
+                .join("---\n"),
+            InjectOutput::Json => {
+                let value = match exported.objects.as_slice() {
+                    [one] => one.clone(),
+                    many => json!({"apiVersion": "v1", "kind": "List", "items": many}),
+                };
+                format!("{}\n", serde_json::to_string_pretty(&value)?)
+            }
+        };
+        crate::ui::stdout(&text)?;
+        for w in &exported.warnings {
+            anstream::eprintln!("{}warning:{:#} {w}", crate::ui::WARNING, crate::ui::WARNING);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}

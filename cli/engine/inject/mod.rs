@@ -1,0 +1,312 @@
+//! The sidecar injector: renders a pattern once, merges it into a minimal synthetic Pod with the
+//! one merge path, and describes what the merge added (an `Injection`) so that admission
+//! engines the cluster already runs (MutatingAdmissionPolicy, Kyverno) add the same to every
+//! matching pod.
+
+pub mod cel;
+pub mod kyverno;
+pub mod map;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use serde_json::{Value, json};
+
+use super::contribution::ContainerTarget;
+use super::merge::{self, MergeError, MergeOptions};
+use super::pattern::{PatternError, RenderContext, TargetInfo};
+use super::process::{PatternRequest, workload_info};
+use super::tracking;
+use super::workload::Workload;
+
+/// The label or annotation that opts a pod out of every injector this tool exports.
+pub const OPT_OUT: &str = "pattern.kubectl.io/inject";
+
+/// Labels put on every exported object, so they can be listed and deleted together.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "kubectl-pattern");
+
+/// Why a pattern cannot be exported as an injector.
+#[derive(Debug, thiserror::Error)]
+pub enum InjectError {
+    /// The pattern did not render for the synthetic pod.
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
+    /// The contribution does not merge into the synthetic pod.
+    #[error("the pattern's contribution does not merge into a pod: {0}")]
+    Merge(#[from] MergeError),
+    /// The synthetic pod's tracking annotation is unreadable (cannot happen with a fresh pod).
+    #[error(transparent)]
+    Tracking(#[from] tracking::TrackingError),
+    /// The pattern adds no helper container.
+    #[error(
+        "pattern {0} adds no helper container for this pod; an injector would only rewire the app"
+    )]
+    NoHelper(String),
+}
+
+/// Which app containers get a group of mounts and env vars.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppTarget {
+    /// The container named by `--container`, or else the pod's first container (as `add` does).
+    Main(Option<String>),
+    /// Every container of `spec.containers` (app containers at admission time).
+    All,
+    /// A container by name; pods without it are skipped.
+    Named(String),
+}
+
+/// Mounts and env vars for one target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wiring {
+    /// Which containers.
+    pub target: AppTarget,
+    /// VolumeMount JSON, in order.
+    pub mounts: Vec<Value>,
+    /// EnvVar JSON, in order.
+    pub env: Vec<Value>,
+}
+
+/// What one pattern instance adds to any pod, as the merge added it to the synthetic pod.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Injection {
+    /// The pattern id.
+    pub pattern: String,
+    /// The pattern's version.
+    pub version: String,
+    /// The instance name.
+    pub instance: String,
+    /// The hash of the parameters (as in the tracking annotation).
+    pub params_hash: String,
+    /// Init containers and native sidecars, in the merged order (with restartPolicy).
+    pub init_containers: Vec<Value>,
+    /// Classic helper containers.
+    pub containers: Vec<Value>,
+    /// Volumes.
+    pub volumes: Vec<Value>,
+    /// App container wiring, grouped by target.
+    pub wiring: Vec<Wiring>,
+    /// Pod annotations.
+    pub annotations: BTreeMap<String, String>,
+    /// Ports the long-running helpers listen on.
+    pub ports: Vec<i64>,
+    /// The merge's and the pattern's warnings.
+    pub warnings: Vec<String>,
+}
+
+impl Injection {
+    /// Names of every helper container (init containers included).
+    pub fn helper_names(&self) -> Vec<&str> {
+        self.init_containers
+            .iter()
+            .chain(&self.containers)
+            .filter_map(|c| c.get("name").and_then(Value::as_str))
+            .collect()
+    }
+
+    /// Names of the volumes.
+    pub fn volume_names(&self) -> Vec<&str> {
+        self.volumes
+            .iter()
+            .filter_map(|v| v.get("name").and_then(Value::as_str))
+            .collect()
+    }
+}
+
+/// Where and how to inject.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InjectOptions {
+    /// The pods (objectSelector).
+    pub selector: LabelSelector,
+    /// The namespaces; `None`: every namespace except the system ones.
+    pub namespace_selector: Option<LabelSelector>,
+    /// The app container that gets the pattern's mounts and env (`--container`).
+    pub container: Option<String>,
+    /// admissionregistration.k8s.io version (`v1`, `v1beta1`).
+    pub api_version: String,
+    /// `Fail` or `Ignore`.
+    pub failure_policy: String,
+}
+
+impl InjectOptions {
+    /// The exported objects' name: `kubectl-pattern-<instance>`.
+    pub fn object_name(injection: &Injection) -> String {
+        format!("kubectl-pattern-{}", injection.instance)
+    }
+
+    /// The namespace selector: the given one, or all but the system namespaces.
+    pub fn namespaces(&self) -> LabelSelector {
+        self.namespace_selector.clone().unwrap_or_else(|| {
+            serde_json::from_value(json!({"matchExpressions": [{
+                "key": "kubernetes.io/metadata.name",
+                "operator": "NotIn",
+                "values": ["kube-system", "kube-public", "kube-node-lease"]
+            }]}))
+            .unwrap_or_default()
+        })
+    }
+}
+
+/// Name of the synthetic pod's app container when `--container` is not given.
+const SYNTHETIC_APP: &str = "app";
+
+/// Renders `request` once for a synthetic pod carrying `labels` and merges it there; returns
+/// what the merge added.
+pub fn derive(
+    request: &PatternRequest,
+    target: &TargetInfo,
+    container: Option<&str>,
+    labels: &BTreeMap<String, String>,
+) -> Result<Injection, InjectError> {
+    let main = container.unwrap_or(SYNTHETIC_APP);
+    let mut pod = json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "injected", "labels": labels},
+        "spec": {"containers": [{"name": main, "image": "app"}]}
+    });
+    let contribution = {
+        let w = Workload::new(&mut pod).map_err(|e| MergeError::Container(e.to_string()))?;
+        let info = workload_info(&w, main);
+        let ctx = RenderContext {
+            workload: &info,
+            object: w.object(),
+            params: &request.params,
+            instance: &request.instance,
+            target,
+        };
+        request.pattern.render(&ctx)?
+    };
+    // Containers the contribution names must exist for the merge; at admission time pods
+    // without them are skipped by a match condition.
+    for m in contribution
+        .mounts
+        .iter()
+        .map(|m| &m.container)
+        .chain(contribution.env.iter().map(|e| &e.container))
+    {
+        if let ContainerTarget::Named(n) = m
+            && let Some(list) = pod["spec"]["containers"].as_array_mut()
+            && !list.iter().any(|c| c["name"] == n.as_str())
+        {
+            list.push(json!({"name": n, "image": "app"}));
+        }
+    }
+    let mut w = Workload::new(&mut pod).map_err(|e| MergeError::Container(e.to_string()))?;
+    let options = MergeOptions {
+        main_container: Some(main.to_string()),
+        target: *target,
+    };
+    let spec = request.pattern.spec();
+    let outcome = merge::apply(
+        &mut w,
+        spec,
+        &request.instance,
+        &request.params,
+        &contribution,
+        &options,
+    )?;
+    let record = outcome.record;
+    let merged = w.pod_spec();
+    let owned = |key: &str, names: &[&String]| -> Vec<Value> {
+        merged
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|c| {
+                c.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| names.iter().any(|m| m.as_str() == n))
+            })
+            .cloned()
+            .collect()
+    };
+    let helpers: Vec<&String> = record
+        .containers
+        .iter()
+        .chain(&record.init_containers)
+        .collect();
+    let volumes: Vec<&String> = record.volumes.iter().collect();
+    let init_containers = owned("initContainers", &helpers);
+    let containers = owned("containers", &helpers);
+    if init_containers.is_empty() && containers.is_empty() {
+        return Err(InjectError::NoHelper(spec.id.clone()));
+    }
+    let mut wiring: Vec<Wiring> = Vec::new();
+    let mut group = |target: &ContainerTarget| -> usize {
+        let t = match target {
+            ContainerTarget::Main => AppTarget::Main(container.map(str::to_string)),
+            ContainerTarget::All => AppTarget::All,
+            ContainerTarget::Named(n) => AppTarget::Named(n.clone()),
+        };
+        match wiring.iter().position(|w| w.target == t) {
+            Some(i) => i,
+            None => {
+                wiring.push(Wiring {
+                    target: t,
+                    mounts: vec![],
+                    env: vec![],
+                });
+                wiring.len() - 1
+            }
+        }
+    };
+    let mut placed = Vec::new();
+    for (i, m) in contribution.mounts.iter().enumerate() {
+        placed.push((
+            group(&m.container),
+            true,
+            contribution.fragment("mounts", i),
+        ));
+    }
+    for (i, e) in contribution.env.iter().enumerate() {
+        placed.push((group(&e.container), false, contribution.fragment("env", i)));
+    }
+    for (index, is_mount, fragment) in placed {
+        let w = &mut wiring[index];
+        if is_mount {
+            w.mounts.push(fragment);
+        } else {
+            w.env.push(fragment);
+        }
+    }
+    // Ports of the helpers that keep running (run-to-completion init containers are gone
+    // before the app starts).
+    let ports = init_containers
+        .iter()
+        .filter(|c| c.get("restartPolicy").and_then(Value::as_str) == Some("Always"))
+        .chain(&containers)
+        .flat_map(|c| {
+            c.get("ports")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
+        .filter_map(|p| p.get("containerPort").and_then(Value::as_i64))
+        .collect();
+    Ok(Injection {
+        pattern: spec.id.clone(),
+        version: spec.version.clone(),
+        instance: request.instance.clone(),
+        params_hash: record.params_hash.clone(),
+        init_containers,
+        containers,
+        volumes: owned("volumes", &volumes),
+        wiring,
+        annotations: record
+            .annotations
+            .iter()
+            .filter_map(|k| {
+                contribution
+                    .annotations
+                    .get(k)
+                    .map(|v| (k.clone(), v.clone()))
+            })
+            .collect(),
+        ports,
+        warnings: outcome.warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,286 @@
+//! Unit tests of the injector: what `derive` takes from the merge, and the CEL and Kyverno
+//! structure built from it.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::engine::catalogue::Catalogue;
+use crate::engine::params::{self, ParamInput};
+use crate::engine::pattern::SidecarMode;
+
+fn request(id: &str, sets: &[(&str, &str)]) -> PatternRequest {
+    let pattern = Catalogue::builtin().get(id).unwrap();
+    let input = ParamInput {
+        sets: sets
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Default::default()
+    };
+    let params = params::resolve(id, &pattern.spec().params, &input).unwrap();
+    PatternRequest {
+        pattern,
+        instance: id.to_string(),
+        params,
+    }
+}
+
+fn native() -> TargetInfo {
+    TargetInfo::default()
+}
+
+fn options() -> InjectOptions {
+    InjectOptions {
+        selector: crate::engine::selector::parse("app=web").unwrap(),
+        namespace_selector: None,
+        container: None,
+        api_version: "v1".into(),
+        failure_policy: "Fail".into(),
+    }
+}
+
+fn names(items: &[Value]) -> Vec<&str> {
+    items.iter().map(|c| c["name"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn native_sidecars_come_from_the_merge_with_restart_policy_always() {
+    let inj = derive(
+        &request("log-shipper", &[]),
+        &native(),
+        None,
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    assert_eq!(names(&inj.init_containers), ["log-shipper"]);
+    assert_eq!(inj.init_containers[0]["restartPolicy"], "Always");
+    assert!(inj.containers.is_empty());
+    assert_eq!(
+        names(&inj.volumes),
+        ["log-shipper-logs", "log-shipper-state"]
+    );
+    assert_eq!(inj.ports, [2020]);
+    assert_eq!(inj.wiring.len(), 1);
+    assert_eq!(inj.wiring[0].target, AppTarget::Main(None));
+    assert_eq!(
+        inj.wiring[0].mounts,
+        [json!({"name": "log-shipper-logs", "mountPath": "/var/log/app"})]
+    );
+}
+
+#[test]
+fn old_clusters_get_classic_helpers() {
+    let target = TargetInfo {
+        kube_version: Some((1, 28)),
+        mode: SidecarMode::Auto,
+    };
+    let inj = derive(
+        &request("log-shipper", &[]),
+        &target,
+        None,
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    assert!(inj.init_containers.is_empty());
+    assert_eq!(names(&inj.containers), ["log-shipper"]);
+    assert!(inj.containers[0].get("restartPolicy").is_none());
+    let expr = map::apply_expression(&inj);
+    let helper = expr.find("Object.spec.containers{\n        name: \"log-shipper\"");
+    let wiring = expr.find("] + object.spec.containers.filter(c, c.name == object.spec.containers[0].name).map(c, Object.spec.containers{\n      name: c.name,\n      volumeMounts: [Object.spec.containers.volumeMounts{name: \"log-shipper-logs\", mountPath: \"/var/log/app\"}]\n    })");
+    assert!(
+        matches!((helper, wiring), (Some(h), Some(w)) if h < w),
+        "classic helper first, then the app container's mount:\n{expr}"
+    );
+    assert!(!expr.contains("initContainers"), "{expr}");
+}
+
+#[test]
+fn init_patterns_and_annotations_are_carried() {
+    let inj = derive(
+        &request("prometheus-exporter", &[]),
+        &native(),
+        Some("web"),
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    assert!(!inj.annotations.is_empty(), "scrape annotations");
+    let expr = map::apply_expression(&inj);
+    assert!(
+        expr.contains("metadata: Object.metadata{annotations: {\"prometheus.io/"),
+        "{expr}"
+    );
+    let wait = derive(
+        &request("wait-for", &[("host", "db.shop.svc")]),
+        &native(),
+        None,
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    assert_eq!(names(&wait.init_containers), ["wait-for"]);
+    assert!(wait.init_containers[0].get("restartPolicy").is_none());
+}
+
+#[test]
+fn match_conditions_cover_idempotency_opt_out_and_clashes() {
+    let inj = derive(
+        &request("log-shipper", &[]),
+        &native(),
+        None,
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    let conditions = map::match_conditions(&inj);
+    let by_name: BTreeMap<&str, &str> = conditions
+        .iter()
+        .map(|c| (c.name.as_str(), c.expression.as_str()))
+        .collect();
+    assert_eq!(
+        by_name.keys().copied().collect::<Vec<_>>(),
+        [
+            "helpers-absent",
+            "mount-paths-free",
+            "not-opted-out",
+            "ports-free",
+            "volumes-free"
+        ]
+    );
+    assert!(by_name["helpers-absent"].contains("c.name in [\"log-shipper\"]"));
+    assert!(by_name["not-opted-out"].contains("\"pattern.kubectl.io/inject\""));
+    assert!(by_name["mount-paths-free"].contains("x.mountPath in [\"/var/log/app\"]"));
+    assert!(by_name["ports-free"].contains("p.containerPort in [2020]"));
+}
+
+#[test]
+fn a_named_container_is_required_and_targeted() {
+    let mut opts = options();
+    opts.container = Some("web".into());
+    let inj = derive(
+        &request("log-shipper", &[]),
+        &native(),
+        Some("web"),
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    let conditions = map::match_conditions(&inj);
+    let present = conditions
+        .iter()
+        .find(|c| c.name == "target-containers-present")
+        .expect("condition");
+    assert_eq!(
+        present.expression,
+        "object.spec.containers.exists(c, c.name == \"web\")"
+    );
+    assert!(map::apply_expression(&inj).contains(".filter(c, c.name == \"web\")"));
+    let policy = kyverno::cluster_policy(&inj, &opts);
+    let rule = &policy["spec"]["rules"][0];
+    assert_eq!(
+        rule["mutate"]["foreach"][1]["list"],
+        "request.object.spec.containers[?name=='web']"
+    );
+}
+
+#[test]
+fn exported_objects_carry_the_api_version_and_the_selectors() {
+    let inj = derive(
+        &request("log-shipper", &[]),
+        &native(),
+        None,
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    let mut opts = options();
+    opts.api_version = "v1beta1".into();
+    let objects = map::objects(&inj, &opts);
+    assert_eq!(objects.len(), 2);
+    assert_eq!(objects[0]["kind"], "MutatingAdmissionPolicy");
+    assert_eq!(objects[1]["kind"], "MutatingAdmissionPolicyBinding");
+    for o in &objects {
+        assert_eq!(o["apiVersion"], "admissionregistration.k8s.io/v1beta1");
+    }
+    assert_eq!(
+        objects[1]["spec"]["matchResources"]["objectSelector"],
+        json!({"matchLabels": {"app": "web"}})
+    );
+    assert_eq!(
+        objects[1]["spec"]["policyName"],
+        objects[0]["metadata"]["name"]
+    );
+}
+
+#[test]
+fn kyverno_escapes_braces_in_fragments() {
+    let mut inj = derive(
+        &request("log-shipper", &[]),
+        &native(),
+        None,
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    inj.init_containers[0]["args"] = json!(["{{ with secret }}"]);
+    let policy = kyverno::cluster_policy(&inj, &options());
+    let patch = &policy["spec"]["rules"][0]["mutate"]["foreach"][0]["patchStrategicMerge"];
+    assert_eq!(
+        patch["spec"]["initContainers"][0]["args"][0],
+        "\\{{ with secret }}"
+    );
+}
+
+/// Reads a CEL double-quoted literal back (the escapes `cel::string` writes).
+fn unquote(lit: &str) -> Option<String> {
+    let inner = lit.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\n' | '\r' => return None,
+            '\\' => match chars.next()? {
+                '"' => out.push('"'),
+                '\\' => out.push('\\'),
+                'n' => out.push('\n'),
+                'r' => out.push('\r'),
+                't' => out.push('\t'),
+                'u' => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                }
+                _ => return None,
+            },
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+proptest! {
+    #[test]
+    fn any_string_is_one_cel_literal_that_reads_back(s in any::<String>()) {
+        prop_assert_eq!(unquote(&cel::string(&s)), Some(s));
+    }
+
+    #[test]
+    fn literals_keep_brackets_balanced(words in proptest::collection::vec("[a-z(){}\\[\\]\"]{0,6}", 0..6)) {
+        let v = json!({"name": "x", "args": words, "resources": {"limits": {"cpu": "1"}}});
+        for lit in [cel::literal(&v, "Object.spec.initContainers"), cel::pretty(&v, "Object.spec.initContainers", 4)] {
+        // Outside string literals, every bracket closes.
+        let mut depth = 0i32;
+        let mut in_string = false;
+        let mut escape = false;
+        for c in lit.chars() {
+            match (in_string, escape, c) {
+                (true, true, _) => escape = false,
+                (true, false, '\\') => escape = true,
+                (true, false, '"') => in_string = false,
+                (false, _, '"') => in_string = true,
+                (false, _, '{' | '[' | '(') => depth += 1,
+                (false, _, '}' | ']' | ')') => { depth -= 1; prop_assert!(depth >= 0); }
+                _ => {}
+            }
+        }
+        prop_assert_eq!(depth, 0);
+        prop_assert!(!in_string);
+        }
+    }
+}
