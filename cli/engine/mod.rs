@@ -7,6 +7,7 @@ pub mod inject;
 pub mod lint;
 pub mod merge;
 pub mod output;
+pub mod owned;
 pub mod params;
 pub mod pattern;
 mod podspec;

@@ -75,7 +75,8 @@ impl WorkloadKind {
         matches!(self, WorkloadKind::Job | WorkloadKind::CronJob)
     }
 
-    fn template_path(self) -> &'static [&'static str] {
+    /// Where the pod template is (empty for a Pod, which is its own template).
+    pub fn template_path(self) -> &'static [&'static str] {
         match self {
             WorkloadKind::Pod => &[],
             WorkloadKind::CronJob => &["spec", "jobTemplate", "spec", "template"],

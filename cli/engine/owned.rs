@@ -1,0 +1,305 @@
+//! The fields kubectl-pattern owns in a live object: the server-side apply configuration built
+//! from the tracking records, so an apply claims the patterns' fields and nothing else.
+//!
+//! Server-side apply treats an apply configuration as the complete set of fields its manager
+//! wants: fields the manager owned before and leaves out are deleted. So every apply sends the
+//! fields of *all* pattern instances recorded on the object, and `remove` is simply an apply of
+//! what remains. Lists are merged by their keys (containers, volumes and env by `name`, mounts
+//! by `mountPath`), so an app container appears with only its name and the mounts and env the
+//! patterns added.
+
+use serde_json::{Map, Value, json};
+
+use super::tracking::{self, TRACKING_ANNOTATION, TrackingError};
+use super::workload::{NotAWorkload, Workload};
+
+/// Why no apply configuration can be built.
+#[derive(Debug, thiserror::Error)]
+pub enum OwnedError {
+    /// The object has no pod template.
+    #[error(transparent)]
+    NotAWorkload(#[from] NotAWorkload),
+    /// The tracking annotation is unreadable.
+    #[error(transparent)]
+    Tracking(#[from] TrackingError),
+}
+
+/// The apply configuration of `object` (a workload after the engine ran): its identity and the
+/// fields its pattern instances own, read from the tracking annotation. With no instance left it
+/// holds only the identity, which releases every field the manager owned.
+pub fn apply_configuration(object: &Value) -> Result<Value, OwnedError> {
+    let mut copy = object.clone();
+    let workload = Workload::new(&mut copy)?;
+    let records = tracking::read(&workload)?;
+    let spec = workload.pod_spec();
+    let by_name = |list: &str, name: &str| -> Option<Value> {
+        spec.get(list)?
+            .as_array()?
+            .iter()
+            .find(|c| c.get("name").and_then(Value::as_str) == Some(name))
+            .cloned()
+    };
+
+    let mut containers: Vec<Value> = Vec::new();
+    let mut init_containers: Vec<Value> = Vec::new();
+    let mut volumes: Vec<Value> = Vec::new();
+    let mut annotations = Map::new();
+    // Helpers: the whole container, wherever the merge placed it.
+    for record in &records {
+        for name in record.containers.iter().chain(&record.init_containers) {
+            if let Some(c) = by_name("initContainers", name) {
+                push_unique(&mut init_containers, c);
+            } else if let Some(c) = by_name("containers", name) {
+                push_unique(&mut containers, c);
+            }
+        }
+        for name in &record.volumes {
+            if let Some(v) = by_name("volumes", name) {
+                push_unique(&mut volumes, v);
+            }
+        }
+        for key in &record.annotations {
+            if let Some(v) = workload.pod_annotation(key) {
+                annotations.insert(key.clone(), Value::String(v.to_string()));
+            }
+        }
+    }
+    // App containers: their name (the list key), and only the mounts and env the patterns added.
+    let mut touched: Vec<String> = Vec::new();
+    for record in &records {
+        let names = record.mounts.iter().map(|m| &m.container);
+        for name in names.chain(record.env.iter().map(|e| &e.container)) {
+            if !touched.contains(name) {
+                touched.push(name.clone());
+            }
+        }
+    }
+    for name in &touched {
+        let Some(app) = by_name("containers", name) else {
+            continue;
+        };
+        let mounts: Vec<Value> = records
+            .iter()
+            .flat_map(|r| &r.mounts)
+            .filter(|m| &m.container == name)
+            .filter_map(|m| find_by(&app, "volumeMounts", "mountPath", &m.mount_path))
+            .collect();
+        let env: Vec<Value> = records
+            .iter()
+            .flat_map(|r| &r.env)
+            .filter(|e| &e.container == name)
+            .filter_map(|e| find_by(&app, "env", "name", &e.name))
+            .collect();
+        let mut entry = Map::new();
+        entry.insert("name".into(), Value::String(name.clone()));
+        if !mounts.is_empty() {
+            entry.insert("volumeMounts".into(), Value::Array(mounts));
+        }
+        if !env.is_empty() {
+            entry.insert("env".into(), Value::Array(env));
+        }
+        containers.push(Value::Object(entry));
+    }
+    if let Some(text) = workload.pod_annotation(TRACKING_ANNOTATION) {
+        annotations.insert(TRACKING_ANNOTATION.into(), Value::String(text.to_string()));
+    }
+
+    let mut pod_spec = Map::new();
+    for (key, list) in [
+        ("initContainers", init_containers),
+        ("containers", containers),
+        ("volumes", volumes),
+    ] {
+        if !list.is_empty() {
+            pod_spec.insert(key.into(), Value::Array(list));
+        }
+    }
+    let mut template = Map::new();
+    if !annotations.is_empty() {
+        template.insert("metadata".into(), json!({ "annotations": annotations }));
+    }
+    if !pod_spec.is_empty() {
+        template.insert("spec".into(), Value::Object(pod_spec));
+    }
+
+    let mut metadata = Map::new();
+    metadata.insert("name".into(), Value::String(workload.name().to_string()));
+    let namespace = object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str);
+    if let Some(ns) = namespace {
+        metadata.insert("namespace".into(), Value::String(ns.to_string()));
+    }
+    let mut out = Map::new();
+    out.insert("apiVersion".into(), object["apiVersion"].clone());
+    out.insert("kind".into(), object["kind"].clone());
+    out.insert("metadata".into(), Value::Object(metadata));
+    if !template.is_empty() {
+        let mut at = Value::Object(template);
+        for key in workload.kind().template_path().iter().rev() {
+            at = json!({ *key: at });
+        }
+        // A Pod is its own template: its metadata and spec merge into the top level.
+        if let Value::Object(parts) = at {
+            for (key, value) in parts {
+                match (out.get_mut(&key), value) {
+                    (Some(Value::Object(existing)), Value::Object(more)) => existing.extend(more),
+                    (_, value) => {
+                        out.insert(key, value);
+                    }
+                }
+            }
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+fn push_unique(list: &mut Vec<Value>, item: Value) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+fn find_by(container: &Value, list: &str, key: &str, wanted: &str) -> Option<Value> {
+    container
+        .get(list)?
+        .as_array()?
+        .iter()
+        .find(|m| m.get(key).and_then(Value::as_str) == Some(wanted))
+        .cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::merge::MergeOptions;
+    use crate::engine::process::{Action, AddAction, PatternRequest, RemoveAction};
+
+    fn deployment() -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop", "resourceVersion": "7",
+                         "labels": {"app": "web"}},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "web", "image": "nginx:1.27.3",
+                        "env": [{"name": "MODE", "value": "prod"}]}]}}}
+        })
+    }
+
+    fn add(object: &mut Value, id: &str, sets: &[(&str, &str)]) {
+        let catalogue = crate::engine::catalogue::Catalogue::load(&[]);
+        let pattern = catalogue.get(id).unwrap();
+        let mut input = crate::engine::params::ParamInput::default();
+        for (k, v) in sets {
+            input.sets.push((k.to_string(), v.to_string()));
+        }
+        let params = crate::engine::params::resolve(id, &pattern.spec().params, &input).unwrap();
+        let action = AddAction {
+            requests: vec![PatternRequest {
+                pattern,
+                instance: id.to_string(),
+                params,
+            }],
+            options: MergeOptions::default(),
+        };
+        assert!(action.run(object).unwrap().changed);
+    }
+
+    #[test]
+    fn only_the_patterns_fields_are_claimed() {
+        let mut object = deployment();
+        add(&mut object, "log-shipper", &[]);
+        let config = apply_configuration(&object).unwrap();
+        let template = &config["spec"]["template"];
+        // Identity only at the top: no replicas, selector, labels or resourceVersion.
+        assert_eq!(
+            config["metadata"],
+            json!({"name": "web", "namespace": "shop"})
+        );
+        assert_eq!(config["spec"].as_object().unwrap().len(), 1);
+        assert!(template["metadata"].get("labels").is_none());
+        // The app container: its name and the mount the pattern added, not its image or env.
+        let app = &template["spec"]["containers"][0];
+        assert_eq!(app["name"], "web");
+        assert!(
+            app.get("image").is_none() && app.get("env").is_none(),
+            "{app}"
+        );
+        assert_eq!(app["volumeMounts"][0]["mountPath"], "/var/log/app");
+        // The helper whole, and its volumes.
+        let helper = &template["spec"]["initContainers"][0];
+        assert_eq!(helper["name"], "log-shipper");
+        assert_eq!(helper["restartPolicy"], "Always");
+        assert!(helper.get("image").is_some());
+        let volumes: Vec<&str> = template["spec"]["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(volumes, ["log-shipper-logs", "log-shipper-state"]);
+        assert!(
+            template["metadata"]["annotations"][TRACKING_ANNOTATION]
+                .as_str()
+                .unwrap()
+                .contains("log-shipper")
+        );
+    }
+
+    #[test]
+    fn every_instance_is_claimed_and_remove_releases_one() {
+        let mut object = deployment();
+        add(&mut object, "log-shipper", &[]);
+        add(&mut object, "wait-for", &[("host", "db.shop.svc")]);
+        let both = apply_configuration(&object).unwrap();
+        let inits = both["spec"]["template"]["spec"]["initContainers"]
+            .as_array()
+            .unwrap()
+            .len();
+        assert_eq!(inits, 2);
+        RemoveAction {
+            names: vec!["log-shipper".into()],
+        }
+        .run(&mut object)
+        .unwrap();
+        let left = apply_configuration(&object).unwrap();
+        let spec = &left["spec"]["template"]["spec"];
+        assert_eq!(spec["initContainers"].as_array().unwrap().len(), 1);
+        assert_eq!(spec["initContainers"][0]["name"], "wait-for");
+        assert!(spec.get("volumes").is_none() && spec.get("containers").is_none());
+    }
+
+    #[test]
+    fn with_nothing_applied_only_the_identity_is_sent() {
+        let config = apply_configuration(&deployment()).unwrap();
+        assert_eq!(
+            config,
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "web", "namespace": "shop"}})
+        );
+    }
+
+    #[test]
+    fn a_cronjob_nests_under_its_job_template_and_a_pod_at_the_top() {
+        let mut cron = json!({"apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": "nightly"},
+            "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": {
+                "restartPolicy": "Never",
+                "containers": [{"name": "job", "image": "busybox:1.36"}]}}}}}});
+        add(&mut cron, "wait-for", &[("host", "db")]);
+        let config = apply_configuration(&cron).unwrap();
+        assert!(
+            config
+                .pointer("/spec/jobTemplate/spec/template/spec/initContainers/0/name")
+                .is_some()
+        );
+        let mut pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "app", "image": "busybox:1.36"}]}});
+        add(&mut pod, "wait-for", &[("host", "db")]);
+        let config = apply_configuration(&pod).unwrap();
+        assert_eq!(config["metadata"]["name"], "p");
+        assert!(config["metadata"]["annotations"][TRACKING_ANNOTATION].is_string());
+        assert_eq!(config["spec"]["initContainers"][0]["name"], "wait-for");
+    }
+}
