@@ -66,7 +66,8 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Connection, ClusterError> 
         cluster: opts.cluster.clone(),
         user: opts.user.clone(),
     };
-    let explicit = opts.kubeconfig.is_some() || std::env::var_os("KUBECONFIG").is_some();
+    let explicit =
+        opts.kubeconfig.is_some() || std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty());
     let (mut config, context) = if let Some(path) = &opts.kubeconfig {
         let kc = Kubeconfig::read_from(path)
             .map_err(|e| ClusterError::Kubeconfig(format!("{}: {e}", path.display())))?;

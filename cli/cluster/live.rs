@@ -396,3 +396,50 @@ fn kept_by_others(edited: &Value, after: &Value) -> Vec<String> {
     }
     notes
 }
+
+/// Creates or updates whole objects with server-side apply (`new --to cluster`): the workload
+/// kinds and Services; returns kubectl's `kind.group/name serverside-applied` lines.
+pub async fn apply_objects(
+    conn: &Connection,
+    objects: &[Value],
+    field_manager: &str,
+) -> Result<Vec<String>, ClusterError> {
+    let mut lines = Vec::new();
+    for object in objects {
+        let r = ObjectRef::of(object);
+        let (ar, prefix, resource) = match Resource::of(&r.api_version, &r.kind) {
+            Some(res) => (res.api_resource(), res.object_prefix(), res),
+            None if r.api_version == "v1" && r.kind == "Service" => {
+                let gvk = kube::core::GroupVersionKind::gvk("", "v1", "Service");
+                let ar = kube::core::ApiResource::from_gvk_with_plural(&gvk, "services");
+                (ar, "service".to_string(), Resource::Pod)
+            }
+            None => {
+                return Err(ClusterError::Unsupported {
+                    object: format!("{}/{}", r.kind, r.name),
+                    why: "only workloads and Services are applied".into(),
+                });
+            }
+        };
+        let namespace = r
+            .namespace
+            .clone()
+            .unwrap_or_else(|| conn.default_namespace.clone());
+        let api: Api<DynamicObject> = Api::namespaced_with(conn.client.clone(), &namespace, &ar);
+        let ctx = RequestContext {
+            verb: "patch",
+            resource,
+            name: Some(r.name.clone()),
+            namespace: Some(namespace),
+        };
+        api.patch(
+            &r.name,
+            &PatchParams::apply(field_manager),
+            &Patch::Apply(object),
+        )
+        .await
+        .map_err(|e| classify(e, &ctx, &conn.endpoint))?;
+        lines.push(format!("{prefix}/{} serverside-applied", r.name));
+    }
+    Ok(lines)
+}

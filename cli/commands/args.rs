@@ -89,9 +89,9 @@ pub use crate::ui::report::ReportArg;
 /// Where results go.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
-    /// Output format of the patched stream.
-    #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
-    pub output: OutputArg,
+    /// Output format of the patched stream [default: yaml]; in live mode, print the objects.
+    #[arg(short = 'o', long = "output", value_enum)]
+    pub output: Option<OutputArg>,
     /// Rewrite the input files instead of printing (atomically; only files that change).
     #[arg(long = "in-place")]
     pub in_place: bool,
@@ -104,6 +104,13 @@ pub struct OutputArgs {
     /// Format of the report on stderr.
     #[arg(long, value_enum, default_value = "text")]
     pub report: ReportArg,
+}
+
+impl OutputArgs {
+    /// The output format (YAML unless -o says otherwise).
+    pub fn format(&self) -> OutputArg {
+        self.output.unwrap_or(OutputArg::Yaml)
+    }
 }
 
 /// What pattern parameters and target a run uses.

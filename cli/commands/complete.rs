@@ -72,7 +72,7 @@ fn values(cmd: &Command, arg: &Arg, ids: &dyn Fn() -> Vec<String>) -> (Vec<(Stri
         return (vec![], DIRECTIVE_DEFAULT);
     }
     let names = arg.get_value_names().unwrap_or_default();
-    if names.iter().any(|n| n.as_str() == "PATTERN") {
+    if names.iter().any(|n| n.as_str().starts_with("PATTERN")) {
         return (
             ids().into_iter().map(|i| (i, String::new())).collect(),
             DIRECTIVE_NO_FILE,

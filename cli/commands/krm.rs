@@ -320,7 +320,7 @@ fn legacy(path: &PathBuf) -> Result<ExitCode> {
     })?;
     let action = action(&config).with_context(|| format!("plugin config {}", path.display()))?;
     let out = OutputArgs {
-        output: OutputArg::Yaml,
+        output: Some(OutputArg::Yaml),
         in_place: false,
         diff: false,
         quiet: true,

@@ -6,6 +6,8 @@ mod catalogue_cmds;
 mod complete;
 pub mod inject;
 mod krm;
+pub mod live;
+mod live_wait;
 mod mutate;
 mod new;
 mod pipeline;

@@ -8,7 +8,13 @@ use clap::Args;
 use crate::engine::lint::Severity;
 use crate::engine::process::{AddAction, InspectAction, RemoveAction};
 
+use std::sync::Arc;
+
+use crate::engine::pattern::{SidecarMode, TargetInfo};
+
+use super::UsageError;
 use super::args::{InputArgs, OutputArgs, PatternArgs};
+use super::live::{self, ClusterArgs, LiveOutput, WriteArgs, split_targets};
 use super::pipeline::{self, Delivery};
 
 /// Add one or more patterns to every workload of the input.
@@ -25,10 +31,16 @@ Examples:
   kubectl pattern add log-shipper --kube-version 1.28 -f deploy.yaml   # classic sidecars for clusters before 1.29
   kubectl pattern add wait-for -f deploy.yaml          # on a terminal: asks for the missing host
   kubectl pattern add wait-for -f deploy.yaml --no-input   # never asks: lists what is missing
-  cat deploy.yaml | kubectl pattern add prometheus-exporter -o json")]
+  cat deploy.yaml | kubectl pattern add prometheus-exporter -o json
+
+  # Live objects, through server-side apply (field manager kubectl-pattern)
+  kubectl pattern add log-shipper deploy/web -n shop
+  kubectl pattern add wait-for --set host=db.shop.svc deploy/api sts/worker --dry-run=server --diff
+  kubectl pattern add log-shipper deploy -l app.kubernetes.io/part-of=shop -A --wait --timeout 3m")]
 pub struct AddCmd {
-    /// Pattern ids (see `kubectl pattern list`), applied in order.
-    #[arg(required = true, value_name = "PATTERN")]
+    /// Pattern ids (see `kubectl pattern list`), applied in order; then, for live objects,
+    /// TYPE/NAME targets (deploy/web, sts/db…) or, with -l/--all, a TYPE.
+    #[arg(required = true, value_name = "PATTERN|TYPE/NAME")]
     patterns: Vec<String>,
     #[command(flatten)]
     input: InputArgs,
@@ -38,26 +50,77 @@ pub struct AddCmd {
     output: OutputArgs,
     #[command(flatten)]
     ask: super::ask::AskArgs,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    #[command(flatten)]
+    write: WriteArgs,
 }
 
 impl AddCmd {
     pub fn run(self) -> Result<ExitCode> {
+        let (patterns, live) = split_targets(&self.patterns, &self.cluster)?;
+        if patterns.is_empty() {
+            return Err(UsageError(
+                "name at least one pattern (see `kubectl pattern list`)".into(),
+            )
+            .into());
+        }
         let catalogue = self.params.templates.catalogue()?;
         let mut prompter = crate::ui::prompt::for_run(self.ask.interactive, self.ask.no_input)?;
-        let requests = super::ask::complete_requests(
-            &self.params,
-            &catalogue,
-            &self.patterns,
-            prompter.as_mut(),
-        )?;
-        let action = AddAction {
-            requests,
-            options: self.params.merge_options()?,
+        let requests =
+            super::ask::complete_requests(&self.params, &catalogue, &patterns, prompter.as_mut())?;
+        let mut options = self.params.merge_options()?;
+        let Some((selection, mut scope)) = live else {
+            let action = AddAction { requests, options };
+            let inputs = self.input.inputs()?;
+            pipeline::run(&inputs, &action, &self.output, Delivery::Stream)?;
+            return Ok(ExitCode::SUCCESS);
         };
-        let inputs = self.input.inputs()?;
-        pipeline::run(&inputs, &action, &self.output, Delivery::Stream)?;
-        Ok(ExitCode::SUCCESS)
+        no_files(&self.input)?;
+        live::runtime()?.block_on(async {
+            let conn = live::connect_scope(&self.cluster, &mut scope).await?;
+            if self.params.target.kube_version.is_none() {
+                options.target = cluster_target(&conn, options.target).await?;
+            }
+            let action = Arc::new(AddAction { requests, options });
+            let out = LiveOutput {
+                output: &self.output,
+                write: Some(&self.write),
+            };
+            Ok(live::run(&conn, &selection, &scope, action, out).await?.0)
+        })
     }
+}
+
+/// File mode and live mode do not mix.
+fn no_files(input: &InputArgs) -> Result<()> {
+    if input.filenames.is_empty() {
+        Ok(())
+    } else {
+        Err(UsageError(
+            "give either -f files or live targets (TYPE/NAME, TYPE -l SELECTOR), not both".into(),
+        )
+        .into())
+    }
+}
+
+/// Native sidecars or not, from the server and kubelet versions (the flags override).
+async fn cluster_target(
+    conn: &crate::cluster::connect::Connection,
+    flags: TargetInfo,
+) -> Result<TargetInfo> {
+    let caps = crate::cluster::connect::capabilities(conn).await?;
+    let target = TargetInfo {
+        kube_version: caps.version,
+        mode: flags.mode,
+    };
+    if flags.mode == SidecarMode::Auto {
+        for note in &caps.notes {
+            let style = crate::ui::WARNING;
+            anstream::eprintln!("{style}warning:{style:#} {note}");
+        }
+    }
+    Ok(target)
 }
 
 /// Remove pattern instances: exactly what their tracking record says they added.
@@ -65,27 +128,51 @@ impl AddCmd {
 #[command(after_help = "\
 Examples:
   kubectl pattern remove log-shipper -f deploy.yaml
-  kubectl pattern remove cache-proxy -f app.yaml --in-place     # an instance added with --name")]
+  kubectl pattern remove cache-proxy -f app.yaml --in-place     # an instance added with --name
+  kubectl pattern remove log-shipper deploy/web -n shop          # a live object (server-side apply)
+  kubectl pattern remove log-shipper deploy -l app=web --dry-run=server -o yaml")]
 pub struct RemoveCmd {
-    /// Instance names, or pattern ids (every instance of the pattern).
-    #[arg(required = true, value_name = "INSTANCE")]
+    /// Instance names, or pattern ids (every instance of the pattern); then, for live objects,
+    /// TYPE/NAME targets or, with -l/--all, a TYPE.
+    #[arg(required = true, value_name = "INSTANCE|TYPE/NAME")]
     names: Vec<String>,
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
     output: OutputArgs,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    #[command(flatten)]
+    write: WriteArgs,
 }
 
 impl RemoveCmd {
     pub fn run(self) -> Result<ExitCode> {
-        let action = RemoveAction { names: self.names };
-        pipeline::run(
-            &self.input.inputs()?,
-            &action,
-            &self.output,
-            Delivery::Stream,
-        )?;
-        Ok(ExitCode::SUCCESS)
+        let (names, live) = split_targets(&self.names, &self.cluster)?;
+        if names.is_empty() {
+            return Err(UsageError("name at least one pattern instance to remove".into()).into());
+        }
+        let action = RemoveAction { names };
+        let Some((selection, mut scope)) = live else {
+            pipeline::run(
+                &self.input.inputs()?,
+                &action,
+                &self.output,
+                Delivery::Stream,
+            )?;
+            return Ok(ExitCode::SUCCESS);
+        };
+        no_files(&self.input)?;
+        live::runtime()?.block_on(async {
+            let conn = live::connect_scope(&self.cluster, &mut scope).await?;
+            let out = LiveOutput {
+                output: &self.output,
+                write: Some(&self.write),
+            };
+            Ok(live::run(&conn, &selection, &scope, Arc::new(action), out)
+                .await?
+                .0)
+        })
     }
 }
 
@@ -99,16 +186,41 @@ struct InspectOutput {
 
 fn inspect(
     input: &InputArgs,
+    targets: &[String],
+    cluster: &ClusterArgs,
     output: &InspectOutput,
     lint: bool,
 ) -> Result<Vec<crate::engine::process::ObjectReport>> {
     let out = OutputArgs {
-        output: super::args::OutputArg::Yaml,
+        output: None,
         in_place: false,
         diff: false,
         quiet: true,
         report: output.output,
     };
+    let (rest, live) = split_targets(targets, cluster)?;
+    if let Some(word) = rest.first() {
+        return Err(UsageError(format!(
+            "{word:?}: expected TYPE/NAME (e.g. deploy/{word}), or TYPE with -l/--all"
+        ))
+        .into());
+    }
+    if let Some((selection, mut scope)) = live {
+        no_files(input)?;
+        return live::runtime()?.block_on(async {
+            let conn = live::connect_scope(cluster, &mut scope).await?;
+            let action = Arc::new(InspectAction { lint });
+            let view = LiveOutput {
+                output: &out,
+                write: None,
+            };
+            let (code, reports) = live::run(&conn, &selection, &scope, action, view).await?;
+            if code != ExitCode::SUCCESS {
+                anyhow::bail!("some objects could not be read (see above)");
+            }
+            Ok(reports)
+        });
+    }
     let reports = pipeline::run(
         &input.inputs()?,
         &InspectAction { lint },
@@ -133,15 +245,26 @@ fn inspect(
     after_help = "Examples:\n  kubectl pattern status -f deploy.yaml\n  kubectl pattern status -f k8s/ -R -o json"
 )]
 pub struct StatusCmd {
+    /// Live objects: TYPE/NAME…, or TYPE with -l/--all.
+    #[arg(value_name = "TYPE/NAME")]
+    targets: Vec<String>,
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
     output: InspectOutput,
+    #[command(flatten)]
+    cluster: ClusterArgs,
 }
 
 impl StatusCmd {
     pub fn run(self) -> Result<ExitCode> {
-        inspect(&self.input, &self.output, false)?;
+        inspect(
+            &self.input,
+            &self.targets,
+            &self.cluster,
+            &self.output,
+            false,
+        )?;
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -168,15 +291,26 @@ Examples:
   kubectl pattern lint -f deploy.yaml
   kubectl pattern lint -f k8s/ -R -o json")]
 pub struct LintCmd {
+    /// Live objects: TYPE/NAME…, or TYPE with -l/--all.
+    #[arg(value_name = "TYPE/NAME")]
+    targets: Vec<String>,
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
     output: InspectOutput,
+    #[command(flatten)]
+    cluster: ClusterArgs,
 }
 
 impl LintCmd {
     pub fn run(self) -> Result<ExitCode> {
-        let reports = inspect(&self.input, &self.output, true)?;
+        let reports = inspect(
+            &self.input,
+            &self.targets,
+            &self.cluster,
+            &self.output,
+            true,
+        )?;
         let failed = reports
             .iter()
             .flat_map(|r| &r.findings)

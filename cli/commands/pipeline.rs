@@ -51,7 +51,7 @@ pub fn run(
         )
         .into());
     }
-    if out.in_place && out.output != super::args::OutputArg::Yaml {
+    if out.in_place && out.format() != super::args::OutputArg::Yaml {
         return Err(UsageError("--in-place keeps each file's format; drop -o".into()).into());
     }
     // Keep only what will be shown: for a big stream, whole reports would outweigh the data.
@@ -62,7 +62,7 @@ pub fn run(
     });
     let mut files = Vec::new();
     let mut objects = 0usize;
-    let shared_format: OutputFormat = out.output.into();
+    let shared_format: OutputFormat = out.format().into();
     // Output beyond 256 KiB spills to a temporary file, so memory does not grow with the stream,
     // and nothing reaches stdout unless every document succeeded.
     let spool = tempfile::spooled_tempfile(256 << 10);

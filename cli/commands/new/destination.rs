@@ -11,15 +11,21 @@ use crate::ui::prompt::{Prompter, TextQuestion};
 use super::super::UsageError;
 
 /// Where the manifest goes.
-///
-/// Live-cluster mode will add a third arm here (apply the objects with server-side apply);
-/// the wizard's destination question then offers it when a cluster is reachable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
     /// Standard output.
     Stdout,
     /// A file, written atomically.
     File(PathBuf),
+    /// The cluster of the current kubeconfig context, by server-side apply (`--to cluster`).
+    Cluster,
+}
+
+/// True when a kubeconfig is there to offer the cluster as a destination.
+fn has_kubeconfig() -> bool {
+    std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty())
+        || std::env::var_os("HOME")
+            .is_some_and(|h| Path::new(&h).join(".kube").join("config").is_file())
 }
 
 /// Why `path` cannot be written to (its directory is missing, or it is a directory).
@@ -99,15 +105,20 @@ pub fn manifest(
 ) -> Result<Destination> {
     match flag {
         Some("-") => return Ok(Destination::Stdout),
+        Some("cluster") => return Ok(Destination::Cluster),
         Some(path) => {
             return given_file(p, "--to", Path::new(path), overwrite).map(Destination::File);
         }
         None => {}
     }
     let default = format!("{name}.yaml");
-    let items = [format!("a file ({default})"), "stdout".to_string()];
+    let mut items = vec![format!("a file ({default})"), "stdout".to_string()];
+    if has_kubeconfig() {
+        items.push("the cluster (server-side apply, current context)".into());
+    }
     match p.select("Write the manifest to", &items, 0)? {
         Some(0) => Ok(ask_file(p, "File", default)?.map_or(Destination::Stdout, Destination::File)),
+        Some(2) => Ok(Destination::Cluster),
         _ => Ok(Destination::Stdout),
     }
 }
@@ -129,7 +140,7 @@ pub fn values(
             }
             let dir = match to {
                 Destination::File(f) => parent(f),
-                Destination::Stdout => PathBuf::from("."),
+                Destination::Stdout | Destination::Cluster => PathBuf::from("."),
             };
             let default = dir.join(format!("{name}.values.yaml"));
             let default = default

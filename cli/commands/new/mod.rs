@@ -98,7 +98,8 @@ pub struct NewCmd {
     /// YAML file of answers (workload: …, patterns: …), e.g. one the wizard saved.
     #[arg(long = "values-file", value_name = "FILE")]
     values_file: Option<PathBuf>,
-    /// Where the manifest goes: a file, or - for stdout (the default without a terminal).
+    /// Where the manifest goes: a file, - for stdout (the default without a terminal), or
+    /// `cluster` (server-side apply in the current kubeconfig context).
     #[arg(long = "to", value_name = "FILE")]
     to: Option<String>,
     /// Replace the --to file (and the --save-values file) when it exists.
@@ -245,6 +246,18 @@ impl NewCmd {
             Destination::Stdout => crate::ui::stdout(&text)?,
             Destination::File(path) => {
                 destination::write_file(path, &text, self.overwrite || p.interactive())?
+            }
+            Destination::Cluster => {
+                let mut objects = vec![object.clone()];
+                objects.extend(build::service(&answers));
+                let rt = super::live::runtime()?;
+                let lines = rt.block_on(async {
+                    let conn = crate::cluster::connect::connect(&Default::default()).await?;
+                    crate::cluster::live::apply_objects(&conn, &objects, "kubectl-pattern").await
+                })?;
+                for line in lines {
+                    crate::ui::stdout(&format!("{line}\n"))?;
+                }
             }
         }
         if p.interactive() {

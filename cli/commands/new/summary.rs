@@ -26,6 +26,7 @@ pub fn print(
             Some(path.as_path())
         }
         Destination::Stdout => None,
+        Destination::Cluster => Some(std::path::Path::new("cluster")),
     };
     let line = command_line(answers, ids, params, extra, file);
     p.show(&format!(
