@@ -181,8 +181,29 @@ pub struct Endpoint {
 
 /// Turns a kube error into a ClusterError for `ctx`.
 pub fn classify(err: kube::Error, ctx: &RequestContext, endpoint: &Endpoint) -> ClusterError {
+    let named = Named {
+        verb: ctx.verb,
+        object: ctx.object(),
+        can_i: ctx.can_i(),
+    };
+    classify_named(err, &named, endpoint)
+}
+
+/// A request on any object (not only workloads), named for errors.
+#[derive(Debug, Clone)]
+pub struct Named {
+    /// `patch`.
+    pub verb: &'static str,
+    /// `mutatingadmissionpolicy/x` (with its namespace when it has one).
+    pub object: String,
+    /// The `kubectl auth can-i` command that checks the permission.
+    pub can_i: String,
+}
+
+/// As [`classify`], for a request named by hand.
+pub fn classify_named(err: kube::Error, named: &Named, endpoint: &Endpoint) -> ClusterError {
     match err {
-        kube::Error::Api(status) => from_status(*status, ctx, endpoint),
+        kube::Error::Api(status) => from_status(*status, named, endpoint),
         other => ClusterError::Unreachable {
             context: endpoint.context.clone(),
             server: endpoint.server.clone(),
@@ -214,8 +235,8 @@ fn has_field_conflicts(d: &kube::core::response::StatusDetails) -> bool {
     d.causes.iter().any(|c| c.reason == "FieldManagerConflict")
 }
 
-fn from_status(status: Status, ctx: &RequestContext, endpoint: &Endpoint) -> ClusterError {
-    let object = ctx.object();
+fn from_status(status: Status, ctx: &Named, endpoint: &Endpoint) -> ClusterError {
+    let object = ctx.object.clone();
     match status.code {
         401 => ClusterError::Unauthorized {
             context: endpoint.context.clone(),
@@ -225,7 +246,7 @@ fn from_status(status: Status, ctx: &RequestContext, endpoint: &Endpoint) -> Clu
             verb: ctx.verb,
             object,
             message: status.message,
-            can_i: ctx.can_i(),
+            can_i: ctx.can_i.clone(),
         },
         404 => ClusterError::NotFound(object),
         409 if status.details.as_ref().is_some_and(has_field_conflicts) => {

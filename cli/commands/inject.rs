@@ -61,7 +61,7 @@ pub enum InjectOutput {
 /// The pattern's mounts and env go to the container named by --container (pods without it are
 /// left alone), or else to the pod's first container.
 ///
-/// The objects are printed; apply them with kubectl apply -f -.
+/// The objects are printed (apply them with kubectl apply -f -), or applied with --apply.
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
@@ -74,6 +74,9 @@ Examples:
   # Kubernetes 1.34/1.35 (beta API), or a cluster that runs Kyverno
   kubectl pattern inject log-shipper --select app=web --api-version v1beta1
   kubectl pattern inject redis-proxy --set servers=redis.cache.svc:6379 --select app=shop --engine kyverno
+
+  # Apply directly (server-side apply in the current context); preview with --dry-run=server
+  kubectl pattern inject log-shipper --select app=web --apply --dry-run=server
 
   # Remove the injector (pods already created keep their helpers)
   kubectl delete mutatingadmissionpolicy,mutatingadmissionpolicybinding kubectl-pattern-log-shipper")]
@@ -111,6 +114,26 @@ pub struct InjectCmd {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
     output: InjectOutput,
+    /// Apply the objects to the cluster (server-side apply) instead of printing them.
+    #[arg(long)]
+    apply: bool,
+    /// With --apply: server (admission runs, nothing is stored) or none.
+    #[arg(long, value_enum, default_value = "none", requires = "apply")]
+    dry_run: InjectDryRun,
+    /// With --apply: the field manager.
+    #[arg(long, default_value = "kubectl-pattern", requires = "apply")]
+    field_manager: String,
+    #[command(flatten)]
+    connect: super::live::ConnectArgs,
+}
+
+/// `--dry-run` values of `inject --apply`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InjectDryRun {
+    /// Store the objects.
+    None,
+    /// Let the API server check them and store nothing.
+    Server,
 }
 
 /// The exported objects and the notes for the report.
@@ -192,6 +215,26 @@ impl InjectCmd {
 
     pub fn run(self) -> Result<ExitCode> {
         let exported = self.objects()?;
+        if self.apply {
+            let options = self.connect.options()?;
+            let dry_run = self.dry_run == InjectDryRun::Server;
+            let lines = super::live::runtime()?.block_on(async {
+                let conn = crate::cluster::connect::connect(&options).await?;
+                let lines = crate::cluster::apply::apply_objects(
+                    &conn,
+                    &exported.objects,
+                    &self.field_manager,
+                    dry_run,
+                )
+                .await?;
+                anyhow::Ok(lines)
+            })?;
+            for w in &exported.warnings {
+                anstream::eprintln!("{}warning:{:#} {w}", crate::ui::WARNING, crate::ui::WARNING);
+            }
+            crate::ui::stdout(&lines.iter().map(|l| format!("{l}\n")).collect::<String>())?;
+            return Ok(ExitCode::SUCCESS);
+        }
         let text = match self.output {
             InjectOutput::Yaml => exported
                 .objects

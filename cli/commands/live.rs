@@ -35,6 +35,14 @@ pub struct ClusterArgs {
     /// Every object of TYPE in the namespace.
     #[arg(long)]
     pub all: bool,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// kubectl's flags for reaching a cluster.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Cluster connection")]
+pub struct ConnectArgs {
     /// Path to the kubeconfig file (default: $KUBECONFIG, merged, or ~/.kube/config).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
@@ -153,8 +161,9 @@ pub fn split_targets(
     Ok((names, selection.map(|s| (s, scope))))
 }
 
-impl ClusterArgs {
-    fn connect_options(&self) -> Result<ConnectOptions> {
+impl ConnectArgs {
+    /// The options, checked.
+    pub fn options(&self) -> Result<ConnectOptions> {
         let request_timeout = connect::parse_timeout(&self.request_timeout).ok_or_else(|| {
             UsageError(format!(
                 "--request-timeout {:?}: expected 0, seconds, or a duration like 30s or 1m",
@@ -183,7 +192,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Connects, filling the namespace from the context when -n was not given.
 pub async fn connect_scope(cluster: &ClusterArgs, scope: &mut Scope) -> Result<Connection> {
-    let conn = connect::connect(&cluster.connect_options()?).await?;
+    let conn = connect::connect(&cluster.connect.options()?).await?;
     if let Scope::Namespace(ns) = scope
         && ns.is_empty()
     {

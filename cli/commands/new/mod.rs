@@ -102,6 +102,8 @@ pub struct NewCmd {
     /// `cluster` (server-side apply in the current kubeconfig context).
     #[arg(long = "to", value_name = "FILE")]
     to: Option<String>,
+    #[command(flatten)]
+    connect: super::live::ConnectArgs,
     /// Replace the --to file (and the --save-values file) when it exists.
     #[arg(long)]
     overwrite: bool,
@@ -250,10 +252,12 @@ impl NewCmd {
             Destination::Cluster => {
                 let mut objects = vec![object.clone()];
                 objects.extend(build::service(&answers));
+                let connect = self.connect.options()?;
                 let rt = super::live::runtime()?;
                 let lines = rt.block_on(async {
-                    let conn = crate::cluster::connect::connect(&Default::default()).await?;
-                    crate::cluster::live::apply_objects(&conn, &objects, "kubectl-pattern").await
+                    let conn = crate::cluster::connect::connect(&connect).await?;
+                    crate::cluster::apply::apply_objects(&conn, &objects, "kubectl-pattern", false)
+                        .await
                 })?;
                 for line in lines {
                     crate::ui::stdout(&format!("{line}\n"))?;
