@@ -140,19 +140,24 @@ fn names(list: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The Deployment's spec with an emptied annotation map dropped (the server may keep `{}`).
+/// The Deployment's spec without empty lists and maps: what the server keeps of a list or map
+/// whose entries were all removed (`annotations: {}`, `volumeMounts: []`) is not a difference.
 fn comparable_spec(d: &Value) -> Value {
-    let mut spec = d["spec"].clone();
-    if let Some(meta) = spec
-        .pointer_mut("/template/metadata")
-        .and_then(Value::as_object_mut)
-        && meta
-            .get("annotations")
-            .and_then(Value::as_object)
-            .is_some_and(|a| a.is_empty())
-    {
-        meta.remove("annotations");
+    fn prune(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                map.values_mut().for_each(prune);
+                map.retain(|_, v| !is_empty(v));
+            }
+            Value::Array(items) => items.iter_mut().for_each(prune),
+            _ => {}
+        }
     }
+    fn is_empty(v: &Value) -> bool {
+        v.as_object().is_some_and(|m| m.is_empty()) || v.as_array().is_some_and(|a| a.is_empty())
+    }
+    let mut spec = d["spec"].clone();
+    prune(&mut spec);
     spec
 }
 
