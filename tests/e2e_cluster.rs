@@ -210,8 +210,9 @@ fn add_then_re_add_then_remove() {
     assert!(stdout.contains("log-shipper"), "{stdout}");
 
     // Idempotent: nothing to change, nothing written.
-    let (_, stderr) = ns.plugin(&["add", "log-shipper", "deploy/web"]);
-    assert!(stderr.to_lowercase().contains("unchanged"), "{stderr}");
+    // Without -o the report lines are the output (stdout), like kubectl's "… patched".
+    let (stdout, _) = ns.plugin(&["add", "log-shipper", "deploy/web"]);
+    assert!(stdout.contains("deployment.apps/web unchanged"), "{stdout}");
     let again = ns.get("web");
     assert_eq!(
         again["metadata"]["resourceVersion"], added["metadata"]["resourceVersion"],
@@ -286,7 +287,7 @@ fn a_selector_patches_every_matching_workload_and_only_those() {
         ns.deploy(name, &[("tier", "front")]);
     }
     ns.deploy("back", &[("tier", "back")]);
-    let (_, stderr) = ns.plugin(&[
+    let (stdout, stderr) = ns.plugin(&[
         "add",
         "log-shipper",
         "deploy",
@@ -298,18 +299,21 @@ fn a_selector_patches_every_matching_workload_and_only_those() {
     for name in ["front-a", "front-b", "front-c"] {
         assert!(
             has_helper(&ns.get(name)),
-            "{name} patched; report:\n{stderr}"
+            "{name} patched; report:\n{stdout}"
         );
         assert!(
-            stderr.contains(name),
-            "one report line per object:\n{stderr}"
+            stdout.contains(&format!("deployment.apps/{name} patched")),
+            "one report line per object:\n{stdout}"
         );
     }
     assert!(
         !has_helper(&ns.get("back")),
         "back does not match tier=front"
     );
-    assert!(stderr.contains("3 patched"), "summary:\n{stderr}");
+    assert!(
+        stderr.contains("3 patched, 0 unchanged, 0 failed"),
+        "summary:\n{stderr}"
+    );
 
     ns.plugin(&["remove", "log-shipper", "deploy", "-l", "tier=front"]);
     for name in ["front-a", "front-b", "front-c"] {
