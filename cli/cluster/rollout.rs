@@ -181,8 +181,12 @@ pub async fn wait(
             return Err(ClusterError::Rollout {
                 object: target.display(),
                 reason: format!(
-                    "not complete after {}s{}",
-                    timeout.as_secs(),
+                    "not complete after {}{}",
+                    if timeout.subsec_millis() == 0 {
+                        format!("{}s", timeout.as_secs())
+                    } else {
+                        format!("{}ms", timeout.as_millis())
+                    },
                     why.map(|w| format!(": {w}")).unwrap_or_default()
                 ),
             });
