@@ -384,3 +384,66 @@ fn status_and_lint_print_the_same_lines_as_file_mode() {
     assert!(out.contains("MCP005"), "{out}");
     assert_eq!(live.patches().len(), patches, "status and lint never write");
 }
+
+#[test]
+fn all_namespaces_lists_once_and_prefixes_each_line_with_the_namespace() {
+    let live = Live::new();
+    live.api.insert(deployment("web", "web"));
+    let mut other = deployment("web", "web");
+    other["metadata"]["namespace"] = json!("blog");
+    live.api.insert(other);
+    let (code, out, err) = run(live.cmd().args([
+        "add",
+        "log-shipper",
+        "deploy",
+        "-l",
+        "app=web",
+        "-A",
+        "--field-manager",
+        "platform-team",
+        "--force-conflicts",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("blog/deployment.apps/web patched: added log-shipper"),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("shop/deployment.apps/web patched: added log-shipper"),
+        "{out}"
+    );
+    assert!(err.contains("2 patched, 0 unchanged, 0 failed"), "{err}");
+    let lists: Vec<Request> = live
+        .api
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/apis/apps/v1/deployments")
+        .collect();
+    assert_eq!(lists.len(), 1);
+    let mut paths = Vec::new();
+    for patch in live.patches() {
+        assert_eq!(patch.param("fieldManager"), Some("platform-team"));
+        assert_eq!(patch.param("force"), Some("true"));
+        paths.push(patch.path);
+    }
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "/apis/apps/v1/namespaces/blog/deployments/web",
+            "/apis/apps/v1/namespaces/shop/deployments/web"
+        ]
+    );
+    for ns in ["blog", "shop"] {
+        let d = live.api.get(ns, "web");
+        let managers: Vec<&str> = d["metadata"]["managedFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["manager"].as_str().unwrap())
+            .collect();
+        assert_eq!(managers, ["kubectl-create", "platform-team"]);
+    }
+}

@@ -354,12 +354,14 @@ fn handle(req: &Request, state: &Mutex<State>) -> (u16, Value) {
             )
         }
         ("GET", ["api", "v1", "nodes"]) => (200, list("NodeList", "v1", st.nodes.clone(), &st)),
-        ("GET", ["apis", "apps", "v1", "namespaces", ns, "deployments"]) => {
+        ("GET", ["apis", "apps", "v1", "deployments"])
+        | ("GET", ["apis", "apps", "v1", "namespaces", _, "deployments"]) => {
+            let ns = segments.get(4).filter(|_| segments.len() == 6);
             let wanted = selector(req.param("labelSelector"));
             let items = st
                 .deployments
                 .iter()
-                .filter(|((n, _), d)| n == ns && matches(d, &wanted))
+                .filter(|((n, _), d)| ns.is_none_or(|ns| n == ns) && matches(d, &wanted))
                 .map(|(_, d)| without_type(d))
                 .collect();
             (200, list("DeploymentList", "apps/v1", items, &st))
