@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub mod bad;
+pub mod fake_api;
+pub mod fake_ssa;
+pub mod live;
 pub mod plugins;
 
 use kubectl_pattern::engine::params::ParamType;
