@@ -112,7 +112,11 @@ pub async fn connect(opts: &ConnectOptions) -> Result<Connection, ClusterError> 
     }
     let endpoint = Endpoint {
         context,
-        server: config.cluster_url.to_string(),
+        server: config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string(),
     };
     let default_namespace = config.default_namespace.clone();
     let client = Client::try_from(config).map_err(|e| ClusterError::Unreachable {
