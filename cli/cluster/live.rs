@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::engine::output::ObjectRef;
 use crate::engine::owned;
-use crate::engine::process::{Action, ObjectReport, Status};
+use crate::engine::process::{Action, ObjectReport};
 
 use super::connect::Connection;
 use super::error::{ClusterError, RequestContext, classify, is_stale_write};
@@ -291,22 +291,13 @@ async fn process(
             object: target.display(),
             message: e.to_string(),
         })?;
-        let status = match (&result.skipped, result.inspected, result.changed) {
-            (Some(_), _, _) => Status::Skipped,
-            (None, true, _) => Status::Inspected,
-            (None, false, true) => Status::Changed,
-            (None, false, false) => Status::Unchanged,
-        };
-        let report = ObjectReport {
-            source: conn.endpoint.context.clone(),
-            document: 0,
-            object: ObjectRef::of(&live),
-            status,
-            reason: result.skipped.or(result.note),
-            patterns: result.patterns,
-            findings: result.findings,
-            warnings: result.warnings,
-        };
+        let changed = result.changed;
+        let report = ObjectReport::new(
+            conn.endpoint.context.clone(),
+            0,
+            ObjectRef::of(&live),
+            result,
+        );
         let outcome = |after: Value, written: bool, notes: Vec<String>| Outcome {
             target: target.clone(),
             before: live.clone(),
@@ -315,7 +306,7 @@ async fn process(
             written,
             notes,
         };
-        if !write || !result.changed {
+        if !write || !changed {
             return Ok(outcome(live.clone(), false, vec![]));
         }
         if let Some(why) = target.resource.immutable_template() {

@@ -109,6 +109,28 @@ pub struct ObjectReport {
     pub warnings: Vec<String>,
 }
 
+impl ObjectReport {
+    /// The report of `result` for the object `object` (of input `source`, document `document`).
+    pub fn new(source: String, document: usize, object: ObjectRef, result: ActionResult) -> Self {
+        let status = match (&result.skipped, result.inspected, result.changed) {
+            (Some(_), _, _) => Status::Skipped,
+            (None, true, _) => Status::Inspected,
+            (None, false, true) => Status::Changed,
+            (None, false, false) => Status::Unchanged,
+        };
+        ObjectReport {
+            source,
+            document,
+            object,
+            status,
+            reason: result.skipped.or(result.note),
+            patterns: result.patterns,
+            findings: result.findings,
+            warnings: result.warnings,
+        }
+    }
+}
+
 /// What an action did to one object.
 #[derive(Debug, Default)]
 pub struct ActionResult {
@@ -165,22 +187,12 @@ pub fn process_document(doc: &Document, action: &dyn Action) -> Result<Processed
                 }))
             })?;
             changed |= result.changed;
-            let status = match (&result.skipped, result.inspected, result.changed) {
-                (Some(_), _, _) => Status::Skipped,
-                (None, true, _) => Status::Inspected,
-                (None, false, true) => Status::Changed,
-                (None, false, false) => Status::Unchanged,
-            };
-            reports.push(ObjectReport {
-                source: doc.source.to_string(),
-                document: doc.index,
-                object: object_ref,
-                status,
-                reason: result.skipped.or(result.note),
-                patterns: result.patterns,
-                findings: result.findings,
-                warnings: result.warnings,
-            });
+            reports.push(ObjectReport::new(
+                doc.source.to_string(),
+                doc.index,
+                object_ref,
+                result,
+            ));
             Ok(())
         };
     if value.get("kind").and_then(Value::as_str) == Some("List") {
