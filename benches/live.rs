@@ -5,7 +5,7 @@
 //! fails if the peak differs from the concurrency.
 //! Run as `cargo bench --bench live` (LIVE_BENCH_OBJECTS / LIVE_BENCH_LATENCY_MS to vary).
 
-#[path = "../tests/apiserver/mod.rs"]
+#[path = "../tests/it/apiserver/mod.rs"]
 mod apiserver;
 
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use kubectl_pattern::engine::output::{Emit, OutputFormat, StreamWriter};
-use kubectl_pattern::engine::stream::{self, Input};
+use kubectl_pattern::io::input::{self as stream, Input};
 
 fn main() {
     let Some(path) = std::env::var_os("ROUNDTRIP_INPUT") else {

@@ -6,7 +6,7 @@ use kube::api::{DynamicObject, Patch, PatchParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use serde_json::Value;
 
-use crate::engine::output::ObjectRef;
+use kubectl_pattern_engine::output::ObjectRef;
 
 use super::connect::Connection;
 use super::error::{ClusterError, Named, classify_named};
@@ -14,8 +14,8 @@ use super::resource::Resource;
 
 /// The API resource of an object this tool writes whole, and whether it is namespaced.
 fn resource_of(r: &ObjectRef) -> Option<(ApiResource, bool)> {
-    if let Some(res) = Resource::of(&r.api_version, &r.kind) {
-        return Some((res.api_resource(), true));
+    if let Some(res) = Resource::from_type(&r.api_version, &r.kind) {
+        return Some((super::resource::api_resource(res), true));
     }
     let (group, version) = match r.api_version.split_once('/') {
         Some((g, v)) => (g, v),

@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::Node;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
 
-use crate::engine::pattern::parse_kube_version;
+use kubectl_pattern_engine::pattern::parse_kube_version;
 
 use super::error::{ClusterError, Endpoint, RequestContext, classify};
 use super::resource::Resource;

@@ -11,9 +11,9 @@ use kube::api::{DynamicObject, ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use serde_json::Value;
 
-use crate::engine::output::ObjectRef;
-use crate::engine::owned;
-use crate::engine::process::{Action, ObjectReport};
+use kubectl_pattern_engine::output::ObjectRef;
+use kubectl_pattern_engine::owned;
+use kubectl_pattern_engine::process::{Action, ObjectReport};
 
 use super::connect::Connection;
 use super::error::{ClusterError, RequestContext, classify, is_stale_write};
@@ -61,28 +61,7 @@ impl Default for LiveOptions {
     }
 }
 
-/// Which namespaces.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// One namespace.
-    Namespace(String),
-    /// `-A`.
-    All,
-}
-
-/// Which objects.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Selection {
-    /// `TYPE/NAME…`.
-    Named(Vec<(Resource, String)>),
-    /// `TYPE[,TYPE] -l SELECTOR` or `TYPE --all` (selector None).
-    Listed {
-        /// The types.
-        types: Vec<Resource>,
-        /// The label selector.
-        selector: Option<String>,
-    },
-}
+pub use kubectl_pattern_engine::target::{Scope, Selection};
 
 /// One object to process; listed objects come with their content (no second read).
 #[derive(Debug, Clone)]
@@ -155,7 +134,7 @@ pub async fn resolve(
         Selection::Listed { types, selector } => {
             let mut out = Vec::new();
             for resource in types {
-                let ar = resource.api_resource();
+                let ar = super::resource::api_resource(*resource);
                 let (api, namespace): (Api<DynamicObject>, Option<String>) = match scope {
                     Scope::Namespace(ns) => (
                         Api::namespaced_with(conn.client.clone(), ns, &ar),
@@ -211,7 +190,7 @@ fn api(client: &Client, target: &Target) -> Api<DynamicObject> {
     Api::namespaced_with(
         client.clone(),
         &target.namespace,
-        &target.resource.api_resource(),
+        &super::resource::api_resource(target.resource),
     )
 }
 
@@ -221,7 +200,7 @@ async fn fetch(conn: &Connection, target: &Target) -> Result<Value, ClusterError
         .await
         .map(to_value)
         .map_err(|e| classify(e, &target.ctx("get"), &conn.endpoint))?;
-    let ar = target.resource.api_resource();
+    let ar = super::resource::api_resource(target.resource);
     value["apiVersion"] = Value::String(ar.api_version);
     value["kind"] = Value::String(ar.kind);
     Ok(value)
@@ -309,7 +288,7 @@ async fn process(
         if !write || !changed {
             return Ok(outcome(live.clone(), false, vec![]));
         }
-        if let Some(why) = target.resource.immutable_template() {
+        if let Some(why) = target.resource.info().immutable_template {
             return Err(ClusterError::Unsupported {
                 object: target.display(),
                 why: why.into(),
@@ -363,7 +342,7 @@ async fn process(
 fn kept_by_others(edited: &Value, after: &Value) -> Vec<String> {
     let names = |v: &Value, list: &str| -> Vec<String> {
         let mut copy = v.clone();
-        let Ok(w) = crate::engine::workload::Workload::new(&mut copy) else {
+        let Ok(w) = kubectl_pattern_engine::workload::Workload::new(&mut copy) else {
             return vec![];
         };
         w.pod_spec()

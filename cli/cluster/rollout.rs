@@ -13,6 +13,7 @@ use super::connect::Connection;
 use super::error::{ClusterError, classify};
 use super::live::Target;
 use super::resource::Resource;
+use kubectl_pattern_engine::kinds::Rollout;
 
 /// Where a rollout stands.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -44,8 +45,8 @@ pub fn state(resource: Resource, object: &Value) -> RolloutState {
         s.message = "waiting for the controller to see the new spec".into();
         return s;
     }
-    match resource {
-        Resource::Deployment => {
+    match resource.info().rollout {
+        Rollout::Deployment => {
             s.desired = object
                 .pointer("/spec/replicas")
                 .and_then(Value::as_i64)
@@ -77,7 +78,7 @@ pub fn state(resource: Resource, object: &Value) -> RolloutState {
                 format!("{} of {} updated replicas available", s.ready, s.updated)
             };
         }
-        Resource::StatefulSet => {
+        Rollout::StatefulSet => {
             s.desired = object
                 .pointer("/spec/replicas")
                 .and_then(Value::as_i64)
@@ -95,7 +96,7 @@ pub fn state(resource: Resource, object: &Value) -> RolloutState {
                 s.updated, s.desired, s.ready
             );
         }
-        Resource::DaemonSet => {
+        Rollout::DaemonSet => {
             s.desired = int(object, "/status/desiredNumberScheduled");
             s.updated = int(object, "/status/updatedNumberScheduled");
             s.ready = int(object, "/status/numberAvailable");
@@ -105,7 +106,7 @@ pub fn state(resource: Resource, object: &Value) -> RolloutState {
                 s.updated, s.desired, s.ready
             );
         }
-        _ => {
+        Rollout::None => {
             s.done = true;
         }
     }
@@ -119,7 +120,7 @@ pub async fn wait(
     timeout: Duration,
     on_update: &(dyn Fn(&Target, &RolloutState) + Send + Sync),
 ) -> Result<RolloutState, ClusterError> {
-    let ar = target.resource.api_resource();
+    let ar = super::resource::api_resource(target.resource);
     let api: Api<DynamicObject> = Api::namespaced_with(conn.client.clone(), &target.namespace, &ar);
     let ctx = |verb| super::error::RequestContext {
         verb,
@@ -209,7 +210,7 @@ pub async fn wait(
 
 /// The last warning event of the workload's newest pod, if any.
 async fn newest_pod_problem(conn: &Connection, target: &Target) -> Option<String> {
-    let ar = target.resource.api_resource();
+    let ar = super::resource::api_resource(target.resource);
     let api: Api<DynamicObject> = Api::namespaced_with(conn.client.clone(), &target.namespace, &ar);
     let object = serde_json::to_value(api.get(&target.name).await.ok()?).ok()?;
     let labels = object.pointer("/spec/selector/matchLabels")?.as_object()?;

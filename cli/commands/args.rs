@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
+use clap::builder::TypedValueParser;
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 
@@ -15,8 +16,9 @@ use crate::engine::output::OutputFormat;
 use crate::engine::params::{self, ParamError, ParamInput};
 use crate::engine::pattern::{SidecarMode, TargetInfo, parse_kube_version};
 use crate::engine::process::PatternRequest;
-use crate::engine::stream::{self, Input};
 use crate::engine::yaml;
+use crate::request::{SandboxLimits, Sources};
+use kubectl_pattern_io::input::{self as stream, Input};
 
 use super::UsageError;
 
@@ -128,8 +130,10 @@ pub struct PatternArgs {
     /// The app container that gets the pattern's mounts and env (default: the first container).
     #[arg(short = 'c', long)]
     pub container: Option<String>,
+    /// The target cluster's capabilities.
     #[command(flatten)]
     pub target: TargetArgs,
+    /// Template directories and plugins.
     #[command(flatten)]
     pub templates: TemplateArgs,
 }
@@ -139,11 +143,18 @@ pub struct PatternArgs {
 pub struct TargetArgs {
     /// Where helpers go: native sidecars (initContainers with restartPolicy: Always) or classic
     /// containers; auto picks native unless --kube-version is older than 1.29.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, default_value = "auto", value_parser = sidecar_mode())]
     pub sidecar_mode: SidecarMode,
     /// The Kubernetes version the manifests are for (e.g. 1.28); default: recent (native sidecars).
     #[arg(long, value_name = "VERSION")]
     pub kube_version: Option<String>,
+}
+
+/// `--sidecar-mode`'s values, as clap parses them (shown in help and completed).
+fn sidecar_mode() -> impl TypedValueParser<Value = SidecarMode> {
+    let values = SidecarMode::ALL
+        .map(|mode| clap::builder::PossibleValue::new(mode.as_str()).help(mode.help()));
+    clap::builder::PossibleValuesParser::new(values).try_map(|text| text.parse::<SidecarMode>())
 }
 
 impl TargetArgs {
@@ -179,8 +190,9 @@ pub struct TemplateArgs {
     #[arg(long = "template-dir", value_name = "DIR")]
     pub template_dirs: Vec<PathBuf>,
     /// Use a WebAssembly plugin without installing it (repeatable).
-    #[arg(long = "plugin", value_name = "FILE.wasm")]
+    #[arg(long = "plugin", value_name = "FILE.wasm", hide = NO_PLUGINS)]
     pub plugins: Vec<PathBuf>,
+    /// The plugin sandbox's limits.
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 }
@@ -189,70 +201,39 @@ pub struct TemplateArgs {
 #[derive(Debug, Clone, Args)]
 pub struct SandboxArgs {
     /// Wall-clock limit for each plugin call, in seconds.
-    #[arg(long = "plugin-timeout", value_name = "SECONDS", default_value = "5")]
+    #[arg(long = "plugin-timeout", value_name = "SECONDS", default_value_t = SandboxLimits::DEFAULT_TIMEOUT_SECS, hide = NO_PLUGINS)]
     pub timeout: f64,
     /// Memory limit for each plugin call, in MiB.
-    #[arg(long = "plugin-memory", value_name = "MIB", default_value = "128")]
+    #[arg(long = "plugin-memory", value_name = "MIB", default_value_t = SandboxLimits::DEFAULT_MEMORY_MIB, hide = NO_PLUGINS)]
     pub memory: u64,
 }
 
+/// True in builds without plugins: their flags are hidden from help.
+const NO_PLUGINS: bool = !cfg!(feature = "plugins");
+
 impl SandboxArgs {
     /// The limits, checked.
-    pub fn limits(&self) -> Result<crate::wasm::Limits> {
-        if !(self.timeout > 0.0 && self.timeout <= 3600.0) {
-            return Err(UsageError(format!(
-                "--plugin-timeout {}: expected seconds between 0 and 3600",
-                self.timeout
-            ))
-            .into());
-        }
-        if !(1..=16384).contains(&self.memory) {
-            return Err(UsageError(format!(
-                "--plugin-memory {}: expected MiB between 1 and 16384",
-                self.memory
-            ))
-            .into());
-        }
-        Ok(crate::wasm::Limits {
-            timeout: std::time::Duration::from_secs_f64(self.timeout),
-            memory: (self.memory as usize) << 20,
-            ..Default::default()
-        })
+    pub fn limits(&self) -> Result<SandboxLimits> {
+        SandboxLimits::new(self.timeout, self.memory)
+            .map_err(|e| UsageError(format!("--{e}")).into())
     }
 }
 
 impl TemplateArgs {
-    /// The catalogue: built-ins, `$XDG_CONFIG_HOME/kubectl-pattern/templates`, then --template-dir.
-    pub fn catalogue(&self) -> Result<Catalogue> {
-        for dir in &self.template_dirs {
-            if !dir.is_dir() {
-                return Err(UsageError(format!(
-                    "--template-dir {}: not a directory",
-                    dir.display()
-                ))
-                .into());
-            }
-        }
-        let mut dirs: Vec<PathBuf> = user_template_dir().into_iter().collect();
-        dirs.extend(self.template_dirs.iter().cloned());
-        let mut catalogue = Catalogue::load(&dirs);
-        let limits = self.sandbox.limits()?;
-        super::plugin::add_installed(&mut catalogue, limits)?;
-        for path in &self.plugins {
-            let pattern = crate::wasm::pattern::WasmPattern::load(path, limits, None)?;
-            catalogue.add(std::sync::Arc::new(pattern));
-        }
-        Ok(catalogue)
+    /// Where patterns come from.
+    pub fn sources(&self) -> Result<Sources> {
+        Ok(Sources {
+            template_dirs: self.template_dirs.clone(),
+            plugins: self.plugins.clone(),
+            sandbox: self.sandbox.limits()?,
+        })
     }
-}
 
-/// `$XDG_CONFIG_HOME/kubectl-pattern/templates` (default `~/.config/…`).
-pub fn user_template_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("kubectl-pattern").join("templates"))
+    /// The catalogue: built-ins, `$XDG_CONFIG_HOME/kubectl-pattern/templates`, --template-dir,
+    /// installed plugins and --plugin files.
+    pub fn catalogue(&self) -> Result<Catalogue> {
+        crate::catalogue::load(&self.sources()?)
+    }
 }
 
 impl PatternArgs {

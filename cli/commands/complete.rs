@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Arg, Args, Command};
 
-use crate::engine::catalogue::{self, Catalogue};
+use crate::engine::catalogue;
 
 /// Cobra's directive: let the shell complete file names.
 pub const DIRECTIVE_DEFAULT: u32 = 0;
@@ -210,19 +210,10 @@ pub fn complete(root: &Command, words: &[String], ids: &dyn Fn() -> Vec<String>)
     out
 }
 
-/// The ids of every pattern: built-in, user templates, installed plugins (none is loaded).
-fn pattern_ids() -> Vec<String> {
-    let dirs: Vec<_> = super::args::user_template_dir().into_iter().collect();
-    let mut catalogue = Catalogue::load(&dirs);
-    // A broken plugin store must not break completion: built-ins and templates still complete.
-    let _ = super::plugin::add_installed(&mut catalogue, crate::wasm::Limits::default());
-    catalogue.ids()
-}
-
 impl CompleteCmd {
     pub fn run(self, root: &mut Command) -> Result<ExitCode> {
         root.build();
-        crate::ui::stdout(&complete(root, &self.words, &pattern_ids))?;
+        crate::ui::stdout(&complete(root, &self.words, &crate::catalogue::ids))?;
         Ok(ExitCode::SUCCESS)
     }
 }

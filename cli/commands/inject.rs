@@ -124,7 +124,7 @@ pub struct InjectCmd {
     #[arg(long, default_value = "kubectl-pattern", requires = "apply")]
     field_manager: String,
     #[command(flatten)]
-    connect: super::live::ConnectArgs,
+    connect: super::target::ConnectArgs,
 }
 
 /// `--dry-run` values of `inject --apply`.
@@ -213,22 +213,17 @@ impl InjectCmd {
         })
     }
 
+    /// Prints or applies the injector objects.
     pub fn run(self) -> Result<ExitCode> {
         let exported = self.objects()?;
         if self.apply {
-            let options = self.connect.options()?;
             let dry_run = self.dry_run == InjectDryRun::Server;
-            let lines = super::live::runtime()?.block_on(async {
-                let conn = crate::cluster::connect::connect(&options).await?;
-                let lines = crate::cluster::apply::apply_objects(
-                    &conn,
-                    &exported.objects,
-                    &self.field_manager,
-                    dry_run,
-                )
-                .await?;
-                anyhow::Ok(lines)
-            })?;
+            let lines = super::live::apply_objects(
+                &self.connect,
+                &exported.objects,
+                &self.field_manager,
+                dry_run,
+            )?;
             for w in &exported.warnings {
                 anstream::eprintln!("{}warning:{:#} {w}", crate::ui::WARNING, crate::ui::WARNING);
             }

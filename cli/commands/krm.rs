@@ -9,15 +9,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::engine::output::ObjectRef;
 use crate::engine::pattern::SidecarMode;
 use crate::engine::process::{Action, AddAction};
-use crate::engine::stream::Input;
 use crate::engine::yaml;
+use kubectl_pattern_io::input::Input;
 
 use super::UsageError;
 use super::args::{
@@ -157,8 +157,9 @@ fn parse_config(config: &Value) -> Result<FnConfig> {
     }
     let sidecar_mode = match &spec.sidecar_mode {
         None => SidecarMode::Auto,
-        Some(m) => SidecarMode::from_str(m, true)
-            .map_err(|_| anyhow::anyhow!("sidecarMode {m:?}: expected auto, native or classic"))?,
+        Some(m) => m
+            .parse::<SidecarMode>()
+            .map_err(|e| anyhow::anyhow!("sidecarMode: {e}"))?,
     };
     Ok(FnConfig {
         ids: spec.patterns,

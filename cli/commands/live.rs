@@ -1,165 +1,25 @@
-//! Live mode on the command line: kubectl's cluster flags, `TYPE/NAME` and `TYPE -l SELECTOR`
-//! targets among the positional words, and the run: engine on live objects, server-side apply,
-//! reports, `--diff`, `-o`, `--wait` with progress.
+//! Live mode: the engine on live objects, server-side apply, reports, `--diff`, `-o`, `--wait`
+//! with progress (the `cluster` feature).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use clap::{Args, ValueEnum};
 use serde_json::Value;
 
 use crate::cluster::connect::{self, ConnectOptions, Connection};
 use crate::cluster::live::{self, DryRun, InFlight, LiveOptions, Outcome, Scope, Selection};
-use crate::cluster::resource::{self, Resource};
-use crate::engine::process::{Action, ObjectReport, Status};
+use crate::cluster::resource::Resource;
+use crate::engine::merge::MergeOptions;
+use crate::engine::pattern::{SidecarMode, TargetInfo};
+use crate::engine::process::{
+    Action, AddAction, InspectAction, ObjectReport, PatternRequest, RemoveAction, Status,
+};
 
 use super::UsageError;
 use super::args::{OutputArg, OutputArgs, ReportArg};
-
-/// kubectl's flags for reaching a cluster and choosing objects.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Cluster (live mode: TYPE/NAME or TYPE -l SELECTOR)")]
-pub struct ClusterArgs {
-    /// Namespace of the objects (default: the context's).
-    #[arg(short = 'n', long)]
-    pub namespace: Option<String>,
-    /// Objects in all namespaces (with -l or --all).
-    #[arg(short = 'A', long = "all-namespaces")]
-    pub all_namespaces: bool,
-    /// Label selector for the objects of TYPE, e.g. app=web,tier!=db.
-    #[arg(short = 'l', long, value_name = "SELECTOR")]
-    pub selector: Option<String>,
-    /// Every object of TYPE in the namespace.
-    #[arg(long)]
-    pub all: bool,
-    #[command(flatten)]
-    pub connect: ConnectArgs,
-}
-
-/// kubectl's flags for reaching a cluster.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Cluster connection")]
-pub struct ConnectArgs {
-    /// Path to the kubeconfig file (default: $KUBECONFIG, merged, or ~/.kube/config).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context to use.
-    #[arg(long)]
-    pub context: Option<String>,
-    /// The kubeconfig cluster to use.
-    #[arg(long)]
-    pub cluster: Option<String>,
-    /// The kubeconfig user to use.
-    #[arg(long)]
-    pub user: Option<String>,
-    /// Username to impersonate.
-    #[arg(long = "as", value_name = "USER")]
-    pub as_user: Option<String>,
-    /// Group to impersonate (repeatable).
-    #[arg(long = "as-group", value_name = "GROUP")]
-    pub as_group: Vec<String>,
-    /// How long to wait for one request: 0 (no limit), 30s, 1m…
-    #[arg(long, value_name = "DURATION", default_value = "0")]
-    pub request_timeout: String,
-}
-
-/// `--dry-run` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DryRunArg {
-    /// Write.
-    None,
-    /// Run the engine on the live objects and show the result; send nothing.
-    Client,
-    /// Send with dryRun: admission and defaulting run, nothing is stored.
-    Server,
-}
-
-/// How live writes are made.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Cluster (live mode: TYPE/NAME or TYPE -l SELECTOR)")]
-pub struct WriteArgs {
-    /// none, client (local engine only) or server (the API server's admission and defaulting).
-    #[arg(long, value_enum, num_args = 0..=1, default_value = "none", default_missing_value = "client")]
-    pub dry_run: DryRunArg,
-    /// Field manager of the server-side apply.
-    #[arg(long, default_value = "kubectl-pattern")]
-    pub field_manager: String,
-    /// Take over fields another field manager owns.
-    #[arg(long)]
-    pub force_conflicts: bool,
-    /// Wait for the rollout of each changed Deployment, StatefulSet and DaemonSet.
-    #[arg(long)]
-    pub wait: bool,
-    /// How long --wait waits for each rollout.
-    #[arg(long = "timeout", value_name = "DURATION", default_value = "5m")]
-    pub wait_timeout: String,
-    /// Objects processed at once.
-    #[arg(long, value_name = "N", default_value_t = 8)]
-    pub concurrency: usize,
-}
-
-/// Live objects chosen on the command line.
-pub type LiveSelection = Option<(Selection, Scope)>;
-
-/// The positional words split into pattern (or instance) names and a live selection.
-pub fn split_targets(
-    words: &[String],
-    cluster: &ClusterArgs,
-) -> Result<(Vec<String>, LiveSelection)> {
-    let (named, mut names): (Vec<&String>, Vec<&String>) =
-        words.iter().partition(|w| w.contains('/'));
-    let listed = cluster.selector.is_some() || cluster.all;
-    let usage = |m: &str| -> anyhow::Error { UsageError(m.to_string()).into() };
-    if cluster.selector.is_some() && cluster.all {
-        return Err(usage("give either -l SELECTOR or --all, not both"));
-    }
-    let selection = if listed {
-        if !named.is_empty() {
-            return Err(usage(
-                "give either TYPE/NAME targets or TYPE with -l/--all, not both",
-            ));
-        }
-        let Some(last) = names.pop() else {
-            return Err(usage(
-                "-l/--all need a resource type, e.g. `kubectl pattern add log-shipper deploy -l app=web`",
-            ));
-        };
-        let types = resource::parse_types(last).map_err(|e| UsageError(e.to_string()))?;
-        Some(Selection::Listed {
-            types,
-            selector: cluster.selector.clone(),
-        })
-    } else if !named.is_empty() {
-        if cluster.all_namespaces {
-            return Err(usage(
-                "a resource cannot be named across all namespaces: drop -A, or use TYPE -l SELECTOR -A",
-            ));
-        }
-        let items = named
-            .iter()
-            .map(|w| resource::parse_named(w))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| UsageError(e.to_string()))?;
-        Some(Selection::Named(items))
-    } else {
-        None
-    };
-    if selection.is_none() && (cluster.namespace.is_some() || cluster.all_namespaces) {
-        return Err(usage(
-            "-n/-A choose live objects: name them as TYPE/NAME, or TYPE -l SELECTOR",
-        ));
-    }
-    let scope = if cluster.all_namespaces {
-        Scope::All
-    } else {
-        Scope::Namespace(cluster.namespace.clone().unwrap_or_default())
-    };
-    let names = names.into_iter().cloned().collect();
-    Ok((names, selection.map(|s| (s, scope))))
-}
+use super::target::{ClusterArgs, ConnectArgs, DryRunArg, WriteArgs};
 
 impl ConnectArgs {
     /// The options, checked.
@@ -182,8 +42,119 @@ impl ConnectArgs {
     }
 }
 
+/// What a live run works on and prints.
+pub struct LiveRun<'a> {
+    /// The cluster flags.
+    pub cluster: &'a ClusterArgs,
+    /// The objects.
+    pub selection: Selection,
+    /// Their namespaces (the context's when empty).
+    pub scope: Scope,
+    /// Output flags (-o, --diff, -q, --report).
+    pub output: &'a OutputArgs,
+    /// Write flags (None for status/lint).
+    pub write: Option<&'a WriteArgs>,
+}
+
+/// `add` on live objects; the cluster decides native sidecars unless `--kube-version` did.
+pub fn add(
+    run_on: LiveRun<'_>,
+    requests: Vec<PatternRequest>,
+    mut options: MergeOptions,
+    ask_cluster: bool,
+) -> Result<ExitCode> {
+    let LiveRun {
+        cluster,
+        selection,
+        mut scope,
+        output,
+        write,
+    } = run_on;
+    runtime()?.block_on(async {
+        let conn = connect_scope(cluster, &mut scope).await?;
+        if ask_cluster {
+            options.target = cluster_target(&conn, options.target).await?;
+        }
+        let action = Arc::new(AddAction { requests, options });
+        let out = LiveOutput { output, write };
+        Ok(run(&conn, &selection, &scope, action, out).await?.0)
+    })
+}
+
+/// `remove` on live objects.
+pub fn remove(run_on: LiveRun<'_>, action: RemoveAction) -> Result<ExitCode> {
+    let LiveRun {
+        cluster,
+        selection,
+        mut scope,
+        output,
+        write,
+    } = run_on;
+    runtime()?.block_on(async {
+        let conn = connect_scope(cluster, &mut scope).await?;
+        let out = LiveOutput { output, write };
+        Ok(run(&conn, &selection, &scope, Arc::new(action), out)
+            .await?
+            .0)
+    })
+}
+
+/// `status` and `lint` on live objects: the reports.
+pub fn inspect(run_on: LiveRun<'_>, lint: bool) -> Result<Vec<ObjectReport>> {
+    let LiveRun {
+        cluster,
+        selection,
+        mut scope,
+        output,
+        write,
+    } = run_on;
+    runtime()?.block_on(async {
+        let conn = connect_scope(cluster, &mut scope).await?;
+        let action = Arc::new(InspectAction { lint });
+        let out = LiveOutput { output, write };
+        let (code, reports) = run(&conn, &selection, &scope, action, out).await?;
+        if code != ExitCode::SUCCESS {
+            anyhow::bail!("some objects could not be read (see above)");
+        }
+        Ok(reports)
+    })
+}
+
+/// Server-side applies whole objects (`new --to cluster`, `inject --apply`); kubectl's
+/// `kind.group/name serverside-applied` lines.
+pub fn apply_objects(
+    connect: &ConnectArgs,
+    objects: &[Value],
+    field_manager: &str,
+    dry_run: bool,
+) -> Result<Vec<String>> {
+    let options = connect.options()?;
+    runtime()?.block_on(async {
+        let conn = connect::connect(&options).await?;
+        let lines =
+            crate::cluster::apply::apply_objects(&conn, objects, field_manager, dry_run).await?;
+        anyhow::Ok(lines)
+    })
+}
+
+/// Native sidecars or not, from the server and kubelet versions (the flags override).
+async fn cluster_target(conn: &Connection, flags: TargetInfo) -> Result<TargetInfo> {
+    let caps = connect::capabilities(conn).await?;
+    let target = TargetInfo {
+        kube_version: caps.version,
+        mode: flags.mode,
+    };
+    if flags.mode == SidecarMode::Auto {
+        for note in &caps.notes {
+            let style = crate::ui::WARNING;
+            anstream::eprintln!("{style}warning:{style:#} {note}");
+        }
+    }
+    Ok(target)
+}
+
 /// A tokio runtime for one command.
-pub fn runtime() -> Result<tokio::runtime::Runtime> {
+fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -191,7 +162,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// Connects, filling the namespace from the context when -n was not given.
-pub async fn connect_scope(cluster: &ClusterArgs, scope: &mut Scope) -> Result<Connection> {
+async fn connect_scope(cluster: &ClusterArgs, scope: &mut Scope) -> Result<Connection> {
     let conn = connect::connect(&cluster.connect.options()?).await?;
     if let Scope::Namespace(ns) = scope
         && ns.is_empty()
@@ -202,11 +173,9 @@ pub async fn connect_scope(cluster: &ClusterArgs, scope: &mut Scope) -> Result<C
 }
 
 /// What the caller wants printed.
-pub struct LiveOutput<'a> {
-    /// Output flags (-o, --diff, -q, --report).
-    pub output: &'a OutputArgs,
-    /// Write flags (None for status/lint).
-    pub write: Option<&'a WriteArgs>,
+struct LiveOutput<'a> {
+    output: &'a OutputArgs,
+    write: Option<&'a WriteArgs>,
 }
 
 fn parse_duration(flag: &str, text: &str) -> Result<Duration> {
@@ -221,7 +190,7 @@ fn parse_duration(flag: &str, text: &str) -> Result<Duration> {
 }
 
 /// Runs `action` on the selected live objects and prints what happened.
-pub async fn run(
+async fn run(
     conn: &Connection,
     selection: &Selection,
     scope: &Scope,
@@ -284,7 +253,9 @@ pub async fn run(
             Ok(o) => {
                 if o.written {
                     patched += 1;
-                    if o.target.resource.rolls_out() && opts.dry_run == DryRun::None {
+                    if o.target.resource.info().rollout != crate::engine::kinds::Rollout::None
+                        && opts.dry_run == DryRun::None
+                    {
                         rollouts.push(o.target.clone());
                     }
                 } else {
@@ -410,7 +381,7 @@ fn render(objects: &[Value], format: OutputArg) -> Result<String> {
             .iter()
             .map(|o| {
                 let r = crate::engine::output::ObjectRef::of(o);
-                let prefix = Resource::of(&r.api_version, &r.kind)
+                let prefix = Resource::from_type(&r.api_version, &r.kind)
                     .map(Resource::object_prefix)
                     .unwrap_or_else(|| r.kind.to_lowercase());
                 format!("{prefix}/{}\n", r.name)

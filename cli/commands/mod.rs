@@ -6,13 +6,24 @@ mod catalogue_cmds;
 mod complete;
 pub mod inject;
 mod krm;
+#[cfg(feature = "cluster")]
 pub mod live;
+#[cfg(not(feature = "cluster"))]
+#[path = "live_off.rs"]
+pub mod live;
+#[cfg(feature = "cluster")]
 mod live_wait;
 mod mutate;
 mod new;
 mod pipeline;
-mod plugin;
+#[cfg(feature = "plugins")]
+pub(crate) mod plugin;
+#[cfg(not(feature = "plugins"))]
+#[path = "plugin_off.rs"]
+pub(crate) mod plugin;
+#[cfg(feature = "plugins")]
 mod scaffold;
+pub mod target;
 
 use std::process::ExitCode;
 

@@ -8,14 +8,11 @@ use clap::Args;
 use crate::engine::lint::Severity;
 use crate::engine::process::{AddAction, InspectAction, RemoveAction};
 
-use std::sync::Arc;
-
-use crate::engine::pattern::{SidecarMode, TargetInfo};
-
 use super::UsageError;
 use super::args::{InputArgs, OutputArgs, PatternArgs};
-use super::live::{self, ClusterArgs, LiveOutput, WriteArgs, split_targets};
+use super::live::{self, LiveRun};
 use super::pipeline::{self, Delivery};
+use super::target::{ClusterArgs, WriteArgs, split_targets};
 
 /// Add one or more patterns to every workload of the input.
 ///
@@ -69,26 +66,23 @@ impl AddCmd {
         let mut prompter = crate::ui::prompt::for_run(self.ask.interactive, self.ask.no_input)?;
         let requests =
             super::ask::complete_requests(&self.params, &catalogue, &patterns, prompter.as_mut())?;
-        let mut options = self.params.merge_options()?;
-        let Some((selection, mut scope)) = live else {
+        let options = self.params.merge_options()?;
+        let Some((selection, scope)) = live else {
             let action = AddAction { requests, options };
             let inputs = self.input.inputs()?;
             pipeline::run(&inputs, &action, &self.output, Delivery::Stream)?;
             return Ok(ExitCode::SUCCESS);
         };
         no_files(&self.input)?;
-        live::runtime()?.block_on(async {
-            let conn = live::connect_scope(&self.cluster, &mut scope).await?;
-            if self.params.target.kube_version.is_none() {
-                options.target = cluster_target(&conn, options.target).await?;
-            }
-            let action = Arc::new(AddAction { requests, options });
-            let out = LiveOutput {
-                output: &self.output,
-                write: Some(&self.write),
-            };
-            Ok(live::run(&conn, &selection, &scope, action, out).await?.0)
-        })
+        let run_on = LiveRun {
+            cluster: &self.cluster,
+            selection,
+            scope,
+            output: &self.output,
+            write: Some(&self.write),
+        };
+        let ask_cluster = self.params.target.kube_version.is_none();
+        live::add(run_on, requests, options, ask_cluster)
     }
 }
 
@@ -102,25 +96,6 @@ fn no_files(input: &InputArgs) -> Result<()> {
         )
         .into())
     }
-}
-
-/// Native sidecars or not, from the server and kubelet versions (the flags override).
-async fn cluster_target(
-    conn: &crate::cluster::connect::Connection,
-    flags: TargetInfo,
-) -> Result<TargetInfo> {
-    let caps = crate::cluster::connect::capabilities(conn).await?;
-    let target = TargetInfo {
-        kube_version: caps.version,
-        mode: flags.mode,
-    };
-    if flags.mode == SidecarMode::Auto {
-        for note in &caps.notes {
-            let style = crate::ui::WARNING;
-            anstream::eprintln!("{style}warning:{style:#} {note}");
-        }
-    }
-    Ok(target)
 }
 
 /// Remove pattern instances: exactly what their tracking record says they added.
@@ -153,7 +128,7 @@ impl RemoveCmd {
             return Err(UsageError("name at least one pattern instance to remove".into()).into());
         }
         let action = RemoveAction { names };
-        let Some((selection, mut scope)) = live else {
+        let Some((selection, scope)) = live else {
             pipeline::run(
                 &self.input.inputs()?,
                 &action,
@@ -163,16 +138,14 @@ impl RemoveCmd {
             return Ok(ExitCode::SUCCESS);
         };
         no_files(&self.input)?;
-        live::runtime()?.block_on(async {
-            let conn = live::connect_scope(&self.cluster, &mut scope).await?;
-            let out = LiveOutput {
-                output: &self.output,
-                write: Some(&self.write),
-            };
-            Ok(live::run(&conn, &selection, &scope, Arc::new(action), out)
-                .await?
-                .0)
-        })
+        let run_on = LiveRun {
+            cluster: &self.cluster,
+            selection,
+            scope,
+            output: &self.output,
+            write: Some(&self.write),
+        };
+        live::remove(run_on, action)
     }
 }
 
@@ -205,21 +178,16 @@ fn inspect(
         ))
         .into());
     }
-    if let Some((selection, mut scope)) = live {
+    if let Some((selection, scope)) = live {
         no_files(input)?;
-        return live::runtime()?.block_on(async {
-            let conn = live::connect_scope(cluster, &mut scope).await?;
-            let action = Arc::new(InspectAction { lint });
-            let view = LiveOutput {
-                output: &out,
-                write: None,
-            };
-            let (code, reports) = live::run(&conn, &selection, &scope, action, view).await?;
-            if code != ExitCode::SUCCESS {
-                anyhow::bail!("some objects could not be read (see above)");
-            }
-            Ok(reports)
-        });
+        let run_on = LiveRun {
+            cluster,
+            selection,
+            scope,
+            output: &out,
+            write: None,
+        };
+        return live::inspect(run_on, lint);
     }
     let reports = pipeline::run(
         &input.inputs()?,

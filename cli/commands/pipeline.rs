@@ -2,13 +2,17 @@
 //! stdout, atomic in-place rewrites, or diffs. Nothing is written unless every input succeeded.
 
 use std::io::{Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use kubectl_pattern_io::atomic;
+use kubectl_pattern_io::input::{self as stream, Input};
 
 use anyhow::{Context as _, Result};
 
 use crate::engine::output::{self, OutputFormat, Rendered, StreamWriter};
-use crate::engine::process::{self, Action, EngineError, ObjectReport, Processed};
-use crate::engine::stream::{self, Document, Format, Input};
+use crate::engine::process::{Action, EngineError, ObjectReport, Processed};
+use crate::engine::stream::{Document, Format};
+use crate::parallel;
 use crate::ui::{diff, report};
 
 use super::UsageError;
@@ -92,7 +96,7 @@ pub fn run(
         let mut changed = false;
         let mut write_error = None;
         let mut original = String::new();
-        process::process_stream(docs, action, &prepare, |doc, prepared| {
+        parallel::process_stream(docs, action, &prepare, |doc, prepared| {
             if !doc.is_blank() {
                 objects += 1;
             }
@@ -216,30 +220,15 @@ fn deliver_files(files: &[FileResult], out: &OutputArgs) -> Result<()> {
         for (path, text) in &targets {
             let real = std::fs::canonicalize(path)
                 .with_context(|| format!("cannot resolve {}", path.display()))?;
-            staged.push((stage(&real, text)?, real));
+            staged.push(atomic::stage(
+                &real,
+                text.as_bytes(),
+                atomic::Permissions::LikeDestination,
+            )?);
         }
-        for (temp, path) in staged {
-            temp.persist(&path)
-                .with_context(|| format!("cannot replace {}", path.display()))?;
+        for file in staged {
+            file.commit()?;
         }
     }
     Ok(())
-}
-
-/// Writes `text` to a temporary file beside `path`, with `path`'s permissions.
-fn stage(path: &Path, text: &str) -> Result<tempfile::NamedTempFile> {
-    let dir: PathBuf = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let mut temp = tempfile::Builder::new()
-        .prefix(".kubectl-pattern-")
-        .tempfile_in(&dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    temp.write_all(text.as_bytes())
-        .and_then(|()| temp.as_file().sync_all())
-        .with_context(|| format!("cannot write beside {}", path.display()))?;
-    let perms = std::fs::metadata(path)?.permissions();
-    std::fs::set_permissions(temp.path(), perms)?;
-    Ok(temp)
 }

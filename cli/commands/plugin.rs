@@ -18,12 +18,22 @@ use crate::wasm::store::{self, PluginStore};
 
 use super::UsageError;
 use super::args::SandboxArgs;
+use crate::request::SandboxLimits;
 
 fn plugin_store() -> Result<PluginStore> {
     let dir = store::default_dir().ok_or_else(|| {
         UsageError("cannot find the plugin directory: set XDG_DATA_HOME or HOME".into())
     })?;
     Ok(PluginStore::new(dir))
+}
+
+/// The wasm host's limits for the request's sandbox limits.
+pub fn wasm_limits(limits: SandboxLimits) -> Limits {
+    Limits {
+        timeout: limits.timeout,
+        memory: usize::try_from(limits.memory_mib << 20).unwrap_or(usize::MAX),
+        output: Limits::DEFAULT_OUTPUT,
+    }
 }
 
 /// Puts every installed plugin in the catalogue, loaded (and integrity-checked) on first use.
@@ -141,7 +151,7 @@ impl PluginCmd {
                     &origin,
                     &bytes,
                     sha256.as_deref(),
-                    sandbox.limits()?,
+                    wasm_limits(sandbox.limits()?),
                 )?;
                 if crate::engine::catalogue::Catalogue::builtin()
                     .get(&installed.name)
@@ -195,7 +205,7 @@ impl PluginCmd {
                 crate::ui::stdout(&format!("removed {} {}\n", removed.name, removed.version))?;
             }
             PluginCommand::Inspect { plugin, sandbox } => {
-                let limits = sandbox.limits()?;
+                let limits = wasm_limits(sandbox.limits()?);
                 let store = plugin_store()?;
                 let pattern = match store.list()?.into_iter().find(|p| p.name == plugin) {
                     Some(installed) => store.load(&installed, limits)?,

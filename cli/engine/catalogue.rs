@@ -1,7 +1,7 @@
 //! Every pattern the tool knows: the built-in templates embedded at build time, user template
 //! directories, and (later) installed plugins, all behind the same `Pattern` trait.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use include_dir::{Dir, include_dir};
@@ -10,7 +10,7 @@ use super::params::nearest;
 use super::pattern::{Pattern, PatternSource};
 use super::template::{LoadError, TemplateFiles, TemplatePattern};
 
-static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../templates");
 
 /// Directory of partials shared by every template pattern.
 const PARTIALS_DIR: &str = "_partials";
@@ -137,31 +137,11 @@ impl Catalogue {
         catalogue
     }
 
-    /// Built-ins, then each template directory in order (later ones shadow earlier ones).
-    /// A directory that does not exist is skipped; a broken pattern is recorded, not fatal.
-    pub fn load(template_dirs: &[PathBuf]) -> Self {
-        let mut catalogue = Self::builtin();
-        for root in template_dirs {
-            let Ok(entries) = std::fs::read_dir(root) else {
-                continue;
-            };
-            let mut dirs: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_dir())
-                .collect();
-            dirs.sort();
-            for dir in dirs {
-                catalogue.load_dir(&dir);
-            }
-        }
-        catalogue
-    }
-
-    fn load_dir(&mut self, dir: &Path) {
-        let source = PatternSource::User {
-            path: dir.to_path_buf(),
-        };
-        match TemplateFiles::read_dir(dir) {
+    /// Adds the user template pattern read from `dir` (or why it could not be read); it
+    /// shadows a pattern of the same id added before it.
+    pub fn add_user_template(&mut self, dir: PathBuf, files: Result<TemplateFiles, LoadError>) {
+        let source = PatternSource::User { path: dir.clone() };
+        match files {
             Ok(files) => self.insert(files, source),
             Err(error) => {
                 let id = dir

@@ -172,8 +172,8 @@ fn find_by(container: &Value, list: &str, key: &str, wanted: &str) -> Option<Val
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::merge::MergeOptions;
-    use crate::engine::process::{Action, AddAction, PatternRequest, RemoveAction};
+    use crate::merge::MergeOptions;
+    use crate::process::{Action, AddAction, PatternRequest, RemoveAction};
 
     fn deployment() -> Value {
         json!({
@@ -188,13 +188,13 @@ mod tests {
     }
 
     fn add(object: &mut Value, id: &str, sets: &[(&str, &str)]) {
-        let catalogue = crate::engine::catalogue::Catalogue::load(&[]);
+        let catalogue = crate::catalogue::Catalogue::builtin();
         let pattern = catalogue.get(id).unwrap();
-        let mut input = crate::engine::params::ParamInput::default();
+        let mut input = crate::params::ParamInput::default();
         for (k, v) in sets {
             input.sets.push((k.to_string(), v.to_string()));
         }
-        let params = crate::engine::params::resolve(id, &pattern.spec().params, &input).unwrap();
+        let params = crate::params::resolve(id, &pattern.spec().params, &input).unwrap();
         let action = AddAction {
             requests: vec![PatternRequest {
                 pattern,

@@ -119,7 +119,7 @@ pub struct PatternSpec {
 }
 
 /// How long-running helpers are placed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SidecarMode {
     /// Native sidecars when the target Kubernetes version has them (>= 1.29, or unknown).
@@ -129,6 +129,49 @@ pub enum SidecarMode {
     Native,
     /// Always classic containers in spec.containers.
     Classic,
+}
+
+impl SidecarMode {
+    /// Every mode.
+    pub const ALL: [SidecarMode; 3] =
+        [SidecarMode::Auto, SidecarMode::Native, SidecarMode::Classic];
+
+    /// What the mode does, for help and completion.
+    pub fn help(self) -> &'static str {
+        match self {
+            SidecarMode::Auto => {
+                "Native sidecars when the target Kubernetes version has them (>= 1.29, or unknown)"
+            }
+            SidecarMode::Native => {
+                "Always native sidecars (initContainers with restartPolicy: Always)"
+            }
+            SidecarMode::Classic => "Always classic containers in spec.containers",
+        }
+    }
+
+    /// The mode's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SidecarMode::Auto => "auto",
+            SidecarMode::Native => "native",
+            SidecarMode::Classic => "classic",
+        }
+    }
+}
+
+impl std::str::FromStr for SidecarMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "auto" => Ok(SidecarMode::Auto),
+            "native" => Ok(SidecarMode::Native),
+            "classic" => Ok(SidecarMode::Classic),
+            other => Err(format!(
+                "{other:?} is not a sidecar mode (auto, native or classic)"
+            )),
+        }
+    }
 }
 
 /// What the contribution is rendered for.

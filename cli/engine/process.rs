@@ -1,9 +1,9 @@
-//! Runs an action over every object of a document stream (Lists included), in parallel batches,
-//! and produces one report per object; the actions for add, remove, status and lint.
+//! Runs an action over the object(s) of one document (Lists included) and produces one report
+//! per object; the actions for add, remove, status and lint. Streams and parallelism are the
+//! caller's.
 
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -210,31 +210,6 @@ pub fn process_document(doc: &Document, action: &dyn Action) -> Result<Processed
         Emit::Unchanged
     };
     Ok(Processed { emit, reports })
-}
-
-/// Runs `action` over `docs` in parallel batches; `prepare` (also parallel) turns each
-/// document's outcome into what `sink` consumes, in input order. Stops at the first error.
-pub fn process_stream<T: Send>(
-    docs: impl Iterator<Item = Result<Document, StreamError>>,
-    action: &dyn Action,
-    prepare: &(dyn Fn(&Document, Processed) -> Result<T, EngineError> + Sync),
-    mut sink: impl FnMut(&Document, T) -> Result<(), EngineError>,
-) -> Result<(), EngineError> {
-    const BATCH: usize = 64;
-    let run = |d: &Document| process_document(d, action).and_then(|p| prepare(d, p));
-    let mut docs = docs.peekable();
-    while docs.peek().is_some() {
-        let batch: Vec<Document> = docs.by_ref().take(BATCH).collect::<Result<_, _>>()?;
-        let results: Vec<Result<T, EngineError>> = if batch.len() > 1 {
-            batch.par_iter().map(run).collect()
-        } else {
-            batch.iter().map(run).collect()
-        };
-        for (doc, result) in batch.iter().zip(results) {
-            sink(doc, result?)?;
-        }
-    }
-    Ok(())
 }
 
 /// One pattern to apply: which, as which instance, with which parameters.

@@ -5,31 +5,11 @@
 //! not change are written back byte for byte, comments included, and are parsed at most once.
 
 use std::io::{self, BufRead, Read};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::yaml;
-
-/// Where documents come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    /// Standard input (`-f -`, or a pipe with no `-f`).
-    Stdin,
-    /// A file.
-    File(PathBuf),
-}
-
-impl Input {
-    /// How the input is named in messages.
-    pub fn display_name(&self) -> String {
-        match self {
-            Input::Stdin => "<stdin>".to_string(),
-            Input::File(p) => p.display().to_string(),
-        }
-    }
-}
 
 /// Errors reading or parsing input.
 #[derive(Debug, thiserror::Error)]
@@ -328,44 +308,33 @@ fn split_json(text: &str, source: &Arc<str>) -> Result<Vec<Document>, StreamErro
     Ok(docs)
 }
 
-/// Reads every document of one input. JSON streams are recognised by their first character.
-pub fn read_input(
-    input: &Input,
+/// Splits one input (an open reader, named `source` in messages) into its documents. JSON
+/// streams are recognised by their first character; anything else is a YAML stream.
+pub fn split(
+    mut reader: Box<dyn BufRead>,
+    source: Arc<str>,
 ) -> Result<Box<dyn Iterator<Item = Result<Document, StreamError>>>, StreamError> {
-    let name: Arc<str> = Arc::from(input.display_name());
-    let read_err = |source| StreamError::Read {
-        name: name.to_string(),
-        source,
-    };
-    let mut reader: Box<dyn BufRead> = match input {
-        Input::Stdin => Box::new(io::BufReader::with_capacity(1 << 16, io::stdin())),
-        Input::File(path) => {
-            let file = std::fs::File::open(path).map_err(read_err)?;
-            if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-                return Err(read_err(io::Error::other(
-                    "is a directory (use -R to read directories)",
-                )));
-            }
-            Box::new(io::BufReader::with_capacity(1 << 16, file))
-        }
+    let read_err = |source_err| StreamError::Read {
+        name: source.to_string(),
+        source: source_err,
     };
     let first = first_significant_byte(&mut reader).map_err(read_err)?;
     if first == Some(b'{') {
         let mut text = String::new();
         reader.read_to_string(&mut text).map_err(read_err)?;
-        return match split_json(&text, &name) {
+        return match split_json(&text, &source) {
             Ok(docs) => Ok(Box::new(docs.into_iter().map(Ok))),
             // Not JSON after all: a YAML flow mapping.
             Err(_)
                 if serde_json::from_str::<Value>(text.trim()).is_err()
                     && !text.contains("}\n{") =>
             {
-                Ok(Box::new(YamlSplitter::new(io::Cursor::new(text), name)))
+                Ok(Box::new(YamlSplitter::new(io::Cursor::new(text), source)))
             }
             Err(e) => Err(e),
         };
     }
-    Ok(Box::new(YamlSplitter::new(reader, name)))
+    Ok(Box::new(YamlSplitter::new(reader, source)))
 }
 
 fn first_significant_byte(reader: &mut dyn BufRead) -> io::Result<Option<u8>> {
@@ -373,59 +342,10 @@ fn first_significant_byte(reader: &mut dyn BufRead) -> io::Result<Option<u8>> {
     Ok(buf.iter().copied().find(|b| !b.is_ascii_whitespace()))
 }
 
-/// Expands `-f` arguments: `-` is stdin, directories give their `.yaml`, `.yml` and `.json`
-/// files in name order (and those of sub-directories with `recursive`).
-pub fn expand_inputs(args: &[String], recursive: bool) -> Result<Vec<Input>, StreamError> {
-    let mut inputs = Vec::new();
-    for arg in args {
-        if arg == "-" {
-            inputs.push(Input::Stdin);
-            continue;
-        }
-        let path = PathBuf::from(arg);
-        let meta = std::fs::metadata(&path).map_err(|source| StreamError::Read {
-            name: arg.clone(),
-            source,
-        })?;
-        if meta.is_dir() {
-            collect_dir(&path, recursive, &mut inputs)?;
-        } else {
-            inputs.push(Input::File(path));
-        }
-    }
-    Ok(inputs)
-}
-
-fn collect_dir(dir: &Path, recursive: bool, out: &mut Vec<Input>) -> Result<(), StreamError> {
-    let err = |source| StreamError::Read {
-        name: dir.display().to_string(),
-        source,
-    };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(err)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .map_err(err)?;
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            if recursive {
-                collect_dir(&path, recursive, out)?;
-            }
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml" | "json")
-        ) {
-            out.push(Input::File(path));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::output::{Emit, OutputFormat, StreamWriter};
+    use crate::output::{Emit, OutputFormat, StreamWriter};
 
     fn split(text: &str) -> Vec<Document> {
         YamlSplitter::new(io::Cursor::new(text.to_string()), Arc::from("t.yaml"))

@@ -4,7 +4,7 @@
 //! parameter value can never add keys; raw (`{{{…}}}`) output is refused at load time.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use handlebars::{
@@ -83,42 +83,6 @@ pub struct TemplateFiles {
     pub pattern_yaml: String,
     /// `*.yaml.hbs` files: (stem, source).
     pub templates: Vec<(String, String)>,
-}
-
-impl TemplateFiles {
-    /// Reads a pattern directory from disk.
-    pub fn read_dir(dir: &Path) -> Result<Self, LoadError> {
-        let err = |path: &Path, e: std::io::Error| LoadError {
-            origin: path.display().to_string(),
-            message: format!("cannot read: {e}"),
-        };
-        let pattern_path = dir.join("pattern.yaml");
-        let pattern_yaml =
-            std::fs::read_to_string(&pattern_path).map_err(|e| err(&pattern_path, e))?;
-        let mut templates = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(|e| err(dir, e))? {
-            let path = entry.map_err(|e| err(dir, e))?.path();
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
-            if let Some(stem) = name.strip_suffix(".yaml.hbs") {
-                let source = std::fs::read_to_string(&path).map_err(|e| err(&path, e))?;
-                templates.push((stem.to_string(), source));
-            }
-        }
-        templates.sort();
-        Ok(TemplateFiles {
-            dir_name: dir
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default()
-                .to_string(),
-            origin: dir.to_path_buf(),
-            pattern_yaml,
-            templates,
-        })
-    }
 }
 
 /// A pattern rendered from handlebars templates.
@@ -410,8 +374,8 @@ impl HelperDef for ConcatHelper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::params::{self, ParamInput};
-    use crate::engine::pattern::{TargetInfo, WorkloadInfo};
+    use crate::params::{self, ParamInput};
+    use crate::pattern::{TargetInfo, WorkloadInfo};
 
     const PATTERN: &str = "apiVersion: kubectl-pattern/v1\nkind: Pattern\nmetadata:\n  name: t\nspec:\n  type: sidecar\n  version: 1.0.0\n  summary: test\n  description: d\n  useWhen: u\n  avoidWhen: a\n  diagram: x\n  params:\n  - name: msg\n    type: string\n    default: hi\n  - name: port\n    type: port\n    default: 9000\n";
 

@@ -6,84 +6,7 @@
 
 use serde_json::{Map, Value};
 
-/// The kinds of objects that carry a pod template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-pub enum WorkloadKind {
-    /// `v1 Pod`: the object is the pod.
-    Pod,
-    /// `apps/v1 Deployment`.
-    Deployment,
-    /// `apps/v1 StatefulSet`.
-    StatefulSet,
-    /// `apps/v1 DaemonSet`.
-    DaemonSet,
-    /// `apps/v1 ReplicaSet`.
-    ReplicaSet,
-    /// `v1 ReplicationController`.
-    ReplicationController,
-    /// `batch/v1 Job`.
-    Job,
-    /// `batch/v1 CronJob`: the pod template is in the job template.
-    CronJob,
-}
-
-impl WorkloadKind {
-    /// Every workload kind.
-    pub const ALL: [WorkloadKind; 8] = [
-        WorkloadKind::Pod,
-        WorkloadKind::Deployment,
-        WorkloadKind::StatefulSet,
-        WorkloadKind::DaemonSet,
-        WorkloadKind::ReplicaSet,
-        WorkloadKind::ReplicationController,
-        WorkloadKind::Job,
-        WorkloadKind::CronJob,
-    ];
-
-    /// The kind's name, as in `kind:`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WorkloadKind::Pod => "Pod",
-            WorkloadKind::Deployment => "Deployment",
-            WorkloadKind::StatefulSet => "StatefulSet",
-            WorkloadKind::DaemonSet => "DaemonSet",
-            WorkloadKind::ReplicaSet => "ReplicaSet",
-            WorkloadKind::ReplicationController => "ReplicationController",
-            WorkloadKind::Job => "Job",
-            WorkloadKind::CronJob => "CronJob",
-        }
-    }
-
-    /// The `apiVersion` this tool handles for the kind.
-    pub fn api_version(self) -> &'static str {
-        match self {
-            WorkloadKind::Pod | WorkloadKind::ReplicationController => "v1",
-            WorkloadKind::Job | WorkloadKind::CronJob => "batch/v1",
-            _ => "apps/v1",
-        }
-    }
-
-    /// Recognises a workload from `apiVersion` and `kind`.
-    pub fn from_type(api_version: &str, kind: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == kind && k.api_version() == api_version)
-    }
-
-    /// Jobs and CronJobs run to completion: a classic sidecar would keep them running.
-    pub fn runs_to_completion(self) -> bool {
-        matches!(self, WorkloadKind::Job | WorkloadKind::CronJob)
-    }
-
-    /// Where the pod template is (empty for a Pod, which is its own template).
-    pub fn template_path(self) -> &'static [&'static str] {
-        match self {
-            WorkloadKind::Pod => &[],
-            WorkloadKind::CronJob => &["spec", "jobTemplate", "spec", "template"],
-            _ => &["spec", "template"],
-        }
-    }
-}
+pub use super::kinds::WorkloadKind;
 
 /// Why an object is not a workload this tool can change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -128,16 +51,14 @@ impl<'a> Workload<'a> {
         let kind = match WorkloadKind::from_type(&api_version, &kind_name) {
             Some(kind) => kind,
             None => {
-                return Err(
-                    match WorkloadKind::ALL.iter().find(|k| k.as_str() == kind_name) {
-                        Some(k) => NotAWorkload::UnsupportedVersion {
-                            kind: kind_name.clone(),
-                            api_version: api_version.clone(),
-                            expected: k.api_version().to_string(),
-                        },
-                        None => NotAWorkload::NoPodTemplate(kind_name.clone()),
+                return Err(match WorkloadKind::from_kind(&kind_name) {
+                    Some(k) => NotAWorkload::UnsupportedVersion {
+                        kind: kind_name.clone(),
+                        api_version: api_version.clone(),
+                        expected: k.api_version().to_string(),
                     },
-                );
+                    None => NotAWorkload::NoPodTemplate(kind_name.clone()),
+                });
             }
         };
         let mut workload = Workload { kind, object };

@@ -219,6 +219,10 @@ pub fn for_run(forced: bool, forbidden: bool) -> Result<Box<dyn Prompter>> {
 /// terminal settings saved before the first prompt, shows the cursor, says that nothing was
 /// written, and exits with 130 (nothing is written before the last answer, so there is nothing
 /// to undo).
+#[allow(
+    unsafe_code,
+    reason = "signal handling and termios through libc; see the SAFETY notes"
+)]
 mod interrupt {
     use super::OnceLock;
 

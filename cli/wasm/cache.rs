@@ -3,8 +3,9 @@
 //! recompiled whenever an entry is unusable.
 
 use std::hash::{Hash, Hasher};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use kubectl_pattern_io::atomic;
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
@@ -18,15 +19,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// `$XDG_CACHE_HOME/kubectl-pattern/wasm` (default `~/.cache/…`).
-pub fn cache_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(base.join("kubectl-pattern").join("wasm"))
 }
 
 fn engine_key(engine: &wasmtime::Engine) -> String {
@@ -46,12 +38,16 @@ pub enum Origin {
 
 /// Loads the component in `bytes` (read from `path`): from the cache when a usable entry
 /// exists, else compiled and cached.
+#[allow(
+    unsafe_code,
+    reason = "deserialising precompiled code; see the SAFETY notes"
+)]
 pub fn load(path: &Path, bytes: &[u8]) -> Result<(Component, Origin), WasmError> {
     let engine = runtime::engine().map_err(|message| WasmError::Runtime {
         plugin: path.display().to_string(),
         message,
     })?;
-    let entry = cache_dir().map(|dir| {
+    let entry = kubectl_pattern_io::dirs::wasm_cache().map(|dir| {
         dir.join(format!(
             "{}-{}.cwasm",
             sha256_hex(bytes),
@@ -76,7 +72,7 @@ pub fn load(path: &Path, bytes: &[u8]) -> Result<(Component, Origin), WasmError>
     let precompiled = engine.precompile_component(bytes).map_err(compile_err)?;
     if let Some(entry) = &entry {
         // A cache that cannot be written only costs time on the next run.
-        let _ = write_atomically(entry, &precompiled);
+        let _ = atomic::write(entry, &precompiled, atomic::Permissions::PrivateDirectory);
     }
     // SAFETY: the bytes were produced just above by this engine's `precompile_component`.
     let component = unsafe { Component::deserialize(engine, &precompiled) }.map_err(compile_err)?;
@@ -85,12 +81,13 @@ pub fn load(path: &Path, bytes: &[u8]) -> Result<(Component, Origin), WasmError>
 
 /// True when `path` and its directory belong to this user and nobody else may write them:
 /// a cache entry is native code, trusted only as much as the user's own files.
+#[allow(unsafe_code, reason = "geteuid, see the SAFETY note")]
 fn private(path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
         // SAFETY: geteuid has no preconditions and cannot fail.
-        let uid = unsafe { libc_geteuid() };
+        let uid = unsafe { libc::geteuid() };
         [Some(path), path.parent()]
             .into_iter()
             .flatten()
@@ -101,28 +98,4 @@ fn private(path: &Path) -> bool {
         let _ = path;
         true
     }
-}
-
-#[cfg(unix)]
-unsafe extern "C" {
-    #[link_name = "geteuid"]
-    fn libc_geteuid() -> u32;
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-    }
-    let mut temp = tempfile::Builder::new()
-        .prefix(".kubectl-pattern-")
-        .tempfile_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

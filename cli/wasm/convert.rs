@@ -7,9 +7,11 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use crate::engine::contribution::{Contribution, EnvContribution, MountContribution};
-use crate::engine::params::{ParamSpec, ParamType, is_dns_label};
-use crate::engine::pattern::{PatternDocs, PatternKind, PatternSource, PatternSpec, RenderContext};
+use kubectl_pattern_engine::contribution::{Contribution, EnvContribution, MountContribution};
+use kubectl_pattern_engine::params::{ParamSpec, ParamType, is_dns_label};
+use kubectl_pattern_engine::pattern::{
+    PatternDocs, PatternKind, PatternSource, PatternSpec, RenderContext,
+};
 
 use super::WasmError;
 use super::runtime::wit;
@@ -300,18 +302,16 @@ pub fn contribution(
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let contribution = Contribution {
-        containers,
-        init_containers,
-        native_sidecars,
-        volumes,
-        mounts,
-        env,
-        annotations,
-        warnings,
-        ..Default::default()
-    }
-    .with_checked_fragments(Value::Object(layout));
+    let mut contribution = Contribution::default();
+    contribution.containers = containers;
+    contribution.init_containers = init_containers;
+    contribution.native_sidecars = native_sidecars;
+    contribution.volumes = volumes;
+    contribution.mounts = mounts;
+    contribution.env = env;
+    contribution.annotations = annotations;
+    contribution.warnings = warnings;
+    let contribution = contribution.with_checked_fragments(Value::Object(layout));
     contribution
         .check()
         .map_err(|problems| WasmError::Invalid {

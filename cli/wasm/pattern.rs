@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::engine::contribution::Contribution;
-use crate::engine::pattern::{Pattern, PatternError, PatternSpec, RenderContext};
+use kubectl_pattern_engine::contribution::Contribution;
+use kubectl_pattern_engine::pattern::{Pattern, PatternError, PatternSpec, RenderContext};
 
 use super::cache::{self, Origin};
 use super::runtime::{self, Loaded, wit};

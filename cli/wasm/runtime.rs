@@ -16,12 +16,21 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::{Limits, WasmError};
 
-wasmtime::component::bindgen!({
-    world: "pattern-plugin",
-    path: "wit",
-});
+/// The bindings generated from `wit/plugin.wit`.
+#[allow(
+    missing_docs,
+    reason = "generated from the WIT, which documents every item"
+)]
+mod bindings {
+    wasmtime::component::bindgen!({
+        world: "pattern-plugin",
+        path: "../../wit",
+    });
+}
 
-pub use kubectl_pattern::plugin::types as wit;
+use bindings::kubectl_pattern;
+pub use bindings::kubectl_pattern::plugin::types as wit;
+pub use bindings::{PatternPlugin, PatternPluginPre};
 
 /// How often the epoch advances: the deadline's resolution.
 const TICK: Duration = Duration::from_millis(10);

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use kubectl_pattern_io::atomic;
 use serde::{Deserialize, Serialize};
 
 use super::pattern::{Expected, WasmPattern};
@@ -71,6 +72,9 @@ pub enum StoreError {
         /// Found.
         actual: String,
     },
+    /// Writing the store failed.
+    #[error(transparent)]
+    Write(#[from] atomic::WriteError),
     /// The plugin does not load.
     #[error(transparent)]
     Plugin(#[from] WasmError),
@@ -78,11 +82,7 @@ pub enum StoreError {
 
 /// `$XDG_DATA_HOME/kubectl-pattern/plugins` (default `~/.local/share/…`).
 pub fn default_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
-    Some(base.join("kubectl-pattern").join("plugins"))
+    kubectl_pattern_io::dirs::plugins()
 }
 
 /// The plugin store in `dir`.
@@ -137,8 +137,12 @@ impl PluginStore {
         };
         let text = serde_json::to_string_pretty(&index).unwrap_or_default();
         let path = self.index_path();
-        cache::write_atomically(&path, text.as_bytes())
-            .map_err(|source| StoreError::Io { path, source })
+        atomic::write(
+            &path,
+            text.as_bytes(),
+            atomic::Permissions::PrivateDirectory,
+        )
+        .map_err(StoreError::Write)
     }
 
     /// The file of an installed plugin.
@@ -177,24 +181,14 @@ impl PluginStore {
             });
         }
         // Load from a staging copy so a broken plugin never enters the store.
-        std::fs::create_dir_all(&self.dir).map_err(|source| StoreError::Io {
-            path: self.dir.clone(),
-            source,
-        })?;
-        let staging = tempfile::Builder::new()
-            .prefix(".staging-")
-            .suffix(".wasm")
-            .tempfile_in(&self.dir)
-            .map_err(|source| StoreError::Io {
-                path: self.dir.clone(),
-                source,
-            })?;
-        std::fs::write(staging.path(), bytes).map_err(|source| StoreError::Io {
-            path: staging.path().to_path_buf(),
-            source,
-        })?;
+        let staging = atomic::stage(
+            &self.dir.join(".staging.wasm"),
+            bytes,
+            atomic::Permissions::PrivateDirectory,
+        )
+        .map_err(StoreError::Write)?;
         let pattern = WasmPattern::load(staging.path(), limits, None)?;
-        let spec = crate::engine::pattern::Pattern::spec(&pattern);
+        let spec = kubectl_pattern_engine::pattern::Pattern::spec(&pattern);
         let file = format!("{}-{}.wasm", spec.id, &sha256[..12]);
         let installed = Installed {
             name: spec.id.clone(),
@@ -207,11 +201,9 @@ impl PluginStore {
         };
         // Read the index before the file moves in, so a damaged index leaves nothing behind.
         let mut plugins = self.list()?;
-        let target = self.dir.join(&file);
-        staging.persist(&target).map_err(|e| StoreError::Io {
-            path: target.clone(),
-            source: e.error,
-        })?;
+        staging
+            .commit_to(&self.dir.join(&file))
+            .map_err(StoreError::Write)?;
         let replaced: Vec<Installed> = plugins
             .iter()
             .filter(|p| p.name == installed.name && p.file != file)

@@ -1,10 +1,10 @@
 //! Where `new` writes: the manifest's destination (a file or stdout) and the optional values
 //! file, chosen by flag or asked; files are written atomically and replaced only when allowed.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
+use kubectl_pattern_io::atomic;
 
 use crate::ui::prompt::{Prompter, TextQuestion};
 
@@ -166,28 +166,18 @@ pub fn values(
 /// Writes `text` to `path` atomically (a temporary file beside it, then a rename); an
 /// existing file is replaced only with `overwrite`.
 pub fn write_file(path: &Path, text: &str, overwrite: bool) -> Result<()> {
-    let dir = parent(path);
-    let mut temp = tempfile::Builder::new()
-        .prefix(".kubectl-pattern-")
-        .tempfile_in(&dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    temp.write_all(text.as_bytes())
-        .and_then(|()| temp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    if overwrite {
-        temp.persist(path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+    let staged = atomic::stage(path, text.as_bytes(), atomic::Permissions::LikeDestination)?;
+    let result = if overwrite {
+        staged.commit()
     } else {
-        temp.persist_noclobber(path).map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                anyhow::Error::new(UsageError(format!(
-                    "{} exists; pass --overwrite to replace it",
-                    path.display()
-                )))
-            } else {
-                anyhow::Error::new(e.error).context(format!("cannot write {}", path.display()))
-            }
-        })?;
+        staged.commit_new()
+    };
+    match result {
+        Err(atomic::WriteError::Exists { path }) => Err(UsageError(format!(
+            "{} exists; pass --overwrite to replace it",
+            path.display()
+        ))
+        .into()),
+        other => Ok(other?),
     }
-    Ok(())
 }

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use serde_json::{Map, Value};
 
 use crate::engine::catalogue::Catalogue;
@@ -103,7 +103,7 @@ pub struct NewCmd {
     #[arg(long = "to", value_name = "FILE")]
     to: Option<String>,
     #[command(flatten)]
-    connect: super::live::ConnectArgs,
+    connect: super::target::ConnectArgs,
     /// Replace the --to file (and the --save-values file) when it exists.
     #[arg(long)]
     overwrite: bool,
@@ -252,13 +252,8 @@ impl NewCmd {
             Destination::Cluster => {
                 let mut objects = vec![object.clone()];
                 objects.extend(build::service(&answers));
-                let connect = self.connect.options()?;
-                let rt = super::live::runtime()?;
-                let lines = rt.block_on(async {
-                    let conn = crate::cluster::connect::connect(&connect).await?;
-                    crate::cluster::apply::apply_objects(&conn, &objects, "kubectl-pattern", false)
-                        .await
-                })?;
+                let lines =
+                    super::live::apply_objects(&self.connect, &objects, "kubectl-pattern", false)?;
                 for line in lines {
                     crate::ui::stdout(&format!("{line}\n"))?;
                 }
@@ -286,10 +281,11 @@ impl NewCmd {
         if let Some(v) = &self.target.kube_version {
             out.extend(["--kube-version".into(), v.clone()]);
         }
-        if self.target.sidecar_mode != SidecarMode::Auto
-            && let Some(mode) = self.target.sidecar_mode.to_possible_value()
-        {
-            out.extend(["--sidecar-mode".into(), mode.get_name().to_string()]);
+        if self.target.sidecar_mode != SidecarMode::Auto {
+            out.extend([
+                "--sidecar-mode".into(),
+                self.target.sidecar_mode.as_str().to_string(),
+            ]);
         }
         answers::ExtraFlags(out)
     }

@@ -7,9 +7,9 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::engine::catalogue::Catalogue;
-use crate::engine::params::{self, ParamInput};
-use crate::engine::pattern::SidecarMode;
+use crate::catalogue::Catalogue;
+use crate::params::{self, ParamInput};
+use crate::pattern::SidecarMode;
 
 fn request(id: &str, sets: &[(&str, &str)]) -> PatternRequest {
     let pattern = Catalogue::builtin().get(id).unwrap();
@@ -34,7 +34,7 @@ fn native() -> TargetInfo {
 
 fn options() -> InjectOptions {
     InjectOptions {
-        selector: crate::engine::selector::parse("app=web").unwrap(),
+        selector: crate::selector::parse("app=web").unwrap(),
         namespace_selector: None,
         container: None,
         api_version: "v1".into(),

@@ -1,6 +1,6 @@
 //! Why a contribution cannot be merged: each variant names the object part at fault and the fix.
 
-use crate::engine::tracking::TrackingError;
+use crate::tracking::TrackingError;
 
 /// Why a contribution cannot be merged.
 #[derive(Debug, thiserror::Error)]

@@ -6,15 +6,15 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::Container;
 use serde_json::{Map, Value};
 
-use crate::engine::contribution::{ContainerTarget, Contribution};
-use crate::engine::params::Params;
-use crate::engine::pattern::{PatternSpec, SidecarMode, TargetInfo};
-use crate::engine::podspec::{
+use crate::contribution::{ContainerTarget, Contribution};
+use crate::params::Params;
+use crate::pattern::{PatternSpec, SidecarMode, TargetInfo};
+use crate::podspec::{
     app_container_mut, drop_if_empty, existing_entries, marker_rank, name_of, ports_of,
     remove_named, upsert, upsert_in_container,
 };
-use crate::engine::tracking::{self, AppliedRecord, EnvRecord, MountRecord};
-use crate::engine::workload::Workload;
+use crate::tracking::{self, AppliedRecord, EnvRecord, MountRecord};
+use crate::workload::Workload;
 
 mod error;
 pub use error::MergeError;

@@ -1,0 +1,57 @@
+//! Live mode in a build without it (no `cluster` feature): the same entry points as
+//! `commands/live.rs`, each saying how to get live mode.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use serde_json::Value;
+
+use crate::engine::merge::MergeOptions;
+use crate::engine::process::{ObjectReport, PatternRequest, RemoveAction};
+use crate::engine::target::{Scope, Selection};
+
+use super::UsageError;
+use super::args::OutputArgs;
+use super::target::{ClusterArgs, ConnectArgs, WriteArgs};
+
+/// What a live run works on and prints.
+pub struct LiveRun<'a> {
+    /// The cluster flags.
+    pub cluster: &'a ClusterArgs,
+    /// The objects.
+    pub selection: Selection,
+    /// Their namespaces.
+    pub scope: Scope,
+    /// Output flags.
+    pub output: &'a OutputArgs,
+    /// Write flags.
+    pub write: Option<&'a WriteArgs>,
+}
+
+fn unavailable() -> anyhow::Error {
+    UsageError(
+        "this kubectl-pattern was built without live mode (the `cluster` cargo feature): work on files with -f, or install the full build"
+            .into(),
+    )
+    .into()
+}
+
+/// `add` on live objects: not in this build.
+pub fn add(_: LiveRun<'_>, _: Vec<PatternRequest>, _: MergeOptions, _: bool) -> Result<ExitCode> {
+    Err(unavailable())
+}
+
+/// `remove` on live objects: not in this build.
+pub fn remove(_: LiveRun<'_>, _: RemoveAction) -> Result<ExitCode> {
+    Err(unavailable())
+}
+
+/// `status`/`lint` on live objects: not in this build.
+pub fn inspect(_: LiveRun<'_>, _: bool) -> Result<Vec<ObjectReport>> {
+    Err(unavailable())
+}
+
+/// Server-side apply of whole objects: not in this build.
+pub fn apply_objects(_: &ConnectArgs, _: &[Value], _: &str, _: bool) -> Result<Vec<String>> {
+    Err(unavailable())
+}

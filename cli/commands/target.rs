@@ -1,0 +1,165 @@
+//! Live-mode flags and targets on the command line: kubectl's cluster flags, and `TYPE/NAME` and
+//! `TYPE -l SELECTOR` targets among the positional words. Parsed in every build; running them
+//! needs the `cluster` feature (`commands/live.rs`).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+
+use crate::engine::target::{self, Scope, Selection};
+
+use super::UsageError;
+
+/// True in builds without live mode: its flags are hidden from help.
+const NO_LIVE: bool = !cfg!(feature = "cluster");
+
+/// kubectl's flags for reaching a cluster and choosing objects.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Cluster (live mode: TYPE/NAME or TYPE -l SELECTOR)")]
+pub struct ClusterArgs {
+    /// Namespace of the objects (default: the context's).
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// Objects in all namespaces (with -l or --all).
+    #[arg(short = 'A', long = "all-namespaces", hide = NO_LIVE)]
+    pub all_namespaces: bool,
+    /// Label selector for the objects of TYPE, e.g. app=web,tier!=db.
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Every object of TYPE in the namespace.
+    #[arg(long, hide = NO_LIVE)]
+    pub all: bool,
+    /// How to reach the cluster.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// kubectl's flags for reaching a cluster.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Cluster connection")]
+pub struct ConnectArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, merged, or ~/.kube/config).
+    #[arg(long, value_name = "FILE", hide = NO_LIVE)]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, hide = NO_LIVE)]
+    pub context: Option<String>,
+    /// The kubeconfig cluster to use.
+    #[arg(long, hide = NO_LIVE)]
+    pub cluster: Option<String>,
+    /// The kubeconfig user to use.
+    #[arg(long, hide = NO_LIVE)]
+    pub user: Option<String>,
+    /// Username to impersonate.
+    #[arg(long = "as", value_name = "USER", hide = NO_LIVE)]
+    pub as_user: Option<String>,
+    /// Group to impersonate (repeatable).
+    #[arg(long = "as-group", value_name = "GROUP", hide = NO_LIVE)]
+    pub as_group: Vec<String>,
+    /// How long to wait for one request: 0 (no limit), 30s, 1m…
+    #[arg(long, value_name = "DURATION", default_value = "0", hide = NO_LIVE)]
+    pub request_timeout: String,
+}
+
+/// `--dry-run` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DryRunArg {
+    /// Write.
+    None,
+    /// Run the engine on the live objects and show the result; send nothing.
+    Client,
+    /// Send with dryRun: admission and defaulting run, nothing is stored.
+    Server,
+}
+
+/// How live writes are made.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Cluster (live mode: TYPE/NAME or TYPE -l SELECTOR)")]
+pub struct WriteArgs {
+    /// none, client (local engine only) or server (the API server's admission and defaulting).
+    #[arg(long, value_enum, num_args = 0..=1, default_value = "none", default_missing_value = "client", hide = NO_LIVE)]
+    pub dry_run: DryRunArg,
+    /// Field manager of the server-side apply.
+    #[arg(long, default_value = "kubectl-pattern", hide = NO_LIVE)]
+    pub field_manager: String,
+    /// Take over fields another field manager owns.
+    #[arg(long, hide = NO_LIVE)]
+    pub force_conflicts: bool,
+    /// Wait for the rollout of each changed Deployment, StatefulSet and DaemonSet.
+    #[arg(long, hide = NO_LIVE)]
+    pub wait: bool,
+    /// How long --wait waits for each rollout.
+    #[arg(long = "timeout", value_name = "DURATION", default_value = "5m", hide = NO_LIVE)]
+    pub wait_timeout: String,
+    /// Objects processed at once.
+    #[arg(long, value_name = "N", default_value_t = 8, hide = NO_LIVE)]
+    pub concurrency: usize,
+}
+
+/// Live objects chosen on the command line.
+pub type LiveSelection = Option<(Selection, Scope)>;
+
+/// The positional words split into pattern (or instance) names and a live selection.
+pub fn split_targets(
+    words: &[String],
+    cluster: &ClusterArgs,
+) -> Result<(Vec<String>, LiveSelection)> {
+    let (named, mut names): (Vec<&String>, Vec<&String>) =
+        words.iter().partition(|w| w.contains('/'));
+    let listed = cluster.selector.is_some() || cluster.all;
+    let usage = |m: &str| -> anyhow::Error { UsageError(m.to_string()).into() };
+    if cluster.selector.is_some() && cluster.all {
+        return Err(usage("give either -l SELECTOR or --all, not both"));
+    }
+    let selection = if listed {
+        if !named.is_empty() {
+            return Err(usage(
+                "give either TYPE/NAME targets or TYPE with -l/--all, not both",
+            ));
+        }
+        let Some(last) = names.pop() else {
+            return Err(usage(
+                "-l/--all need a resource type, e.g. `kubectl pattern add log-shipper deploy -l app=web`",
+            ));
+        };
+        let types = target::parse_types(last).map_err(|e| UsageError(e.to_string()))?;
+        Some(Selection::Listed {
+            types,
+            selector: cluster.selector.clone(),
+        })
+    } else if !named.is_empty() {
+        if cluster.all_namespaces {
+            return Err(usage(
+                "a resource cannot be named across all namespaces: drop -A, or use TYPE -l SELECTOR -A",
+            ));
+        }
+        let items = named
+            .iter()
+            .map(|w| target::parse_named(w))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| UsageError(e.to_string()))?;
+        Some(Selection::Named(items))
+    } else {
+        None
+    };
+    if selection.is_none() && (cluster.namespace.is_some() || cluster.all_namespaces) {
+        return Err(usage(
+            "-n/-A choose live objects: name them as TYPE/NAME, or TYPE -l SELECTOR",
+        ));
+    }
+    let scope = if cluster.all_namespaces {
+        Scope::All
+    } else {
+        Scope::Namespace(cluster.namespace.clone().unwrap_or_default())
+    };
+    let names = names.into_iter().cloned().collect();
+    Ok((names, selection.map(|s| (s, scope))))
+}
+
+impl ClusterArgs {
+    /// True when any flag that only live mode uses was given.
+    pub fn any(&self) -> bool {
+        self.namespace.is_some() || self.all_namespaces || self.selector.is_some() || self.all
+    }
+}

@@ -1,0 +1,23 @@
+//! The pure engine: workloads, patterns, contributions, merging, linting and YAML streams.
+//! No network, no terminal, no plugin runtime: everything here is a function of its inputs.
+
+pub mod catalogue;
+pub mod contribution;
+pub mod inject;
+pub mod kinds;
+pub mod lint;
+pub mod merge;
+pub mod output;
+pub mod owned;
+pub mod params;
+pub mod pattern;
+mod podspec;
+pub mod process;
+pub mod quantity;
+pub mod selector;
+pub mod stream;
+pub mod target;
+pub mod template;
+pub mod tracking;
+pub mod workload;
+pub mod yaml;

@@ -1,0 +1,47 @@
+//! The integration tests, in one binary so the heavy dependencies are linked once: the binary
+//! driven end to end, goldens, properties, schema validation, and (by cargo feature) plugins
+//! and live mode.
+#![allow(
+    clippy::unwrap_used,
+    missing_docs,
+    reason = "tests fail loudly on unexpected values"
+)]
+
+mod common;
+
+mod bad_input;
+mod bad_params;
+mod cli;
+mod golden;
+mod krew;
+mod new;
+mod properties;
+mod structure;
+mod validate;
+mod wizard;
+
+#[cfg(feature = "plugins")]
+mod inject;
+#[cfg(feature = "plugins")]
+mod integrations;
+#[cfg(feature = "plugins")]
+mod wasm;
+#[cfg(feature = "plugins")]
+mod wasm_authoring;
+
+#[cfg(feature = "cluster")]
+mod apiserver;
+#[cfg(feature = "cluster")]
+mod e2e_cluster;
+#[cfg(feature = "cluster")]
+mod live_cli;
+#[cfg(feature = "cluster")]
+mod live_cli_errors;
+#[cfg(feature = "cluster")]
+mod live_cli_rollout;
+#[cfg(feature = "cluster")]
+mod live_conflicts;
+#[cfg(feature = "cluster")]
+mod live_mock;
+#[cfg(feature = "cluster")]
+mod live_wait;
