@@ -138,27 +138,6 @@ fn context_name(kc: &Kubeconfig, opts: &KubeConfigOptions) -> String {
         .unwrap_or_else(|| "(none)".into())
 }
 
-/// Parses kubectl's `--request-timeout`: `0` (none), a number of seconds, or `1s`/`2m`/`1h`.
-pub fn parse_timeout(text: &str) -> Option<Option<Duration>> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(i) => text.split_at(i),
-        None => (text, "s"),
-    };
-    let n: f64 = number
-        .parse()
-        .ok()
-        .filter(|n: &f64| *n >= 0.0 && n.is_finite())?;
-    let seconds = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return None,
-    };
-    Some((seconds > 0.0).then(|| Duration::from_secs_f64(seconds)))
-}
-
 /// What the cluster supports, and notes about how that was decided.
 #[derive(Debug, Clone, Default)]
 pub struct Capabilities {
@@ -226,23 +205,5 @@ fn version_ctx() -> RequestContext {
         resource: Resource::Pod,
         name: None,
         namespace: None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_timeouts_parse_like_kubectl() {
-        assert_eq!(parse_timeout("0"), Some(None));
-        assert_eq!(parse_timeout("5"), Some(Some(Duration::from_secs(5))));
-        assert_eq!(parse_timeout("2m"), Some(Some(Duration::from_secs(120))));
-        assert_eq!(
-            parse_timeout("500ms"),
-            Some(Some(Duration::from_millis(500)))
-        );
-        assert_eq!(parse_timeout("soon"), None);
-        assert_eq!(parse_timeout("-1s"), None);
     }
 }

@@ -13,6 +13,7 @@ use super::connect::Connection;
 use super::error::{ClusterError, classify};
 use super::live::Target;
 use super::resource::Resource;
+use kubectl_pattern_engine::duration;
 use kubectl_pattern_engine::kinds::Rollout;
 
 /// Where a rollout stands.
@@ -113,11 +114,12 @@ pub fn state(resource: Resource, object: &Value) -> RolloutState {
     s
 }
 
-/// Follows one rollout until done, failed or `timeout`; `on_update` sees every state.
+/// Follows one rollout until done, failed or `timeout` (`None`: no limit); `on_update` sees
+/// every state.
 pub async fn wait(
     conn: &Connection,
     target: &Target,
-    timeout: Duration,
+    timeout: Option<Duration>,
     on_update: &(dyn Fn(&Target, &RolloutState) + Send + Sync),
 ) -> Result<RolloutState, ClusterError> {
     let ar = super::resource::api_resource(target.resource);
@@ -175,19 +177,19 @@ pub async fn wait(
             }
         }
     };
-    let s = match tokio::time::timeout(timeout, follow).await {
+    let followed = match timeout {
+        None => Ok(follow.await),
+        Some(limit) => tokio::time::timeout(limit, follow).await.map_err(|_| limit),
+    };
+    let s = match followed {
         Ok(result) => result?,
-        Err(_) => {
+        Err(limit) => {
             let why = newest_pod_problem(conn, target).await;
             return Err(ClusterError::Rollout {
                 object: target.display(),
                 reason: format!(
                     "not complete after {}{}",
-                    if timeout.subsec_millis() == 0 {
-                        format!("{}s", timeout.as_secs())
-                    } else {
-                        format!("{}ms", timeout.as_millis())
-                    },
+                    duration::format(limit),
                     why.map(|w| format!(": {w}")).unwrap_or_default()
                 ),
             });

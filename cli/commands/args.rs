@@ -1,23 +1,19 @@
 //! Argument groups shared by several subcommands (kubectl's conventions), and how they turn
 //! into engine inputs: input files, output mode, pattern parameters and the target.
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::builder::TypedValueParser;
 use clap::{Args, ValueEnum};
-use serde_json::Value;
 
 use crate::engine::catalogue::Catalogue;
-use crate::engine::merge::MergeOptions;
+use crate::engine::duration::{self, TimeoutSyntax};
 use crate::engine::output::OutputFormat;
-use crate::engine::params::{self, ParamError, ParamInput};
-use crate::engine::pattern::{SidecarMode, TargetInfo, parse_kube_version};
-use crate::engine::process::PatternRequest;
-use crate::engine::yaml;
-use crate::request::{SandboxLimits, Sources};
+use crate::engine::pattern::{SidecarMode, TargetInfo};
+use crate::request::{self, Request, SandboxLimits, Sources, ValuesFile};
 use kubectl_pattern_io::input::{self as stream, Input};
 
 use super::UsageError;
@@ -160,26 +156,10 @@ fn sidecar_mode() -> impl TypedValueParser<Value = SidecarMode> {
 impl TargetArgs {
     /// The target, checked.
     pub fn target(&self) -> Result<TargetInfo> {
-        let kube_version = match &self.kube_version {
-            None => None,
-            Some(text) => Some(parse_kube_version(text).ok_or_else(|| {
-                UsageError(format!(
-                    "--kube-version {text:?}: expected MAJOR.MINOR, e.g. 1.29"
-                ))
-            })?),
-        };
-        let target = TargetInfo {
-            kube_version,
-            mode: self.sidecar_mode,
-        };
-        if target.mode == SidecarMode::Native && target.lacks_native_sidecars() {
-            return Err(UsageError(format!(
-                "--sidecar-mode native needs Kubernetes >= 1.29, but --kube-version is {}",
-                target.version_string()
-            ))
-            .into());
-        }
-        Ok(target)
+        Ok(request::target_info(
+            self.sidecar_mode,
+            self.kube_version.as_deref(),
+        )?)
     }
 }
 
@@ -200,9 +180,9 @@ pub struct TemplateArgs {
 /// Limits of the plugin sandbox.
 #[derive(Debug, Clone, Args)]
 pub struct SandboxArgs {
-    /// Wall-clock limit for each plugin call, in seconds.
-    #[arg(long = "plugin-timeout", value_name = "SECONDS", default_value_t = SandboxLimits::DEFAULT_TIMEOUT_SECS, hide = NO_PLUGINS)]
-    pub timeout: f64,
+    /// Wall-clock limit for each plugin call: a duration (500ms, 10s) or seconds.
+    #[arg(long = "plugin-timeout", value_name = "DURATION", default_value = "5s", value_parser = plugin_timeout, hide = NO_PLUGINS)]
+    pub timeout: Duration,
     /// Memory limit for each plugin call, in MiB.
     #[arg(long = "plugin-memory", value_name = "MIB", default_value_t = SandboxLimits::DEFAULT_MEMORY_MIB, hide = NO_PLUGINS)]
     pub memory: u64,
@@ -210,6 +190,15 @@ pub struct SandboxArgs {
 
 /// True in builds without plugins: their flags are hidden from help.
 const NO_PLUGINS: bool = !cfg!(feature = "plugins");
+
+/// `--plugin-timeout`: kubectl's timeout grammar, but a plugin call always has a limit.
+fn plugin_timeout(text: &str) -> Result<Duration, String> {
+    match duration::parse_timeout(text, TimeoutSyntax::DurationOrSeconds) {
+        Ok(Some(limit)) => Ok(limit),
+        Ok(None) => Err("a plugin call needs a limit above 0".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
 
 impl SandboxArgs {
     /// The limits, checked.
@@ -237,235 +226,20 @@ impl TemplateArgs {
 }
 
 impl PatternArgs {
-    /// Merge options from --container and the target flags.
-    pub fn merge_options(&self) -> Result<MergeOptions> {
-        Ok(MergeOptions {
-            main_container: self.container.clone(),
-            target: self.target.target()?,
-        })
-    }
-
-    /// Resolves pattern ids and parameters into validated requests. Missing required
-    /// parameters of every pattern are reported together, as a [`MissingParams`] error.
-    pub fn requests(&self, catalogue: &Catalogue, ids: &[String]) -> Result<Vec<PatternRequest>> {
-        let values = match &self.values_file {
-            None => BTreeMap::new(),
-            Some(path) => read_values_file(path)?,
-        };
-        self.requests_with_values(catalogue, ids, values)
-    }
-
-    /// [`Self::requests`] with the values-file mapping already read (the `new` wizard builds
-    /// it from its answers); `--values-file` is ignored.
-    pub fn requests_with_values(
-        &self,
-        catalogue: &Catalogue,
-        ids: &[String],
-        values: BTreeMap<String, Value>,
-    ) -> Result<Vec<PatternRequest>> {
-        if self.name.is_some() && ids.len() != 1 {
-            return Err(UsageError(
-                "--name names one pattern instance; give exactly one pattern with it".into(),
-            )
-            .into());
+    /// The request for pattern `ids` from these flags (and the values file they name).
+    pub fn request(&self, ids: &[String]) -> Result<Request> {
+        let mut request = Request::for_patterns(ids, self.name.as_deref())?;
+        if let Some(path) = &self.values_file {
+            let file = ValuesFile::read(path)?;
+            if file.legacy_flat {
+                crate::ui::warn(&request::values::legacy_note(path));
+            }
+            request.values_file(&file);
         }
-        let sets = self
-            .set
-            .iter()
-            .map(|s| params::parse_set(s))
-            .collect::<Result<Vec<_>, ParamError>>()
-            .map_err(|e| UsageError(e.to_string()))?;
-        let mut requests = Vec::new();
-        let mut seen = Vec::new();
-        let mut missing = Vec::new();
-        let mut unresolved = Vec::new();
-        for id in ids {
-            let pattern = catalogue.get(id)?;
-            let instance = self.name.clone().unwrap_or_else(|| id.clone());
-            if !params::is_dns_label(&instance) {
-                return Err(UsageError(format!("instance name {instance:?} must be a lower-case DNS label (letters, digits, '-')")).into());
-            }
-            if seen.contains(&instance) {
-                return Err(UsageError(format!(
-                    "pattern {id} is given twice; use --name to apply it under another name"
-                ))
-                .into());
-            }
-            seen.push(instance.clone());
-            let declared = |n: &str| pattern.spec().params.iter().any(|p| p.name == n);
-            let scoped = |key: &str| {
-                key.split_once('.')
-                    .filter(|(scope, _)| *scope == instance || scope == id)
-                    .map(|(_, n)| n.to_string())
-            };
-            let single = ids.len() == 1;
-            let mut input = ParamInput::default();
-            // Flat keys first, then the pattern's own section, which wins.
-            for (key, value) in &values {
-                if !ids.contains(key) && (single || declared(key)) {
-                    input.values.insert(key.clone(), value.clone());
-                }
-            }
-            for (key, value) in &values {
-                if let (Value::Object(inner), true) = (value, key == id || *key == instance) {
-                    input
-                        .values
-                        .extend(inner.iter().map(|(k, v)| (k.clone(), v.clone())));
-                }
-            }
-            for (key, value) in &sets {
-                if let Some(name) = scoped(key) {
-                    input.sets.push((name, value.clone()));
-                } else if !key.contains('.') && (single || declared(key)) {
-                    input.sets.push((key.clone(), value.clone()));
-                }
-            }
-            let params = match params::resolve(id, &pattern.spec().params, &input) {
-                Err(ParamError::Missing { names, .. }) => {
-                    missing.push(MissingFor {
-                        pattern: id.clone(),
-                        instance: instance.clone(),
-                        names,
-                    });
-                    unresolved.push(pattern);
-                    continue;
-                }
-                other => other?,
-            };
-            requests.push(PatternRequest {
-                pattern,
-                instance,
-                params,
-            });
-        }
-        let mut scopes: Vec<&str> = ids
-            .iter()
-            .map(String::as_str)
-            .chain(requests.iter().map(|r| r.instance.as_str()))
-            .chain(missing.iter().map(|m| m.instance.as_str()))
-            .collect();
-        scopes.sort_unstable();
-        scopes.dedup();
-        for (key, _) in &sets {
-            if let Some((scope, _)) = key.split_once('.')
-                && !scopes.contains(&scope)
-            {
-                return Err(UsageError(format!(
-                    "--set {key}: {scope:?} is not a pattern of this run ({}); use PATTERN.NAME=VALUE",
-                    scopes.join(", ")
-                ))
-                .into());
-            }
-        }
-        if ids.len() > 1 {
-            let known = |name: &str| {
-                requests
-                    .iter()
-                    .map(|r| &r.pattern)
-                    .chain(&unresolved)
-                    .any(|p| p.spec().params.iter().any(|p| p.name == name))
-            };
-            for (key, _) in &sets {
-                let ok = match key.split_once('.') {
-                    Some((scope, _)) => scopes.contains(&scope),
-                    None => known(key),
-                };
-                if !ok {
-                    anyhow::bail!(
-                        "--set {key}: no pattern of this run takes that parameter; use PATTERN.NAME=VALUE with one of: {}",
-                        ids.join(", ")
-                    );
-                }
-            }
-            for key in values.keys() {
-                if !known(key) && !scopes.contains(&key.as_str()) {
-                    anyhow::bail!(
-                        "values file: {key:?} is neither a parameter nor a pattern of this run ({})",
-                        ids.join(", ")
-                    );
-                }
-            }
-        }
-        if !missing.is_empty() {
-            return Err(MissingParams {
-                patterns: missing,
-                several: ids.len() > 1,
-            }
-            .into());
-        }
-        Ok(requests)
-    }
-}
-
-/// Reads a values file: a mapping of NAME: VALUE or PATTERN: {NAME: VALUE}.
-pub fn read_values_file(path: &std::path::Path) -> Result<BTreeMap<String, Value>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read values file {}", path.display()))?;
-    let value: Value = yaml::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "values file {} line {}: {}",
-            path.display(),
-            e.line.unwrap_or(0),
-            e.message
-        )
-    })?;
-    match value {
-        Value::Object(map) => Ok(map.into_iter().collect()),
-        Value::Null => Ok(BTreeMap::new()),
-        _ => anyhow::bail!(
-            "values file {}: expected a mapping of NAME: VALUE",
-            path.display()
-        ),
-    }
-}
-
-/// The required parameters one pattern instance lacks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MissingFor {
-    /// The pattern id.
-    pub pattern: String,
-    /// The instance name (the `--set INSTANCE.NAME=…` scope).
-    pub instance: String,
-    /// Every missing parameter, in schema order.
-    pub names: Vec<String>,
-}
-
-/// Required parameters that were not given, for every pattern of the run at once (the
-/// prompting layer asks for exactly these on a terminal).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct MissingParams {
-    /// Per pattern instance.
-    pub patterns: Vec<MissingFor>,
-    /// Several patterns in the run: `--set` needs the PATTERN. scope.
-    pub several: bool,
-}
-
-impl std::fmt::Display for MissingParams {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let lines: Vec<String> = self
-            .patterns
-            .iter()
-            .map(|m| {
-                let sets: Vec<String> = m
-                    .names
-                    .iter()
-                    .map(|n| match self.several {
-                        true => format!("--set {}.{n}=…", m.instance),
-                        false => format!("--set {n}=…"),
-                    })
-                    .collect();
-                format!(
-                    "pattern {} needs {}: set {}",
-                    m.pattern,
-                    m.names.join(", "),
-                    sets.join(" ")
-                )
-            })
-            .collect();
-        match lines.as_slice() {
-            [one] => write!(f, "{one}"),
-            _ => write!(f, "missing required parameters:\n  {}", lines.join("\n  ")),
-        }?;
-        write!(f, " (or run with -i on a terminal to be asked)")
+        request.set_flags(&self.set)?;
+        request.main_container = self.container.clone();
+        request.target = self.target.target()?;
+        request.sources = self.templates.sources()?;
+        Ok(request)
     }
 }

@@ -11,7 +11,7 @@ use crate::engine::params::{ParamError, ParamSpec, ParamType};
 use crate::engine::process::PatternRequest;
 use crate::ui::prompt::{Prompter, TextQuestion};
 
-use super::args::{MissingParams, PatternArgs};
+use crate::request::{Request, Resolution};
 
 /// Whether to ask for what is missing.
 #[derive(Debug, Clone, Args)]
@@ -35,13 +35,14 @@ pub fn value_text(value: &Value) -> String {
     }
 }
 
-/// Asks for one parameter of `pattern`. Returns the answer as `--set` text (already
-/// validated), or `None` when nobody answered or an optional parameter was left empty.
+/// Asks for one parameter of `pattern`. Returns the answer as a typed value (validated by
+/// the parameter's type, as `--set` is), or `None` when nobody answered or an optional
+/// parameter was left empty.
 pub fn ask_param(
     prompter: &mut dyn Prompter,
     pattern: &str,
     spec: &ParamSpec,
-) -> Result<Option<String>> {
+) -> Result<Option<Value>> {
     let default = spec.default.as_ref().map(value_text);
     let mut prompt = format!("{pattern} · {} ({})", spec.name, spec.kind.as_str());
     if spec.kind == ParamType::List {
@@ -68,7 +69,7 @@ pub fn ask_param(
             let chosen = prompter.select(&prompt, &items, at)?;
             Ok(chosen
                 .filter(|i| !(optional && *i == 0))
-                .map(|i| items[i].clone()))
+                .map(|i| Value::String(items[i].clone())))
         }
         ParamType::Bool => {
             let default = spec
@@ -76,7 +77,7 @@ pub fn ask_param(
                 .as_ref()
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
-            Ok(prompter.confirm(&prompt, default)?.map(|b| b.to_string()))
+            Ok(prompter.confirm(&prompt, default)?.map(Value::Bool))
         }
         _ => {
             let validate = |text: &str| {
@@ -99,47 +100,47 @@ pub fn ask_param(
                 secret: spec.secret,
                 validate: &validate,
             })?;
-            Ok(answer.filter(|a| !a.is_empty()))
+            // The validator accepted the text: its typed value is the answer.
+            match answer.filter(|a| !a.is_empty()) {
+                None => Ok(None),
+                Some(text) => Ok(Some(spec.parse_text(&text)?)),
+            }
         }
     }
 }
 
-/// `PatternArgs::requests`, asking on a terminal for every missing required parameter
-/// (answers join the run as `--set INSTANCE.NAME=VALUE`); silent, the error lists them all.
-pub fn complete_requests(
-    args: &PatternArgs,
+/// Resolves `request`; on a terminal, asks for every required parameter it lacks (typed
+/// answers join the request) and resolves again. Without one, the error lists them all.
+pub fn resolve_asking(
+    request: &mut Request,
     catalogue: &Catalogue,
-    ids: &[String],
     prompter: &mut dyn Prompter,
 ) -> Result<Vec<PatternRequest>> {
-    let mut args = args.clone();
-    let mut asked = false;
-    loop {
-        let err = match args.requests(catalogue, ids) {
-            Ok(requests) => {
-                prompter.finish();
-                return Ok(requests);
-            }
-            Err(err) => err,
-        };
-        let Some(missing) = err.downcast_ref::<MissingParams>() else {
-            return Err(err);
-        };
-        if asked || !prompter.interactive() {
-            return Err(err);
+    let missing = match request.resolve(catalogue)? {
+        Resolution::Resolved(requests) => {
+            prompter.finish();
+            return Ok(requests);
         }
-        asked = true;
-        for m in &missing.patterns {
-            let pattern = catalogue.get(&m.pattern)?;
-            for name in &m.names {
-                let Some(spec) = pattern.spec().params.iter().find(|p| &p.name == name) else {
-                    continue;
-                };
-                if let Some(answer) = ask_param(prompter, &m.instance, spec)? {
-                    args.set.push(format!("{}.{name}={answer}", m.instance));
-                }
+        Resolution::NeedsInput(missing) => missing,
+    };
+    if !prompter.interactive() {
+        return Err(missing.into());
+    }
+    for m in &missing.patterns {
+        let pattern = catalogue.get(&m.pattern)?;
+        for name in &m.names {
+            let Some(spec) = pattern.spec().params.iter().find(|p| &p.name == name) else {
+                continue;
+            };
+            if let Some(answer) = ask_param(prompter, &m.instance, spec)? {
+                request.answer(&m.instance, name, answer);
             }
         }
+    }
+    prompter.finish();
+    match request.resolve(catalogue)? {
+        Resolution::Resolved(requests) => Ok(requests),
+        Resolution::NeedsInput(still) => Err(still.into()),
     }
 }
 
@@ -214,7 +215,7 @@ mod tests {
             ..Default::default()
         };
         let got = ask_param(&mut p, "wait-for", &param("wait-for", "host")).unwrap();
-        assert_eq!(got.as_deref(), Some("db.shop.svc"));
+        assert_eq!(got, Some(Value::String("db.shop.svc".into())));
         assert_eq!(p.refused.len(), 1);
         assert!(p.refused[0].contains("not a DNS name"), "{:?}", p.refused);
         assert_eq!(p.prompts, ["wait-for · host (dns-name)"]);
@@ -229,8 +230,8 @@ mod tests {
         let mode = ask_param(&mut p, "wait-for", &param("wait-for", "mode")).unwrap();
         let https = ask_param(&mut p, "wait-for", &param("wait-for", "https")).unwrap();
         let image = ask_param(&mut p, "wait-for", &param("wait-for", "image")).unwrap();
-        assert_eq!(mode.as_deref(), Some("tcp"));
-        assert_eq!(https.as_deref(), Some("true"));
-        assert_eq!(image.as_deref(), Some("busybox:1.36.1"));
+        assert_eq!(mode, Some(Value::String("tcp".into())));
+        assert_eq!(https, Some(Value::Bool(true)));
+        assert_eq!(image, Some(Value::String("busybox:1.36.1".into())));
     }
 }

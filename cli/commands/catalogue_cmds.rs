@@ -36,14 +36,10 @@ impl ListCmd {
     pub fn run(self) -> Result<ExitCode> {
         let catalogue = self.templates.catalogue()?;
         for b in catalogue.broken() {
-            anstream::eprintln!(
-                "{}warning:{:#} pattern {:?} ({}) is broken: {}",
-                crate::ui::WARNING,
-                crate::ui::WARNING,
-                b.id,
-                b.source,
-                b.error
-            );
+            crate::ui::warn(&format!(
+                "pattern {:?} ({}) is broken: {}",
+                b.id, b.source, b.error
+            ));
         }
         match self.output {
             ListFormat::Json => {

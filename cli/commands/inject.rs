@@ -12,6 +12,7 @@ use crate::engine::selector;
 
 use super::UsageError;
 use super::args::PatternArgs;
+use crate::request::Resolution;
 
 /// The admission engine that does the injecting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -188,10 +189,12 @@ impl InjectCmd {
     /// cluster: this prints them, live mode applies them).
     pub fn objects(&self) -> Result<Exported> {
         let options = self.options()?;
-        let catalogue = self.params.templates.catalogue()?;
-        let requests = self
-            .params
-            .requests(&catalogue, std::slice::from_ref(&self.pattern))?;
+        let request = self.params.request(std::slice::from_ref(&self.pattern))?;
+        let catalogue = crate::catalogue::load(&request.sources)?;
+        let requests = match request.resolve(&catalogue)? {
+            Resolution::Resolved(requests) => requests,
+            Resolution::NeedsInput(missing) => return Err(missing.into()),
+        };
         let request = requests
             .first()
             .context("no pattern request was resolved")?;
@@ -225,7 +228,7 @@ impl InjectCmd {
                 dry_run,
             )?;
             for w in &exported.warnings {
-                anstream::eprintln!("{}warning:{:#} {w}", crate::ui::WARNING, crate::ui::WARNING);
+                crate::ui::warn(w);
             }
             crate::ui::stdout(&lines.iter().map(|l| format!("{l}\n")).collect::<String>())?;
             return Ok(ExitCode::SUCCESS);
@@ -248,7 +251,7 @@ impl InjectCmd {
         };
         crate::ui::stdout(&text)?;
         for w in &exported.warnings {
-            anstream::eprintln!("{}warning:{:#} {w}", crate::ui::WARNING, crate::ui::WARNING);
+            crate::ui::warn(w);
         }
         Ok(ExitCode::SUCCESS)
     }

@@ -20,10 +20,12 @@ use crate::engine::yaml;
 use kubectl_pattern_io::input::Input;
 
 use super::UsageError;
-use super::args::{
-    OutputArg, OutputArgs, PatternArgs, ReportArg, SandboxArgs, TargetArgs, TemplateArgs,
-};
+use super::args::{OutputArg, OutputArgs, ReportArg};
 use super::pipeline::{self, Delivery};
+use crate::engine::params::Given;
+use crate::request::{
+    Origin, Request, Resolution, SandboxLimits, Sources, TargetError, ValuesFile, target_info,
+};
 
 /// The function config kind this tool reads (a ConfigMap works too, see `FnCmd`).
 pub const API_VERSION: &str = "pattern.kubectl.io/v1alpha1";
@@ -96,13 +98,6 @@ struct TransformerSpec {
     plugins: Vec<PathBuf>,
 }
 
-/// What a function config resolves to.
-struct FnConfig {
-    ids: Vec<String>,
-    values: BTreeMap<String, Value>,
-    args: PatternArgs,
-}
-
 fn scalar(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -110,13 +105,15 @@ fn scalar(v: &Value) -> String {
     }
 }
 
-fn parse_config(config: &Value) -> Result<FnConfig> {
+/// The request a function config makes: a PatternTransformer's spec, or a ConfigMap's data
+/// (parameters as text, like `--set`).
+fn parse_config(config: &Value) -> Result<Request> {
     let kind = config.get("kind").and_then(Value::as_str).unwrap_or("");
     let api_version = config
         .get("apiVersion")
         .and_then(Value::as_str)
         .unwrap_or("");
-    let mut sets = Vec::new();
+    let mut texts = Vec::new();
     let spec: TransformerSpec = match (api_version, kind) {
         (API_VERSION, KIND) => {
             let spec = config.get("spec").cloned().unwrap_or(Value::Null);
@@ -143,7 +140,7 @@ fn parse_config(config: &Value) -> Result<FnConfig> {
                     "container" => spec.container = Some(text),
                     "sidecarMode" => spec.sidecar_mode = Some(text),
                     "kubeVersion" => spec.kube_version = Some(text),
-                    _ => sets.push(format!("{key}={text}")),
+                    _ => texts.push((key, text)),
                 }
             }
             spec
@@ -155,44 +152,46 @@ fn parse_config(config: &Value) -> Result<FnConfig> {
     if spec.patterns.is_empty() {
         anyhow::bail!("the function config names no pattern: set spec.patterns (or data.patterns)");
     }
-    let sidecar_mode = match &spec.sidecar_mode {
+    let mut request = Request::for_patterns(&spec.patterns, spec.name.as_deref())?;
+    // `values` keeps the flat format: NAME: VALUE, or PATTERN: {NAME: VALUE}.
+    let values: serde_json::Map<String, Value> = spec.values.into_iter().collect();
+    request.values_file(&ValuesFile::flat(values));
+    for (key, text) in texts {
+        request.push_keyed(&key, Given::Text(text), Origin::ConfigData);
+    }
+    request.main_container = spec.container;
+    let mode = match &spec.sidecar_mode {
         None => SidecarMode::Auto,
         Some(m) => m
             .parse::<SidecarMode>()
             .map_err(|e| anyhow::anyhow!("sidecarMode: {e}"))?,
     };
-    Ok(FnConfig {
-        ids: spec.patterns,
-        values: spec.values,
-        args: PatternArgs {
-            set: sets,
-            values_file: None,
-            name: spec.name,
-            container: spec.container,
-            target: TargetArgs {
-                sidecar_mode,
-                kube_version: spec.kube_version,
-            },
-            templates: TemplateArgs {
-                template_dirs: spec.template_dirs,
-                plugins: spec.plugins,
-                sandbox: SandboxArgs {
-                    timeout: 5.0,
-                    memory: 128,
-                },
-            },
-        },
-    })
+    request.target = target_info(mode, spec.kube_version.as_deref()).map_err(|e| match e {
+        TargetError::KubeVersion(v) => {
+            anyhow::anyhow!("kubeVersion {v:?}: expected MAJOR.MINOR, e.g. 1.29")
+        }
+        TargetError::NoNativeSidecars(v) => {
+            anyhow::anyhow!("sidecarMode native needs Kubernetes >= 1.29, but kubeVersion is {v}")
+        }
+    })?;
+    request.sources = Sources {
+        template_dirs: spec.template_dirs,
+        plugins: spec.plugins,
+        sandbox: SandboxLimits::default(),
+    };
+    Ok(request)
 }
 
 fn action(config: &Value) -> Result<AddAction> {
-    let FnConfig { ids, values, args } = parse_config(config)?;
-    let catalogue = args.templates.catalogue()?;
-    let requests = args.requests_with_values(&catalogue, &ids, values)?;
-    Ok(AddAction {
-        requests,
-        options: args.merge_options()?,
-    })
+    let request = parse_config(config)?;
+    let catalogue = crate::catalogue::load(&request.sources)?;
+    match request.resolve(&catalogue)? {
+        Resolution::Resolved(requests) => Ok(AddAction {
+            requests,
+            options: request.merge_options(),
+        }),
+        Resolution::NeedsInput(missing) => Err(missing.into()),
+    }
 }
 
 /// A KRM result about one item (or the whole run, without `item`).
@@ -296,7 +295,7 @@ fn krm() -> Result<ExitCode> {
     })?;
     let (out, failed) = transform(&list);
     if failed && let Some(m) = out["results"][0]["message"].as_str() {
-        anstream::eprintln!("{}error:{:#} {m}", crate::ui::ERROR, crate::ui::ERROR);
+        crate::ui::error(m, &[]);
     }
     let text =
         yaml::to_string(&out).map_err(|e| anyhow::anyhow!("cannot write YAML: {}", e.message))?;

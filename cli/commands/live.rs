@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Result;
 use serde_json::Value;
@@ -19,17 +18,12 @@ use crate::engine::process::{
 
 use super::UsageError;
 use super::args::{OutputArg, OutputArgs, ReportArg};
-use super::target::{ClusterArgs, ConnectArgs, DryRunArg, WriteArgs};
+use super::target::{ClusterArgs, ConnectArgs, DryRunArg, LiveRun, WriteArgs};
 
 impl ConnectArgs {
     /// The options, checked.
     pub fn options(&self) -> Result<ConnectOptions> {
-        let request_timeout = connect::parse_timeout(&self.request_timeout).ok_or_else(|| {
-            UsageError(format!(
-                "--request-timeout {:?}: expected 0, seconds, or a duration like 30s or 1m",
-                self.request_timeout
-            ))
-        })?;
+        let request_timeout = self.request_timeout.0;
         Ok(ConnectOptions {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
@@ -42,20 +36,6 @@ impl ConnectArgs {
     }
 }
 
-/// What a live run works on and prints.
-pub struct LiveRun<'a> {
-    /// The cluster flags.
-    pub cluster: &'a ClusterArgs,
-    /// The objects.
-    pub selection: Selection,
-    /// Their namespaces (the context's when empty).
-    pub scope: Scope,
-    /// Output flags (-o, --diff, -q, --report).
-    pub output: &'a OutputArgs,
-    /// Write flags (None for status/lint).
-    pub write: Option<&'a WriteArgs>,
-}
-
 /// `add` on live objects; the cluster decides native sidecars unless `--kube-version` did.
 pub fn add(
     run_on: LiveRun<'_>,
@@ -63,44 +43,40 @@ pub fn add(
     mut options: MergeOptions,
     ask_cluster: bool,
 ) -> Result<ExitCode> {
-    let LiveRun {
-        cluster,
-        selection,
-        mut scope,
-        output,
-        write,
-    } = run_on;
-    runtime()?.block_on(async {
-        let conn = connect_scope(cluster, &mut scope).await?;
+    on_objects(run_on, async |conn| {
         if ask_cluster {
-            options.target = cluster_target(&conn, options.target).await?;
+            options.target = cluster_target(conn, options.target).await?;
         }
-        let action = Arc::new(AddAction { requests, options });
-        let out = LiveOutput { output, write };
-        Ok(run(&conn, &selection, &scope, action, out).await?.0)
+        Ok(Arc::new(AddAction { requests, options }) as Arc<dyn Action + Send + Sync>)
     })
+    .map(|(code, _)| code)
 }
 
 /// `remove` on live objects.
 pub fn remove(run_on: LiveRun<'_>, action: RemoveAction) -> Result<ExitCode> {
-    let LiveRun {
-        cluster,
-        selection,
-        mut scope,
-        output,
-        write,
-    } = run_on;
-    runtime()?.block_on(async {
-        let conn = connect_scope(cluster, &mut scope).await?;
-        let out = LiveOutput { output, write };
-        Ok(run(&conn, &selection, &scope, Arc::new(action), out)
-            .await?
-            .0)
+    on_objects(run_on, async |_| {
+        Ok(Arc::new(action) as Arc<dyn Action + Send + Sync>)
     })
+    .map(|(code, _)| code)
 }
 
 /// `status` and `lint` on live objects: the reports.
 pub fn inspect(run_on: LiveRun<'_>, lint: bool) -> Result<Vec<ObjectReport>> {
+    let (code, reports) = on_objects(run_on, async |_| {
+        Ok(Arc::new(InspectAction { lint }) as Arc<dyn Action + Send + Sync>)
+    })?;
+    if code != ExitCode::SUCCESS {
+        anyhow::bail!("some objects could not be read (see above)");
+    }
+    Ok(reports)
+}
+
+/// Connects (the context's namespace when -n was not given), makes the action, runs it on
+/// the selected objects and prints what happened.
+fn on_objects(
+    run_on: LiveRun<'_>,
+    action: impl AsyncFnOnce(&Connection) -> Result<Arc<dyn Action + Send + Sync>>,
+) -> Result<(ExitCode, Vec<ObjectReport>)> {
     let LiveRun {
         cluster,
         selection,
@@ -110,13 +86,9 @@ pub fn inspect(run_on: LiveRun<'_>, lint: bool) -> Result<Vec<ObjectReport>> {
     } = run_on;
     runtime()?.block_on(async {
         let conn = connect_scope(cluster, &mut scope).await?;
-        let action = Arc::new(InspectAction { lint });
+        let action = action(&conn).await?;
         let out = LiveOutput { output, write };
-        let (code, reports) = run(&conn, &selection, &scope, action, out).await?;
-        if code != ExitCode::SUCCESS {
-            anyhow::bail!("some objects could not be read (see above)");
-        }
-        Ok(reports)
+        run(&conn, &selection, &scope, action, out).await
     })
 }
 
@@ -146,8 +118,7 @@ async fn cluster_target(conn: &Connection, flags: TargetInfo) -> Result<TargetIn
     };
     if flags.mode == SidecarMode::Auto {
         for note in &caps.notes {
-            let style = crate::ui::WARNING;
-            anstream::eprintln!("{style}warning:{style:#} {note}");
+            crate::ui::warn(note);
         }
     }
     Ok(target)
@@ -178,17 +149,6 @@ struct LiveOutput<'a> {
     write: Option<&'a WriteArgs>,
 }
 
-fn parse_duration(flag: &str, text: &str) -> Result<Duration> {
-    match connect::parse_timeout(text) {
-        Some(Some(d)) => Ok(d),
-        Some(None) => Ok(Duration::from_secs(365 * 24 * 3600)),
-        None => Err(UsageError(format!(
-            "{flag} {text:?}: expected seconds or a duration like 90s or 5m"
-        ))
-        .into()),
-    }
-}
-
 /// Runs `action` on the selected live objects and prints what happened.
 async fn run(
     conn: &Connection,
@@ -215,7 +175,7 @@ async fn run(
         None => LiveOptions::default(),
     };
     let wait = match out.write {
-        Some(w) if w.wait => Some(parse_duration("--timeout", &w.wait_timeout)?),
+        Some(w) if w.wait => Some(w.wait_timeout.0),
         _ => None,
     };
     let targets = live::resolve(conn, selection, scope).await?;
@@ -271,8 +231,7 @@ async fn run(
                     }
                 }
                 for note in &o.notes {
-                    let style = crate::ui::WARNING;
-                    anstream::eprintln!("{style}warning:{style:#} {}: {note}", o.target.display());
+                    crate::ui::warn(&format!("{}: {note}", o.target.display()));
                 }
                 if out.output.diff && o.written {
                     diff_text.push_str(&diff(&o)?);
@@ -282,11 +241,7 @@ async fn run(
             }
             Err(e) => {
                 failed += 1;
-                let style = crate::ui::ERROR;
-                anstream::eprintln!(
-                    "{style}error:{style:#} {}",
-                    crate::ui::clean(&e.to_string())
-                );
+                crate::ui::error(&e.to_string(), &[]);
             }
         }
     }

@@ -6,27 +6,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 use serde_json::Value;
 
+use super::UsageError;
+use super::target::{ConnectArgs, LiveRun};
 use crate::engine::merge::MergeOptions;
 use crate::engine::process::{ObjectReport, PatternRequest, RemoveAction};
-use crate::engine::target::{Scope, Selection};
-
-use super::UsageError;
-use super::args::OutputArgs;
-use super::target::{ClusterArgs, ConnectArgs, WriteArgs};
-
-/// What a live run works on and prints.
-pub struct LiveRun<'a> {
-    /// The cluster flags.
-    pub cluster: &'a ClusterArgs,
-    /// The objects.
-    pub selection: Selection,
-    /// Their namespaces.
-    pub scope: Scope,
-    /// Output flags.
-    pub output: &'a OutputArgs,
-    /// Write flags.
-    pub write: Option<&'a WriteArgs>,
-}
 
 fn unavailable() -> anyhow::Error {
     UsageError(

@@ -13,7 +13,7 @@ use crate::cluster::live::Target;
 use crate::cluster::rollout::{self, RolloutState};
 
 /// Follows every rollout at once; prints the outcome of each.
-pub async fn wait_all(conn: &Connection, targets: &[Target], timeout: Duration) -> usize {
+pub async fn wait_all(conn: &Connection, targets: &[Target], timeout: Option<Duration>) -> usize {
     if targets.is_empty() {
         return 0;
     }
@@ -66,11 +66,7 @@ pub async fn wait_all(conn: &Connection, targets: &[Target], timeout: Duration) 
             Ok(_) => anstream::eprintln!("{} rolled out", target.display()),
             Err(e) => {
                 failed += 1;
-                let style = crate::ui::ERROR;
-                anstream::eprintln!(
-                    "{style}error:{style:#} {}",
-                    crate::ui::clean(&e.to_string())
-                );
+                crate::ui::error(&e.to_string(), &[]);
             }
         }
     }

@@ -35,6 +35,29 @@ use clap::{CommandFactory, Parser, Subcommand};
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Exit codes: 0 success; 1 a failure (an input, a plugin, the cluster) or `lint` findings
+/// of error level; 2 a usage error: the command line or what it names is wrong (unknown flags,
+/// patterns, parameters or targets, invalid or missing values, a bad values file);
+/// 3 `lint` could not check (see `LintCmd`).
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    use crate::request::{MissingParams, RequestError, TargetError, ValuesError};
+    if err.is::<mutate::LintFailure>() {
+        return 3;
+    }
+    let usage = err.chain().any(|cause| {
+        cause.is::<UsageError>()
+            || cause.is::<MissingParams>()
+            || cause.is::<TargetError>()
+            || cause.is::<crate::engine::params::ParamError>()
+            || cause.is::<crate::engine::target::TargetError>()
+            || cause
+                .downcast_ref::<RequestError>()
+                .is_some_and(RequestError::is_usage)
+            || matches!(cause.downcast_ref(), Some(ValuesError::Format { .. }))
+    });
+    if usage { 2 } else { 1 }
+}
+
 const EXAMPLES: &str = "\
 Examples:
   # Ship the app's log files with a Fluent Bit sidecar
@@ -95,23 +118,9 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            let style = crate::ui::ERROR;
-            let mut message = format!(
-                "{style}error:{style:#} {}",
-                crate::ui::clean(&err.to_string())
-            );
-            for cause in err.chain().skip(1) {
-                message.push_str(&format!(
-                    "\n  caused by: {}",
-                    crate::ui::clean(&cause.to_string())
-                ));
-            }
-            anstream::eprintln!("{message}");
-            if err.downcast_ref::<UsageError>().is_some() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::from(1)
-            }
+            let causes: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
+            crate::ui::error(&err.to_string(), &causes);
+            ExitCode::from(exit_code(&err))
         }
     }
 }

@@ -5,14 +5,16 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 
-use crate::engine::lint::Severity;
+use crate::engine::lint::{RULES, Severity};
 use crate::engine::process::{AddAction, InspectAction, RemoveAction};
 
 use super::UsageError;
 use super::args::{InputArgs, OutputArgs, PatternArgs};
-use super::live::{self, LiveRun};
+use super::live;
 use super::pipeline::{self, Delivery};
+use super::target::LiveRun;
 use super::target::{ClusterArgs, WriteArgs, split_targets};
+use crate::request::RequestError;
 
 /// Add one or more patterns to every workload of the input.
 ///
@@ -57,16 +59,13 @@ impl AddCmd {
     pub fn run(self) -> Result<ExitCode> {
         let (patterns, live) = split_targets(&self.patterns, &self.cluster)?;
         if patterns.is_empty() {
-            return Err(UsageError(
-                "name at least one pattern (see `kubectl pattern list`)".into(),
-            )
-            .into());
+            return Err(RequestError::NoPattern.into());
         }
-        let catalogue = self.params.templates.catalogue()?;
+        let mut request = self.params.request(&patterns)?;
+        let catalogue = crate::catalogue::load(&request.sources)?;
         let mut prompter = crate::ui::prompt::for_run(self.ask.interactive, self.ask.no_input)?;
-        let requests =
-            super::ask::complete_requests(&self.params, &catalogue, &patterns, prompter.as_mut())?;
-        let options = self.params.merge_options()?;
+        let requests = super::ask::resolve_asking(&mut request, &catalogue, prompter.as_mut())?;
+        let options = request.merge_options();
         let Some((selection, scope)) = live else {
             let action = AddAction { requests, options };
             let inputs = self.input.inputs()?;
@@ -74,13 +73,7 @@ impl AddCmd {
             return Ok(ExitCode::SUCCESS);
         };
         no_files(&self.input)?;
-        let run_on = LiveRun {
-            cluster: &self.cluster,
-            selection,
-            scope,
-            output: &self.output,
-            write: Some(&self.write),
-        };
+        let run_on = LiveRun::writing(&self.cluster, (selection, scope), &self.output, &self.write);
         let ask_cluster = self.params.target.kube_version.is_none();
         live::add(run_on, requests, options, ask_cluster)
     }
@@ -138,13 +131,7 @@ impl RemoveCmd {
             return Ok(ExitCode::SUCCESS);
         };
         no_files(&self.input)?;
-        let run_on = LiveRun {
-            cluster: &self.cluster,
-            selection,
-            scope,
-            output: &self.output,
-            write: Some(&self.write),
-        };
+        let run_on = LiveRun::writing(&self.cluster, (selection, scope), &self.output, &self.write);
         live::remove(run_on, action)
     }
 }
@@ -240,24 +227,10 @@ impl StatusCmd {
 /// Check multi-container pods: port clashes, unshared volumes, unpinned images, resources,
 /// init requests, classic sidecars in Jobs, web server + database in one pod.
 ///
-/// Exits with 1 when an error-level rule fires.
+/// Exits with 1 when an error-level rule fires, 2 on a usage error, 3 when the objects could
+/// not be checked (unreadable input, the cluster).
 #[derive(Debug, Args)]
-#[command(after_help = "\
-Rules:
-  MCP001 port-clash              error    two containers listen on the same port
-  MCP002 duplicate-container-name error   two containers share a name
-  MCP003 mount-without-volume    error    a mount names a volume the pod lacks
-  MCP004 unshared-volume         warning  an emptyDir nobody mounts, or mounted read-only only
-  MCP005 unpinned-image          warning  an image is untagged or :latest
-  MCP006 missing-resources       warning  no cpu/memory requests or limits
-  MCP007 init-request-dominates  warning  an init container sets the effective request
-  MCP008 classic-sidecar-in-job  error    a Job/CronJob has a long-running classic helper
-  MCP009 web-and-database        warning  a web server and a database share a pod
-  MCP010 init-container-probes   error    a classic init container has probes
-
-Examples:
-  kubectl pattern lint -f deploy.yaml
-  kubectl pattern lint -f k8s/ -R -o json")]
+#[command(after_help = lint_help())]
 pub struct LintCmd {
     /// Live objects: TYPE/NAME…, or TYPE with -l/--all.
     #[arg(value_name = "TYPE/NAME")]
@@ -270,6 +243,30 @@ pub struct LintCmd {
     cluster: ClusterArgs,
 }
 
+/// The rules table (from the engine's rules) and the examples.
+fn lint_help() -> String {
+    let width = RULES.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    let mut text = String::from("Rules:\n");
+    for r in RULES {
+        text.push_str(&format!(
+            "  {} {:<width$} {:<7} {}\n",
+            r.id,
+            r.name,
+            r.severity.as_str(),
+            r.summary
+        ));
+    }
+    text.push_str(
+        "\nExit codes: 0 no error-level finding, 1 an error-level finding, 2 usage error, 3 the objects could not be checked.\n\nExamples:\n  kubectl pattern lint -f deploy.yaml\n  kubectl pattern lint -f k8s/ -R -o json",
+    );
+    text
+}
+
+/// `lint` could not check the objects (exit code 3, apart from findings).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct LintFailure(anyhow::Error);
+
 impl LintCmd {
     pub fn run(self) -> Result<ExitCode> {
         let reports = inspect(
@@ -278,7 +275,11 @@ impl LintCmd {
             &self.cluster,
             &self.output,
             true,
-        )?;
+        )
+        .map_err(|e| match super::exit_code(&e) {
+            2 => e,
+            _ => LintFailure(e).into(),
+        })?;
         let failed = reports
             .iter()
             .flat_map(|r| &r.findings)

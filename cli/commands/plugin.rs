@@ -157,13 +157,10 @@ impl PluginCmd {
                     .get(&installed.name)
                     .is_ok()
                 {
-                    anstream::eprintln!(
-                        "{}warning:{:#} plugin {} has the id of a built-in pattern and replaces it; `kubectl pattern plugin remove {}` restores the built-in",
-                        crate::ui::WARNING,
-                        crate::ui::WARNING,
-                        installed.name,
-                        installed.name
-                    );
+                    crate::ui::warn(&format!(
+                        "plugin {} has the id of a built-in pattern and replaces it; `kubectl pattern plugin remove {}` restores the built-in",
+                        installed.name, installed.name
+                    ));
                 }
                 crate::ui::stdout(&format!(
                     "installed {} {} ({}) sha256:{}\n",

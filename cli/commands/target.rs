@@ -7,9 +7,13 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 
+use std::time::Duration;
+
+use crate::engine::duration::{self, DurationError, TimeoutSyntax};
 use crate::engine::target::{self, Scope, Selection};
 
 use super::UsageError;
+use super::args::OutputArgs;
 
 /// True in builds without live mode: its flags are hidden from help.
 const NO_LIVE: bool = !cfg!(feature = "cluster");
@@ -57,9 +61,9 @@ pub struct ConnectArgs {
     /// Group to impersonate (repeatable).
     #[arg(long = "as-group", value_name = "GROUP", hide = NO_LIVE)]
     pub as_group: Vec<String>,
-    /// How long to wait for one request: 0 (no limit), 30s, 1m…
-    #[arg(long, value_name = "DURATION", default_value = "0", hide = NO_LIVE)]
-    pub request_timeout: String,
+    /// How long to wait for one request: 0 (no limit), seconds, or a duration (30s, 1m30s).
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = request_timeout, hide = NO_LIVE)]
+    pub request_timeout: Timeout,
 }
 
 /// `--dry-run` values.
@@ -89,12 +93,58 @@ pub struct WriteArgs {
     /// Wait for the rollout of each changed Deployment, StatefulSet and DaemonSet.
     #[arg(long, hide = NO_LIVE)]
     pub wait: bool,
-    /// How long --wait waits for each rollout.
-    #[arg(long = "timeout", value_name = "DURATION", default_value = "5m", hide = NO_LIVE)]
-    pub wait_timeout: String,
+    /// How long --wait waits for each rollout (a duration: 90s, 1m30s; 0: no limit).
+    #[arg(long = "timeout", value_name = "DURATION", default_value = "5m", value_parser = wait_timeout, hide = NO_LIVE)]
+    pub wait_timeout: Timeout,
     /// Objects processed at once.
     #[arg(long, value_name = "N", default_value_t = 8, hide = NO_LIVE)]
     pub concurrency: usize,
+}
+
+/// A kubectl timeout flag's value: `None` is no limit (`0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeout(pub Option<Duration>);
+
+/// `--request-timeout`: a duration, or a whole number of seconds (as kubectl reads it).
+fn request_timeout(text: &str) -> Result<Timeout, DurationError> {
+    duration::parse_timeout(text, TimeoutSyntax::DurationOrSeconds).map(Timeout)
+}
+
+/// `--timeout`: a duration (as kubectl rollout status reads it).
+fn wait_timeout(text: &str) -> Result<Timeout, DurationError> {
+    duration::parse_timeout(text, TimeoutSyntax::Duration).map(Timeout)
+}
+
+/// What a live run works on and prints.
+pub struct LiveRun<'a> {
+    /// The cluster flags.
+    pub cluster: &'a ClusterArgs,
+    /// The objects.
+    pub selection: Selection,
+    /// Their namespaces (the context's when empty).
+    pub scope: Scope,
+    /// Output flags (-o, --diff, -q, --report).
+    pub output: &'a OutputArgs,
+    /// Write flags (None for status/lint).
+    pub write: Option<&'a WriteArgs>,
+}
+
+impl<'a> LiveRun<'a> {
+    /// A run that writes (add, remove).
+    pub fn writing(
+        cluster: &'a ClusterArgs,
+        (selection, scope): (Selection, Scope),
+        output: &'a OutputArgs,
+        write: &'a WriteArgs,
+    ) -> Self {
+        LiveRun {
+            cluster,
+            selection,
+            scope,
+            output,
+            write: Some(write),
+        }
+    }
 }
 
 /// Live objects chosen on the command line.

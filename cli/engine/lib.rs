@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 pub mod contribution;
+pub mod duration;
 pub mod inject;
 pub mod kinds;
 pub mod lint;

@@ -21,6 +21,17 @@ pub enum Severity {
     Error,
 }
 
+impl Severity {
+    /// The lower-case name (as in JSON reports).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
 /// A rule: stable id, short name, severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Rule {
@@ -288,7 +299,7 @@ fn effective_requests(inits: &[Container], apps: &[Container]) -> Vec<Finding> {
             .as_ref()
             .and_then(|r| r.requests.as_ref())
             .and_then(|m| m.get(res))
-            .and_then(|q| quantity::parse(&q.0))
+            .and_then(|q| quantity::parse(&q.0).ok())
             .unwrap_or(0.0)
     };
     let mut out = Vec::new();

@@ -190,10 +190,7 @@ mod tests {
     fn add(object: &mut Value, id: &str, sets: &[(&str, &str)]) {
         let catalogue = crate::catalogue::Catalogue::builtin();
         let pattern = catalogue.get(id).unwrap();
-        let mut input = crate::params::ParamInput::default();
-        for (k, v) in sets {
-            input.sets.push((k.to_string(), v.to_string()));
-        }
+        let input = crate::params::ParamInput::from_texts(sets.iter().copied());
         let params = crate::params::resolve(id, &pattern.spec().params, &input).unwrap();
         let action = AddAction {
             requests: vec![PatternRequest {

@@ -130,14 +130,6 @@ static IMAGE: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("valid regex")
 });
-static QUANTITY: LazyLock<Regex> = LazyLock::new(|| {
-    // No sign (requests and limits are never negative) and a bounded exponent.
-    Regex::new(r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,2}|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
-        .expect("valid regex")
-});
-static DURATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+$").expect("valid regex")
-});
 static DNS_LABEL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$").expect("valid regex"));
 
@@ -248,12 +240,15 @@ impl ParamSpec {
                 "false" => Value::Bool(false),
                 _ => return Err(self.invalid(format!("{text:?} is not a boolean (true or false)"))),
             },
-            ParamType::Quantity if QUANTITY.is_match(&text) => Value::String(text.clone()),
-            ParamType::Quantity => {
-                return Err(self.invalid(format!(
-                    "{text:?} is not a resource quantity (e.g. 100m, 64Mi, 1)"
-                )));
-            }
+            // Requests and limits are never negative.
+            ParamType::Quantity => match super::quantity::parse(&text) {
+                Ok(v) if v >= 0.0 => Value::String(text.clone()),
+                _ => {
+                    return Err(self.invalid(format!(
+                        "{text:?} is not a resource quantity (e.g. 100m, 64Mi, 1)"
+                    )));
+                }
+            },
             ParamType::Image if text.len() <= 255 && IMAGE.is_match(&text) => {
                 Value::String(text.clone())
             }
@@ -268,12 +263,10 @@ impl ParamSpec {
                     "{text:?} is not a DNS name (lower-case letters, digits, '-' and '.', at most 253 characters, e.g. redis.cache.svc)"
                 )));
             }
-            ParamType::Duration if DURATION.is_match(&text) => Value::String(text.clone()),
-            ParamType::Duration => {
-                return Err(self.invalid(format!(
-                    "{text:?} is not a duration (e.g. 500ms, 10s, 1m30s)"
-                )));
-            }
+            ParamType::Duration => match super::duration::parse(&text) {
+                Ok(_) => Value::String(text.clone()),
+                Err(e) => return Err(self.invalid(e.to_string())),
+            },
             ParamType::Enum if self.values.contains(&text) => Value::String(text.clone()),
             ParamType::Enum => {
                 return Err(self.invalid(format!(
@@ -342,13 +335,48 @@ impl Params {
     }
 }
 
-/// Raw parameter input for one pattern: from a values file, then `--set` (which wins).
+/// A parameter value as given: text (`--set`, a ConfigMap's data), parsed by the type's text
+/// rules (lists comma-separated); or a typed value (a values file, a wizard's answer).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Given {
+    /// Text, e.g. `8080` or `a,b`.
+    Text(String),
+    /// A typed value, e.g. `8080` or `["a", "b"]`.
+    Value(Value),
+}
+
+/// Parameter input for one pattern instance, in order: a later value for a name wins.
 #[derive(Debug, Clone, Default)]
 pub struct ParamInput {
-    /// From a values file.
-    pub values: BTreeMap<String, Value>,
-    /// From `--set NAME=VALUE`, in order.
-    pub sets: Vec<(String, String)>,
+    /// (name, value), in order.
+    pub given: Vec<(String, Given)>,
+}
+
+impl ParamInput {
+    /// Input of (name, text) pairs, as `--set` gives them.
+    pub fn from_texts<N: Into<String>, T: Into<String>>(
+        pairs: impl IntoIterator<Item = (N, T)>,
+    ) -> Self {
+        ParamInput {
+            given: pairs
+                .into_iter()
+                .map(|(n, t)| (n.into(), Given::Text(t.into())))
+                .collect(),
+        }
+    }
+
+    /// Adds a value given as text.
+    pub fn text(mut self, name: &str, text: &str) -> Self {
+        self.given
+            .push((name.to_string(), Given::Text(text.to_string())));
+        self
+    }
+
+    /// Adds a typed value.
+    pub fn value(mut self, name: &str, value: Value) -> Self {
+        self.given.push((name.to_string(), Given::Value(value)));
+        self
+    }
 }
 
 /// Splits `NAME=VALUE`.
@@ -392,19 +420,16 @@ pub fn resolve(
         }
     };
     let mut given: BTreeMap<&str, Value> = BTreeMap::new();
-    for (name, value) in &input.values {
+    for (name, value) in &input.given {
         let spec = specs
             .iter()
             .find(|s| &s.name == name)
             .ok_or_else(|| unknown(name))?;
-        given.insert(&spec.name, spec.validate(value)?);
-    }
-    for (name, text) in &input.sets {
-        let spec = specs
-            .iter()
-            .find(|s| &s.name == name)
-            .ok_or_else(|| unknown(name))?;
-        given.insert(&spec.name, spec.parse_text(text)?);
+        let value = match value {
+            Given::Text(text) => spec.parse_text(text)?,
+            Given::Value(value) => spec.validate(value)?,
+        };
+        given.insert(&spec.name, value);
     }
     let mut out = Map::new();
     let mut missing = Vec::new();
@@ -516,10 +541,10 @@ mod tests {
                 names: vec!["host".into(), "path".into()]
             }
         );
-        let input = ParamInput {
-            values: BTreeMap::from([("host".into(), json!("h"))]),
-            sets: vec![("path".into(), "/p".into()), ("port".into(), "81".into())],
-        };
+        let input = ParamInput::default()
+            .value("host", json!("h"))
+            .text("path", "/p")
+            .text("port", "81");
         let params = resolve("x", &[a, b, c], &input).unwrap();
         assert_eq!(
             Value::Object(params.0),
@@ -531,10 +556,7 @@ mod tests {
     fn unknown_parameters_get_a_suggestion() {
         let mut a = spec(ParamType::String);
         a.name = "logDir".into();
-        let input = ParamInput {
-            sets: vec![("logdir".into(), "/x".into())],
-            ..Default::default()
-        };
+        let input = ParamInput::default().text("logdir", "/x");
         let err = resolve("log-shipper", &[a], &input)
             .unwrap_err()
             .to_string();

@@ -1,4 +1,4 @@
-//! The `Pattern` trait every pattern implements (templates now, WASM plugins later), its
+//! The `Pattern` trait every pattern implements (templates and WebAssembly plugins alike), its
 //! metadata, and the context a pattern renders its contribution from.
 
 use std::fmt;

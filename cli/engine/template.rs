@@ -393,13 +393,7 @@ mod tests {
         p: &TemplatePattern,
         sets: &[(&str, &str)],
     ) -> Result<Arc<Contribution>, PatternError> {
-        let input = ParamInput {
-            sets: sets
-                .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect(),
-            ..Default::default()
-        };
+        let input = ParamInput::from_texts(sets.iter().copied());
         let params = params::resolve("t", &p.spec().params, &input).unwrap();
         let workload = WorkloadInfo {
             kind: "Deployment".into(),

@@ -34,6 +34,22 @@ pub fn stdout(text: &str) -> std::io::Result<()> {
     }
 }
 
+/// Prints a warning on stderr: `warning: …` (coloured on a terminal; the text is cleaned).
+pub fn warn(message: &str) {
+    let style = WARNING;
+    anstream::eprintln!("{style}warning:{style:#} {}", clean(message));
+}
+
+/// Prints an error on stderr: `error: …`, then each cause on its own line.
+pub fn error(message: &str, causes: &[String]) {
+    let style = ERROR;
+    let mut text = format!("{style}error:{style:#} {}", clean(message));
+    for cause in causes {
+        text.push_str(&format!("\n  caused by: {}", clean(cause)));
+    }
+    anstream::eprintln!("{text}");
+}
+
 /// Style for errors.
 pub const ERROR: Style = AnsiColor::Red.on_default().bold();
 /// Style for warnings.

@@ -104,11 +104,7 @@ pub fn line(r: &ObjectReport) -> String {
         } else {
             WARNING
         };
-        let sev = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        };
+        let sev = f.severity.as_str();
         out.push_str(&format!(
             "\n  {style}{sev}{style:#} {} {}: {}",
             f.rule,

@@ -3,7 +3,7 @@
 //! pre-instantiated component, with deadline and memory limits mapped to typed errors.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
@@ -405,9 +405,6 @@ fn guest_context(stderr: &MemoryOutputPipe, log: &[String]) -> String {
         format!("\n  plugin output:\n    {}", lines[keep..].join("\n    "))
     }
 }
-
-/// Guards the describe answer of each plugin file, so it is asked once per process.
-pub type DescribeCache = Mutex<Option<wit::PatternInfo>>;
 
 #[cfg(test)]
 mod tests {

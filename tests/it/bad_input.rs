@@ -50,7 +50,7 @@ fn unknown_pattern_suggests_the_nearest() {
     c.fails(
         &["add", "log-shiper", "-f", "d.yaml"],
         None,
-        1,
+        2,
         &[
             "unknown pattern \"log-shiper\"",
             "did you mean \"log-shipper\"",

@@ -1,5 +1,7 @@
 //! Bad parameters and flags: each fails with a message naming the parameter and what it
-//! accepts, a non-zero exit code, no panic, and no file changed.
+//! accepts, no panic, and no file changed. A request that is wrong (unknown, invalid or
+//! missing parameters, a malformed values file) is a usage error, exit code 2; a file that
+//! cannot be read is a failure, 1.
 
 use crate::common::bad::{Case, DEPLOY};
 
@@ -10,7 +12,7 @@ fn missing_required_parameters_are_all_listed() {
     c.fails(
         &["add", "git-sync", "-f", "d.yaml"],
         None,
-        1,
+        2,
         &["git-sync needs repo", "--set repo="],
     );
 }
@@ -29,7 +31,7 @@ fn out_of_range_port() {
             "d.yaml",
         ],
         None,
-        1,
+        2,
         &["metricsPort", "99999", "not a port (1-65535)"],
     );
 }
@@ -48,7 +50,7 @@ fn invalid_dns_name() {
             "d.yaml",
         ],
         None,
-        1,
+        2,
         &["host", "\"Not_A_Host\"", "not a DNS name"],
     );
 }
@@ -67,7 +69,7 @@ fn image_with_spaces() {
             "d.yaml",
         ],
         None,
-        1,
+        2,
         &["image", "not an image reference"],
     );
 }
@@ -86,7 +88,7 @@ fn newline_and_evil_key_in_a_typed_value() {
             "d.yaml",
         ],
         None,
-        1,
+        2,
         &["host", "not a DNS name"],
     );
 }
@@ -126,7 +128,7 @@ fn unknown_parameter_suggests_the_nearest() {
     c.fails(
         &["add", "log-shipper", "--set", "logdir=/x", "-f", "d.yaml"],
         None,
-        1,
+        2,
         &["unknown parameter \"logdir\"", "did you mean \"logDir\""],
     );
 }
@@ -235,7 +237,7 @@ fn values_file_problems() {
             "d.yaml",
         ],
         None,
-        1,
+        2,
         &["values file v.yaml", "mapping"],
     );
 }

@@ -538,3 +538,35 @@ fn yaml_1_1_octal_modes_come_out_as_kubectl_reads_them() {
         "0644 is octal 420, as kubectl reads it:\n{out}"
     );
 }
+
+/// `lint`'s exit codes tell findings from a tool that could not check: 0 clean, 1 an
+/// error-level finding, 2 a usage error, 3 the input could not be read or parsed.
+#[test]
+fn lint_exit_codes_tell_findings_from_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = dir.path().join("clean.yaml");
+    crate::common::write_yaml(
+        &clean,
+        &[crate::common::workload(WorkloadKind::Deployment, "web")],
+    );
+    let code = |args: &[&str]| {
+        crate::common::bin()
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(code(&["lint", "-f", "clean.yaml"]), Some(0));
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: a, image: nginx:1.27.3, volumeMounts: [{name: ghost, mountPath: /g}]}\n",
+    )
+    .unwrap();
+    assert_eq!(code(&["lint", "-f", "bad.yaml"]), Some(1));
+    assert_eq!(code(&["lint", "-f", "clean.yaml", "--bogus"]), Some(2));
+    assert_eq!(code(&["lint", "-f", "missing.yaml"]), Some(3));
+    std::fs::write(dir.path().join("broken.yaml"), "a: [\n").unwrap();
+    assert_eq!(code(&["lint", "-f", "broken.yaml"]), Some(3));
+}

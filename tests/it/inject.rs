@@ -307,10 +307,10 @@ fn bad_input_is_refused_with_the_fix() {
         ),
         (
             vec!["log-shiper", "--select", "app=web"],
-            1,
+            2,
             "did you mean \"log-shipper\"",
         ),
-        (vec!["wait-for", "--select", "app=web"], 1, "needs host"),
+        (vec!["wait-for", "--select", "app=web"], 2, "needs host"),
         (vec!["log-shipper"], 2, "--select"),
     ] {
         let out = crate::common::bin()

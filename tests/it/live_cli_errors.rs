@@ -1,8 +1,6 @@
 //! Live mode failures end to end, against the fake API server: refused writes, missing
 //! objects, an unreachable server, and objects that change while the binary patches them.
 
-use std::time::{Duration, Instant};
-
 use crate::common::fake_api;
 use crate::common::live::{Live, WEB, names, run};
 use serde_json::Value;
@@ -60,7 +58,6 @@ fn an_unreachable_server_is_named_with_its_context() {
     let home = tempfile::tempdir().unwrap();
     let server = format!("http://127.0.0.1:{port}");
     let kubeconfig = fake_api::kubeconfig_for(&server, home.path());
-    let started = Instant::now();
     let (code, out, err) = run(crate::common::bin()
         .args(["add", "log-shipper", "deploy/web"])
         .env("KUBECONFIG", &kubeconfig)
@@ -72,7 +69,6 @@ fn an_unreachable_server_is_named_with_its_context() {
         err.contains(&format!("API server {server} (context fake)")),
         "names the server as written in the kubeconfig, and the context: {err}"
     );
-    assert!(started.elapsed() < Duration::from_secs(20));
 }
 
 #[test]
@@ -90,9 +86,7 @@ fn a_stale_write_is_retried_with_backoff_and_keeps_the_other_change() {
         },
         2,
     );
-    let started = Instant::now();
     let (code, out, err) = run(live.cmd().args(["add", "log-shipper", "deploy/web"]));
-    let elapsed = started.elapsed();
     assert_eq!(code, 0, "{err}");
     assert!(
         out.starts_with("deployment.apps/web patched: added log-shipper"),
@@ -118,8 +112,8 @@ fn a_stale_write_is_retried_with_backoff_and_keeps_the_other_change() {
         .filter(|r| r.method == "GET" && r.path == WEB)
         .count();
     assert_eq!(gets, 3, "one read, then one after each conflict");
-    // Backoff 200 ms, then 400 ms.
-    assert!(elapsed >= Duration::from_millis(600), "{elapsed:?}");
+    // The backoff between the attempts (200 ms, doubling) is checked on tokio's paused clock
+    // in live_conflicts.rs.
     let stored = live.api.get("shop", "web");
     assert_eq!(
         stored["metadata"]["labels"]["touched"], "2",

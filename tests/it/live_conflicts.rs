@@ -98,6 +98,42 @@ async fn a_write_that_keeps_going_stale_gives_up_after_the_attempts() {
     );
 }
 
+/// The retries back off 200 ms, then 400 ms (the default schedule), on tokio's paused clock.
+#[tokio::test(start_paused = true)]
+async fn retries_back_off_doubling_from_200_ms() {
+    let (conn, mut handle) = crate::apiserver::connect();
+    let server = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        for rv in ["30", "31", "32"] {
+            let (_, tx) = next(&mut handle).await;
+            reply(tx, 200, &deployment("shop", "web", rv));
+            let (patch, tx) = next(&mut handle).await;
+            seen.push(tokio::time::Instant::now());
+            reply(tx, 409, &modified_409());
+            let _ = patch;
+        }
+        crate::apiserver::assert_no_more(&mut handle).await;
+        seen
+    });
+    let three = LiveOptions {
+        attempts: 3,
+        ..LiveOptions::default()
+    };
+    assert_eq!(three.backoff, std::time::Duration::from_millis(200));
+    let err = one(run(conn, web(), shop(), log_shipper(), three).await).expect_err("gave up");
+    assert!(
+        matches!(err, ClusterError::Modified { attempts: 3, .. }),
+        "{err:?}"
+    );
+    let seen = server.await.expect("served");
+    let gaps: Vec<u128> = seen.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
+    assert_eq!(
+        gaps,
+        [200, 400],
+        "the attempts' spacing on the paused clock"
+    );
+}
+
 fn field_conflict_409() -> Value {
     status(
         409,

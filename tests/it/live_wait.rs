@@ -87,9 +87,14 @@ async fn wait_follows_the_watch_until_the_rollout_completes() {
         watch
     });
     let seen = Seen::default();
-    let state = rollout::wait(&conn, &target(), Duration::from_secs(30), &seen.callback())
-        .await
-        .expect("the rollout completes");
+    let state = rollout::wait(
+        &conn,
+        &target(),
+        Some(Duration::from_secs(30)),
+        &seen.callback(),
+    )
+    .await
+    .expect("the rollout completes");
     drop(conn);
     let watch = server.await.expect("one GET and one watch");
     assert_watch(&watch, "300");
@@ -126,9 +131,14 @@ async fn a_watch_that_ends_early_is_resumed_from_a_fresh_read() {
         (first, second)
     });
     let seen = Seen::default();
-    let state = rollout::wait(&conn, &target(), Duration::from_secs(30), &seen.callback())
-        .await
-        .expect("completes");
+    let state = rollout::wait(
+        &conn,
+        &target(),
+        Some(Duration::from_secs(30)),
+        &seen.callback(),
+    )
+    .await
+    .expect("completes");
     drop(conn);
     let (first, second) = server.await.expect("served");
     assert_watch(&first, "500");
@@ -212,9 +222,14 @@ async fn a_progress_deadline_fails_with_the_conditions_message_and_the_pods_even
         watch
     });
     let seen = Seen::default();
-    let err = rollout::wait(&conn, &target(), Duration::from_secs(30), &seen.callback())
-        .await
-        .expect_err("the rollout failed");
+    let err = rollout::wait(
+        &conn,
+        &target(),
+        Some(Duration::from_secs(30)),
+        &seen.callback(),
+    )
+    .await
+    .expect_err("the rollout failed");
     drop(conn);
     let watch = server.await.expect("served");
     assert_watch(&watch, "400");
@@ -227,7 +242,8 @@ async fn a_progress_deadline_fails_with_the_conditions_message_and_the_pods_even
     assert!(last.is_some_and(|s| s.failed.is_some() && !s.done));
 }
 
-#[tokio::test]
+/// On tokio's paused clock: the one-second timeout passes without a real second.
+#[tokio::test(start_paused = true)]
 async fn the_timeout_ends_the_wait_with_the_newest_pods_problem() {
     let (conn, mut handle) = crate::apiserver::connect();
     let server = tokio::spawn(async move {
@@ -241,9 +257,14 @@ async fn the_timeout_ends_the_wait_with_the_newest_pods_problem() {
         watch
     });
     let seen = Seen::default();
-    let err = rollout::wait(&conn, &target(), Duration::from_secs(1), &seen.callback())
-        .await
-        .expect_err("timed out");
+    let err = rollout::wait(
+        &conn,
+        &target(),
+        Some(Duration::from_secs(1)),
+        &seen.callback(),
+    )
+    .await
+    .expect_err("timed out");
     drop(conn);
     let watch = server.await.expect("served");
     assert_watch(&watch, "400");

@@ -180,7 +180,7 @@ fn add_without_a_terminal_lists_every_missing_parameter() {
         .args(["add", "git-sync", "wait-for", "-f", "d.yaml"])
         .current_dir(dir.path())
         .assert()
-        .code(1);
+        .code(2);
     let err = stderr(&a);
     for needle in [
         "pattern git-sync needs repo: set --set git-sync.repo=…",

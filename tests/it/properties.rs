@@ -26,10 +26,7 @@ fn requests(ids: &[usize], catalogue: &Catalogue) -> Vec<PatternRequest> {
                 let (k, v) = s.split_once('=').unwrap();
                 (k.to_string(), v.to_string())
             });
-        let input = ParamInput {
-            sets: sets.collect(),
-            ..Default::default()
-        };
+        let input = ParamInput::from_texts(sets);
         let params = params::resolve(&id, &pattern.spec().params, &input).unwrap();
         out.push(PatternRequest {
             pattern,

@@ -3,7 +3,6 @@
 //! built-in), and every hostile fixture is contained with its typed error.
 
 use std::path::Path;
-use std::time::Instant;
 
 use crate::common::plugins::{EXAMPLE, bin, docs, run_err, run_ok, wasm};
 use serde_json::Value;
@@ -151,9 +150,9 @@ fn install_list_use_tamper_and_remove() {
     assert!(run_ok(bin(home.path()).args(["plugin", "list"])).contains("no plugins installed"));
 }
 
-/// Runs a hostile fixture (compile cache warmed by a first run) and returns (stderr, seconds
-/// of the second run).
-fn hostile(name: &str, extra: &[&str]) -> (String, f64) {
+/// Runs a hostile fixture (compile cache warmed by a first run) and returns the second run's
+/// stderr.
+fn hostile(name: &str, extra: &[&str]) -> String {
     let home = tempfile::tempdir().unwrap();
     let plugin = wasm(name);
     run_err(
@@ -164,51 +163,41 @@ fn hostile(name: &str, extra: &[&str]) -> (String, f64) {
             .args(extra)
             .args(["-f", EXAMPLE]),
     );
-    let start = Instant::now();
-    let err = run_err(
+    run_err(
         bin(home.path())
             .args(["add", "--plugin"])
             .arg(&plugin)
             .arg(name)
             .args(extra)
             .args(["-f", EXAMPLE]),
-    );
-    (err, start.elapsed().as_secs_f64())
+    )
 }
 
 #[test]
 fn an_endless_loop_stops_at_the_deadline() {
-    let (err, secs) = hostile("hostile-loop", &["--plugin-timeout", "1"]);
+    let err = hostile("hostile-loop", &["--plugin-timeout", "1"]);
     assert!(err.contains("exceeded its deadline of 1.0 s"), "{err}");
-    assert!(
-        (0.9..2.0).contains(&secs),
-        "a 1 s deadline stopped the run after {secs:.2} s"
-    );
 }
 
 #[test]
 fn a_call_blocked_in_the_host_is_stopped_too() {
-    let (err, secs) = hostile("hostile-sleep", &["--plugin-timeout", "1"]);
+    let err = hostile("hostile-sleep", &["--plugin-timeout", "1"]);
     assert!(
         err.contains("exceeded its deadline of 1.0 s while blocked in a host call"),
         "{err}"
-    );
-    assert!(
-        secs < 5.0,
-        "a 1 s deadline stopped the run after {secs:.2} s"
     );
 }
 
 #[test]
 fn a_memory_bomb_hits_the_memory_limit() {
-    let (err, _) = hostile("hostile-memory", &["--plugin-memory", "64"]);
+    let err = hostile("hostile-memory", &["--plugin-memory", "64"]);
     assert!(err.contains("more than 64 MiB of memory"), "{err}");
 }
 
 #[test]
 fn huge_output_is_refused() {
     // Enough memory for the 64 MiB answer, so the output cap is what stops it.
-    let (err, _) = hostile("hostile-output", &["--plugin-memory", "512"]);
+    let err = hostile("hostile-output", &["--plugin-memory", "512"]);
     assert!(
         err.contains("bytes, more than the 4194304 allowed"),
         "{err}"
@@ -217,13 +206,13 @@ fn huge_output_is_refused() {
 
 #[test]
 fn an_invalid_contribution_is_refused_with_the_fragment() {
-    let (err, _) = hostile("hostile-invalid", &[]);
+    let err = hostile("hostile-invalid", &[]);
     assert!(err.contains("returned an invalid container #1"), "{err}");
 }
 
 #[test]
 fn unknown_fields_in_a_fragment_are_refused() {
-    let (err, _) = hostile("hostile-invalid", &["--set", "mode=unknown-field"]);
+    let err = hostile("hostile-invalid", &["--set", "mode=unknown-field"]);
     assert!(
         err.contains("is not a field of its Kubernetes type"),
         "{err}"
@@ -232,7 +221,7 @@ fn unknown_fields_in_a_fragment_are_refused() {
 
 #[test]
 fn altering_the_main_container_is_refused() {
-    let (err, _) = hostile("hostile-alter-main", &[]);
+    let err = hostile("hostile-alter-main", &[]);
     assert!(
         err.contains("already exists and does not belong to pattern instance"),
         "{err}"
@@ -241,7 +230,7 @@ fn altering_the_main_container_is_refused() {
 
 #[test]
 fn a_panic_shows_its_message() {
-    let (err, _) = hostile("hostile-panic", &[]);
+    let err = hostile("hostile-panic", &[]);
     assert!(
         err.contains("crashed") && err.contains("KP-PANIC-4711"),
         "the guest's panic message is shown:\n{err}"

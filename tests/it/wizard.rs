@@ -221,7 +221,7 @@ fn add_asks_for_a_missing_parameter_on_a_terminal() {
     );
     p.exp_string("pattern git-sync needs repo").unwrap();
     p.exp_string("pattern wait-for needs host").unwrap();
-    assert_eq!(exit_code(&mut p), 1);
+    assert_eq!(exit_code(&mut p), 2);
 }
 
 #[test]

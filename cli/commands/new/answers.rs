@@ -4,111 +4,12 @@
 
 use std::path::Path;
 
-use anyhow::{Context as _, Result};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::engine::process::PatternRequest;
-use crate::engine::yaml;
+use crate::request::{SetParam, ValuesFile, WorkloadValues};
 
 use super::super::ask::value_text;
 use super::build::{Answers, DEFAULT_REPLICAS, DEFAULT_SCHEDULE, NewKind};
-
-/// A values file for `new`: the workload answers, and the patterns with their parameters.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ValuesFile {
-    /// The workload.
-    #[serde(default)]
-    pub workload: WorkloadValues,
-    /// Pattern id → its parameters (NAME: VALUE), in the order they are applied.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub patterns: Map<String, Value>,
-}
-
-/// The workload answers; each one is also a flag of `new`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct WorkloadValues {
-    /// Deployment, StatefulSet, DaemonSet, Job, CronJob or Pod.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// The name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The namespace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// The main container's image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// Its ports.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<u16>>,
-    /// Its command.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
-    /// Replicas.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replicas: Option<u32>,
-    /// The CronJob schedule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schedule: Option<String>,
-    /// Add a Service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<bool>,
-}
-
-/// Reads a `new` values file.
-pub fn read(path: &Path) -> Result<ValuesFile> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read values file {}", path.display()))?;
-    if text.trim().is_empty() {
-        return Ok(ValuesFile::default());
-    }
-    yaml::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "values file {} line {}: {} (expected workload: {{kind, name, namespace, image, ports, command, replicas, schedule, service}} and patterns: {{PATTERN: {{NAME: VALUE}}}})",
-            path.display(),
-            e.line.unwrap_or(0),
-            e.message
-        )
-    })
-}
-
-/// A parameter whose value differs from its default: what a reproduction must set.
-pub struct SetParam {
-    /// The pattern id.
-    pub pattern: String,
-    /// The parameter.
-    pub name: String,
-    /// Its value.
-    pub value: Value,
-    /// A secret: never written to a file or printed.
-    pub secret: bool,
-}
-
-/// The parameters of `requests` that differ from their defaults, in schema order.
-pub fn set_params(requests: &[PatternRequest]) -> Vec<SetParam> {
-    let mut out = Vec::new();
-    for r in requests {
-        for spec in &r.pattern.spec().params {
-            let Some(value) = r.params.get(&spec.name) else {
-                continue;
-            };
-            let default = spec.default.as_ref().and_then(|d| spec.validate(d).ok());
-            if default.as_ref() != Some(value) {
-                out.push(SetParam {
-                    pattern: r.instance.clone(),
-                    name: spec.name.clone(),
-                    value: value.clone(),
-                    secret: spec.secret,
-                });
-            }
-        }
-    }
-    out
-}
 
 /// The values file that reproduces the run (secrets left out).
 pub fn values_file(answers: &Answers, patterns: &[String], params: &[SetParam]) -> ValuesFile {
@@ -128,14 +29,15 @@ pub fn values_file(answers: &Answers, patterns: &[String], params: &[SetParam]) 
     for id in patterns {
         let section: Map<String, Value> = params
             .iter()
-            .filter(|p| &p.pattern == id && !p.secret)
+            .filter(|p| &p.instance == id && !p.secret)
             .map(|p| (p.name.clone(), p.value.clone()))
             .collect();
         sections.insert(id.clone(), Value::Object(section));
     }
     ValuesFile {
-        workload,
+        workload: Some(workload),
         patterns: sections,
+        ..Default::default()
     }
 }
 
@@ -181,7 +83,7 @@ pub fn command_line(
         } else {
             value_text(&p.value)
         };
-        args.extend(["--set".into(), format!("{}.{}={text}", p.pattern, p.name)]);
+        args.extend(["--set".into(), format!("{}.{}={text}", p.instance, p.name)]);
     }
     args.extend(extra.0.iter().cloned());
     if let Some(path) = to {
@@ -233,13 +135,13 @@ mod tests {
     fn the_command_line_quotes_what_a_shell_would_split() {
         let params = vec![
             SetParam {
-                pattern: "wait-for".into(),
+                instance: "wait-for".into(),
                 name: "host".into(),
                 value: Value::String("db.shop.svc".into()),
                 secret: false,
             },
             SetParam {
-                pattern: "tls".into(),
+                instance: "tls".into(),
                 name: "key".into(),
                 value: Value::String("s3cret".into()),
                 secret: true,
@@ -262,14 +164,14 @@ mod tests {
     #[test]
     fn a_saved_values_file_reads_back() {
         let file = values_file(&answers(), &["log-shipper".into()], &[]);
-        let text = yaml::to_string(&file).unwrap();
+        let text = file.to_yaml().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v.yaml");
         std::fs::write(&path, &text).unwrap();
-        assert_eq!(read(&path).unwrap(), file);
+        assert_eq!(ValuesFile::read(&path).unwrap(), file);
         assert!(text.contains("kind: Deployment"), "{text}");
         std::fs::write(&path, "workload:\n  image: x\n  replica: 2\n").unwrap();
-        let err = read(&path).unwrap_err().to_string();
+        let err = ValuesFile::read(&path).unwrap_err().to_string();
         assert!(err.contains("replica"), "{err}");
     }
 }

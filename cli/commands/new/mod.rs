@@ -8,24 +8,22 @@ mod build;
 mod destination;
 mod summary;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::Args;
-use serde_json::{Map, Value};
 
 use crate::engine::catalogue::Catalogue;
-use crate::engine::merge::MergeOptions;
 use crate::engine::pattern::SidecarMode;
 use crate::engine::process::{Action, AddAction};
 use crate::engine::yaml;
 use crate::ui::prompt::{self, Prompter, TextQuestion};
 
 use super::UsageError;
-use super::args::{PatternArgs, TargetArgs, TemplateArgs};
+use super::args::{TargetArgs, TemplateArgs};
 use super::ask::ask_param;
+use crate::request::{self, Request, Resolution, ValuesFile, WorkloadValues};
 use build::{Answers, NewKind};
 use destination::Destination;
 
@@ -156,14 +154,11 @@ fn text_answer(
 
 impl NewCmd {
     pub fn run(self) -> Result<ExitCode> {
-        let catalogue = self.templates.catalogue()?;
-        let options = MergeOptions {
-            main_container: None,
-            target: self.target.target()?,
-        };
+        let sources = self.templates.sources()?;
+        let catalogue = crate::catalogue::load(&sources)?;
         let file = match &self.values_file {
-            Some(path) => answers::read(path)?,
-            None => answers::ValuesFile::default(),
+            Some(path) => ValuesFile::read(path)?,
+            None => ValuesFile::default(),
         };
         let mut prompter = prompt::for_run(self.interactive, self.yes || self.no_input)?;
         let p = prompter.as_mut();
@@ -174,9 +169,15 @@ impl NewCmd {
                 "{bold}New workload{bold:#} (Ctrl-C at any step: nothing is written)\n"
             ))?;
         }
-        let answers = self.ask_workload(&file.workload, p, &mut missing)?;
+        let workload = file.workload.clone().unwrap_or_default();
+        let answers = self.ask_workload(&workload, p, &mut missing)?;
         let ids = self.ask_patterns(&catalogue, &file, p)?;
-        let values = self.ask_params(&catalogue, &ids, &file, p, &mut missing)?;
+        let mut request = Request::for_patterns(&ids, None)?;
+        request.values_file(&file);
+        request.set_flags(&self.set)?;
+        request.target = self.target.target()?;
+        request.sources = sources;
+        self.ask_params(&catalogue, &mut request, p, &mut missing)?;
         let Some(answers) = answers.filter(|_| missing.0.is_empty()) else {
             return Err(UsageError(format!(
                 "missing answers: {}; give them as flags or in --values-file, or run on a terminal to be asked",
@@ -185,17 +186,15 @@ impl NewCmd {
             .into());
         };
 
-        let pattern_args = PatternArgs {
-            set: self.set.clone(),
-            values_file: None,
-            name: None,
-            container: None,
-            target: self.target.clone(),
-            templates: self.templates.clone(),
+        let requests = match request.resolve(&catalogue)? {
+            Resolution::Resolved(requests) => requests,
+            Resolution::NeedsInput(missing) => return Err(missing.into()),
         };
-        let requests = pattern_args.requests_with_values(&catalogue, &ids, values)?;
         let mut object = build::workload(&answers);
-        let action = AddAction { requests, options };
+        let action = AddAction {
+            requests,
+            options: request.merge_options(),
+        };
         let result = action.run(&mut object).with_context(|| {
             format!(
                 "cannot add the patterns to {}/{}",
@@ -204,8 +203,7 @@ impl NewCmd {
             )
         })?;
         for w in &result.warnings {
-            let style = crate::ui::WARNING;
-            anstream::eprintln!("{style}warning:{style:#} {}", crate::ui::clean(w));
+            crate::ui::warn(w);
         }
         let mut text = yaml::to_string(&object).map_err(|e| anyhow::anyhow!(e.message))?;
         if let Some(service) = build::service(&answers) {
@@ -233,10 +231,10 @@ impl NewCmd {
         )?;
 
         p.finish();
-        let params = answers::set_params(&action.requests);
+        let params = request::non_default_params(&action.requests);
         if let Some(path) = &save {
             let values = answers::values_file(&answers, &ids, &params);
-            let body = yaml::to_string(&values).map_err(|e| anyhow::anyhow!(e.message))?;
+            let body = values.to_yaml().map_err(|e| anyhow::anyhow!(e.message))?;
             let header = "# Answers for `kubectl pattern new --values-file FILE --yes`\n";
             destination::write_file(
                 path,
@@ -294,7 +292,7 @@ impl NewCmd {
     /// or image is missing (recorded in `missing`).
     fn ask_workload(
         &self,
-        file: &answers::WorkloadValues,
+        file: &WorkloadValues,
         p: &mut dyn Prompter,
         missing: &mut Missing,
     ) -> Result<Option<Answers>> {
@@ -462,7 +460,7 @@ impl NewCmd {
     fn ask_patterns(
         &self,
         catalogue: &Catalogue,
-        file: &answers::ValuesFile,
+        file: &ValuesFile,
         p: &mut dyn Prompter,
     ) -> Result<Vec<String>> {
         if !self.patterns.is_empty() {
@@ -499,70 +497,50 @@ impl NewCmd {
     }
 
     /// The parameters no flag or values file gives: every required one, and the optional ones
-    /// when the person wants to change them. Returns the values-file mapping for the run.
+    /// when the person wants to change them; the answers join `request` as typed values.
     fn ask_params(
         &self,
         catalogue: &Catalogue,
-        ids: &[String],
-        file: &answers::ValuesFile,
+        request: &mut Request,
         p: &mut dyn Prompter,
         missing: &mut Missing,
-    ) -> Result<BTreeMap<String, Value>> {
-        let mut values = BTreeMap::new();
-        let sets: Vec<String> = self
-            .set
-            .iter()
-            .filter_map(|s| s.split_once('=').map(|(k, _)| k.trim().to_string()))
-            .collect();
-        for id in ids {
-            let pattern = catalogue.get(id)?;
-            let mut section = match file.patterns.get(id) {
-                Some(Value::Object(map)) => map.clone(),
-                Some(Value::Null) | None => Map::new(),
-                Some(_) => {
-                    return Err(UsageError(format!(
-                        "values file patterns.{id}: expected a mapping of NAME: VALUE"
-                    ))
-                    .into());
-                }
-            };
-            let given = |name: &str| {
-                section.contains_key(name)
-                    || sets
-                        .iter()
-                        .any(|k| *k == name || *k == format!("{id}.{name}"))
-            };
+    ) -> Result<()> {
+        for choice in request.patterns.clone() {
+            let pattern = catalogue.get(&choice.id)?;
             let params = &pattern.spec().params;
-            let open: Vec<_> = params.iter().filter(|s| !given(&s.name)).collect();
+            let given = request.input_for(&choice, |n| params.iter().any(|s| s.name == n));
+            let open: Vec<_> = params
+                .iter()
+                .filter(|s| !given.given.iter().any(|(n, _)| *n == s.name))
+                .collect();
             let mut answered = Vec::new();
             for spec in open.iter().filter(|s| s.required) {
-                match ask_param(p, id, spec)? {
-                    Some(text) => answered.push((*spec, text)),
-                    None => missing.0.push(format!("--set {id}.{}=…", spec.name)),
+                match ask_param(p, &choice.id, spec)? {
+                    Some(value) => answered.push((*spec, value)),
+                    None => missing
+                        .0
+                        .push(format!("--set {}.{}=…", choice.id, spec.name)),
                 }
             }
             let optional: Vec<_> = open.iter().filter(|s| !s.required).collect();
             if !optional.is_empty() && p.interactive() {
                 let prompt = format!(
-                    "Change any of the {} optional parameters of {id}?",
-                    optional.len()
+                    "Change any of the {} optional parameters of {}?",
+                    optional.len(),
+                    choice.id
                 );
                 if p.confirm(&prompt, false)? == Some(true) {
                     for spec in optional {
-                        if let Some(text) = ask_param(p, id, spec)? {
-                            answered.push((*spec, text));
+                        if let Some(value) = ask_param(p, &choice.id, spec)? {
+                            answered.push((*spec, value));
                         }
                     }
                 }
             }
-            for (spec, text) in answered {
-                let value = spec
-                    .parse_text(&text)
-                    .map_err(|e| UsageError(e.to_string()))?;
-                section.insert(spec.name.clone(), value);
+            for (spec, value) in answered {
+                request.answer(&choice.instance, &spec.name, value);
             }
-            values.insert(id.clone(), Value::Object(section));
         }
-        Ok(values)
+        Ok(())
     }
 }

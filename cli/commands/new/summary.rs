@@ -5,9 +5,10 @@ use anyhow::Result;
 
 use crate::ui::prompt::Prompter;
 
-use super::answers::{ExtraFlags, HIDDEN, SetParam, command_line, join};
+use super::answers::{ExtraFlags, HIDDEN, command_line, join};
 use super::build::Answers;
 use super::destination::Destination;
+use crate::request::SetParam;
 
 /// Prints the summary (interactive runs only).
 pub fn print(

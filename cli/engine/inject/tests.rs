@@ -13,13 +13,7 @@ use crate::pattern::SidecarMode;
 
 fn request(id: &str, sets: &[(&str, &str)]) -> PatternRequest {
     let pattern = Catalogue::builtin().get(id).unwrap();
-    let input = ParamInput {
-        sets: sets
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        ..Default::default()
-    };
+    let input = ParamInput::from_texts(sets.iter().copied());
     let params = params::resolve(id, &pattern.spec().params, &input).unwrap();
     PatternRequest {
         pattern,

@@ -315,13 +315,7 @@ pub fn add_action(patterns: &[(&str, &[(&str, &str)])]) -> AddAction {
         .iter()
         .map(|(id, sets)| {
             let pattern = catalogue.get(id).expect("a built-in pattern");
-            let input = ParamInput {
-                sets: sets
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                ..Default::default()
-            };
+            let input = ParamInput::from_texts(sets.iter().copied());
             let params =
                 params::resolve(id, &pattern.spec().params, &input).expect("valid parameters");
             PatternRequest {

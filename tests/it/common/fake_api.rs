@@ -8,7 +8,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
@@ -552,12 +551,13 @@ fn stream_watch(out: &mut TcpStream, request: &Request, state: &Mutex<State>) {
         }
     };
     if script.is_empty() {
-        // Nothing will happen: hold the watch open a while, as a quiet server does.
-        std::thread::sleep(Duration::from_secs(2));
+        // Nothing will happen: hold the watch open, as a quiet server does, until the client
+        // goes away (its --timeout) — no timer here.
+        let mut sink = [0u8; 256];
+        while matches!(std::io::Read::read(out, &mut sink), Ok(n) if n > 0) {}
         return;
     }
     for status in script {
-        std::thread::sleep(Duration::from_millis(50));
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         st.resource_version += 1;
         let rv = st.resource_version.to_string();
