@@ -4,6 +4,8 @@
 use kube::core::Status;
 
 use super::resource::Resource;
+use kubectl_pattern_engine::owned::OwnedError;
+use kubectl_pattern_engine::process::ObjectError;
 
 /// What a request was doing, to name it in errors.
 #[derive(Debug, Clone)]
@@ -153,12 +155,20 @@ pub enum ClusterError {
         reason: String,
     },
     /// The engine refused the object (bad annotation, clash…).
-    #[error("{object}: {message}")]
+    #[error("{object}: {error}")]
     Engine {
         /// The object.
         object: String,
-        /// The engine's message.
-        message: String,
+        /// The engine's error.
+        error: ObjectError,
+    },
+    /// The apply configuration could not be built from the object.
+    #[error("{object}: {error}")]
+    ApplyConfiguration {
+        /// The object.
+        object: String,
+        /// Why.
+        error: OwnedError,
     },
 }
 

@@ -266,10 +266,12 @@ async fn process(
     let mut attempt = 1;
     loop {
         let mut edited = live.clone();
-        let result = action.run(&mut edited).map_err(|e| ClusterError::Engine {
-            object: target.display(),
-            message: e.to_string(),
-        })?;
+        let result = action
+            .run(&mut edited)
+            .map_err(|error| ClusterError::Engine {
+                object: target.display(),
+                error,
+            })?;
         let changed = result.changed;
         let report = ObjectReport::new(
             conn.endpoint.context.clone(),
@@ -294,9 +296,11 @@ async fn process(
                 why: why.into(),
             });
         }
-        let mut config = owned::apply_configuration(&edited).map_err(|e| ClusterError::Engine {
-            object: target.display(),
-            message: e.to_string(),
+        let mut config = owned::apply_configuration(&edited).map_err(|error| {
+            ClusterError::ApplyConfiguration {
+                object: target.display(),
+                error,
+            }
         })?;
         // Optimistic locking: the apply fails with 409 if the object changed since we read it.
         if let Some(rv) = live.pointer("/metadata/resourceVersion").cloned() {

@@ -36,26 +36,13 @@ fn options() -> serde_saphyr::Options {
 }
 
 fn from_saphyr(err: &serde_saphyr::Error) -> YamlError {
+    use serde_saphyr::MessageFormatter as _;
     let location = err.location();
-    let mut message = err.to_string();
-    // serde-saphyr prefixes "error: line L column C: "; we report the position ourselves.
-    if let Some(rest) = message.strip_prefix("error: ") {
-        message = rest.to_string();
-    }
-    if let Some(idx) = message.find(": ")
-        && message.starts_with("line ")
-    {
-        message = message[idx + 2..].to_string();
-    }
-    let mut message = message
-        .lines()
-        .next()
-        .unwrap_or_default()
+    // The message alone: the position is reported by the caller, with file lines.
+    let message = serde_saphyr::UserMessageFormatter
+        .format_message(err.without_snippet())
         .trim()
         .to_string();
-    if let Some(cut) = message.find(", set DuplicateKeyPolicy") {
-        message.truncate(cut);
-    }
     YamlError {
         message,
         line: location.map(|l| l.line()),
@@ -116,7 +103,11 @@ mod tests {
             bomb.push_str(&format!("{}: &{} [{refs}]\n", w[1], w[1]));
         }
         let err = from_str::<serde_json::Value>(&bomb).unwrap_err();
-        assert!(err.message.contains("budget"), "{}", err.message);
+        assert!(
+            err.message.contains("too large or too complex"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -43,10 +43,7 @@ pub enum Origin {
     reason = "deserialising precompiled code; see the SAFETY notes"
 )]
 pub fn load(path: &Path, bytes: &[u8]) -> Result<(Component, Origin), WasmError> {
-    let engine = runtime::engine().map_err(|message| WasmError::Runtime {
-        plugin: path.display().to_string(),
-        message,
-    })?;
+    let engine = runtime::engine()?;
     let entry = kubectl_pattern_io::dirs::wasm_cache().map(|dir| {
         dir.join(format!(
             "{}-{}.cwasm",
@@ -67,7 +64,7 @@ pub fn load(path: &Path, bytes: &[u8]) -> Result<(Component, Origin), WasmError>
     }
     let compile_err = |e: wasmtime::Error| WasmError::Compile {
         path: path.to_path_buf(),
-        message: format!("{e:#}"),
+        source: e.into(),
     };
     let precompiled = engine.precompile_component(bytes).map_err(compile_err)?;
     if let Some(entry) = &entry {

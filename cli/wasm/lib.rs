@@ -8,12 +8,13 @@ pub mod runtime;
 pub mod store;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Why a plugin could not be loaded or run. Each variant says what happened and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum WasmError {
     /// The file could not be read.
-    #[error("cannot read plugin {path}: {source}")]
+    #[error("cannot read plugin {path}")]
     Read {
         /// The file.
         path: PathBuf,
@@ -22,33 +23,33 @@ pub enum WasmError {
     },
     /// Not a valid WebAssembly component.
     #[error(
-        "{path} is not a usable WebAssembly component: {message}; build plugins for wasm32-wasip2 (see docs/plugins.md)"
+        "{path} is not a usable WebAssembly component; build plugins for wasm32-wasip2 (see docs/plugins.md)"
     )]
     Compile {
         /// The file.
         path: PathBuf,
-        /// wasmtime's message.
-        message: String,
+        /// wasmtime's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The component imports something the sandbox does not provide.
     #[error(
-        "plugin {path} imports {import}, which the sandbox does not provide (only the kubectl-pattern host and an empty WASI context are available): {message}"
+        "plugin {path} imports {import}, which the sandbox does not provide (only the kubectl-pattern host and an empty WASI context are available)"
     )]
     UnsupportedImport {
         /// The file.
         path: PathBuf,
         /// The import.
         import: String,
-        /// wasmtime's message.
-        message: String,
     },
     /// The component does not implement the plugin world.
-    #[error("plugin {path} does not export kubectl-pattern:plugin/pattern@0.1.0: {message}")]
+    #[error("plugin {path} does not export kubectl-pattern:plugin/pattern@0.1.0")]
     WrongWorld {
         /// The file.
         path: PathBuf,
-        /// wasmtime's message.
-        message: String,
+        /// wasmtime's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The plugin ran past its deadline.
     #[error(
@@ -75,12 +76,12 @@ pub enum WasmError {
         stderr: String,
     },
     /// The plugin trapped (panic, unreachable, …).
-    #[error("plugin {plugin} crashed: {message}{stderr}")]
+    #[error("plugin {plugin} crashed: {cause}{stderr}")]
     Trap {
         /// The plugin.
         plugin: String,
-        /// The trap.
-        message: String,
+        /// The trap (a `wasmtime::Trap`), or the host error that ended the call.
+        cause: Box<dyn std::error::Error + Send + Sync>,
         /// Guest stderr/log, prefixed, or "".
         stderr: String,
     },
@@ -122,14 +123,60 @@ pub enum WasmError {
         /// Where it was installed from.
         origin: String,
     },
-    /// Any other wasmtime failure.
-    #[error("plugin {plugin}: {message}")]
-    Runtime {
+    /// The wasmtime engine could not be set up (once per process).
+    #[error("the WebAssembly runtime cannot start")]
+    Engine(#[source] Arc<dyn std::error::Error + Send + Sync>),
+    /// The host's imports could not be linked for a plugin.
+    #[error("plugin {plugin}: cannot link the host's functions")]
+    Link {
         /// The plugin.
         plugin: String,
-        /// The message.
-        message: String,
+        /// wasmtime's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The plugin refused to render (its `render-error`).
+    #[error("plugin {plugin}: {reason}: {message}{}", log_tail(log))]
+    Refused {
+        /// The plugin.
+        plugin: String,
+        /// Which kind of refusal.
+        reason: Refusal,
+        /// The plugin's message.
+        message: String,
+        /// The plugin's last log lines.
+        log: Vec<String>,
+    },
+}
+
+/// Why a plugin refused to render, as its `render-error` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The parameters do not work together.
+    InvalidParams,
+    /// The workload does not suit the pattern.
+    UnsupportedWorkload,
+    /// Anything else.
+    Failed,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Refusal::InvalidParams => "invalid parameters",
+            Refusal::UnsupportedWorkload => "unsupported workload",
+            Refusal::Failed => "failed",
+        })
+    }
+}
+
+/// The plugin's last log lines, for a refusal's message (the last ones usually say why).
+fn log_tail(log: &[String]) -> String {
+    let keep = log.len().saturating_sub(8);
+    match log[keep..].join("\n    ") {
+        lines if lines.is_empty() => String::new(),
+        lines => format!("\n  plugin log:\n    {lines}"),
+    }
 }
 
 /// Sandbox limits for one plugin call.

@@ -9,7 +9,7 @@ use kubectl_pattern_engine::pattern::{Pattern, PatternError, PatternSpec, Render
 
 use super::cache::{self, Origin};
 use super::runtime::{self, Loaded, wit};
-use super::{Limits, WasmError, convert};
+use super::{Limits, Refusal, WasmError, convert};
 
 /// What an installed plugin is expected to be (checked on every load).
 #[derive(Debug, Clone)]
@@ -59,10 +59,7 @@ impl WasmPattern {
             });
         }
         let (component, origin) = cache::load(path, &bytes)?;
-        let engine = runtime::engine().map_err(|message| WasmError::Runtime {
-            plugin: path.display().to_string(),
-            message,
-        })?;
+        let engine = runtime::engine()?;
         let ty = component.component_type();
         let imports = ty
             .imports(engine)
@@ -98,20 +95,16 @@ impl WasmPattern {
         })?;
         let runtime::Call { value, log } = call;
         let contribution = value.map_err(|e| {
-            let (what, message) = match e {
-                wit::RenderError::InvalidParams(m) => ("invalid parameters", m),
-                wit::RenderError::UnsupportedWorkload(m) => ("unsupported workload", m),
-                wit::RenderError::Failed(m) => ("failed", m),
+            let (reason, message) = match e {
+                wit::RenderError::InvalidParams(m) => (Refusal::InvalidParams, m),
+                wit::RenderError::UnsupportedWorkload(m) => (Refusal::UnsupportedWorkload, m),
+                wit::RenderError::Failed(m) => (Refusal::Failed, m),
             };
-            // The plugin's last log lines usually say why.
-            let keep = log.len().saturating_sub(8);
-            let logged = match log[keep..].join("\n    ") {
-                lines if lines.is_empty() => String::new(),
-                lines => format!("\n  plugin log:\n    {lines}"),
-            };
-            WasmError::Runtime {
+            WasmError::Refused {
                 plugin: id.clone(),
-                message: format!("{what}: {message}{logged}"),
+                reason,
+                message,
+                log: log.clone(),
             }
         })?;
         let bytes = convert::size(&contribution);

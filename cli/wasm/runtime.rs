@@ -40,8 +40,9 @@ const STDERR_CAPACITY: usize = 64 << 10;
 const LOG_LINES: usize = 64;
 
 /// The process-wide engine; its epoch ticker starts with it.
-pub fn engine() -> Result<&'static Engine, String> {
-    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+pub fn engine() -> Result<&'static Engine, WasmError> {
+    type Shared = Arc<dyn std::error::Error + Send + Sync>;
+    static ENGINE: OnceLock<Result<Engine, Shared>> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
             let mut config = Config::new();
@@ -70,7 +71,7 @@ pub fn engine() -> Result<&'static Engine, String> {
             // Fall back to on-demand allocation where the address space cannot be reserved.
             let engine = Engine::new(&pooled)
                 .or_else(|_| Engine::new(&config))
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| Shared::from(Box::<dyn std::error::Error + Send + Sync>::from(e)))?;
             let ticker = engine.clone();
             std::thread::Builder::new()
                 .name("wasm-epoch".into())
@@ -81,11 +82,11 @@ pub fn engine() -> Result<&'static Engine, String> {
                         watchdog::check();
                     }
                 })
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| Arc::new(e) as Shared)?;
             Ok(engine)
         })
         .as_ref()
-        .map_err(Clone::clone)
+        .map_err(|e| WasmError::Engine(e.clone()))
 }
 
 /// What the guest can reach: logging, and WASI with nothing granted.
@@ -186,37 +187,45 @@ pub struct Loaded {
     pre: Arc<PatternPluginPre<State>>,
 }
 
-/// Links `component` (from `path`) against the sandbox.
+/// The interfaces the sandbox links (their packages): the host's logging, and WASI with an
+/// empty context (no files, environment, network or clock access worth anything).
+const LINKED: [&str; 7] = [
+    "kubectl-pattern:plugin/",
+    "wasi:cli/",
+    "wasi:io/",
+    "wasi:clocks/",
+    "wasi:filesystem/",
+    "wasi:random/",
+    "wasi:sockets/",
+];
+
+/// Links `component` (from `path`) against the sandbox. An import the sandbox does not
+/// provide is named; any other mismatch means the component is not a pattern plugin.
 pub fn link(path: &Path, component: &Component) -> Result<Loaded, WasmError> {
-    let engine = engine().map_err(|message| WasmError::Runtime {
-        plugin: path.display().to_string(),
-        message,
-    })?;
+    let engine = engine()?;
+    if let Some((import, _)) = component
+        .component_type()
+        .imports(engine)
+        .find(|(name, _)| !LINKED.iter().any(|p| name.starts_with(p)))
+    {
+        return Err(WasmError::UnsupportedImport {
+            path: path.to_path_buf(),
+            import: import.to_string(),
+        });
+    }
     let mut linker = Linker::<State>::new(engine);
-    let runtime = |e: wasmtime::Error| WasmError::Runtime {
+    let link_err = |e: wasmtime::Error| WasmError::Link {
         plugin: path.display().to_string(),
-        message: format!("{e:#}"),
+        source: e.into(),
     };
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(runtime)?;
-    PatternPlugin::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s).map_err(runtime)?;
-    let pre = linker.instantiate_pre(component).map_err(|e| {
-        let message = format!("{e:#}");
-        match message.split('`').nth(1) {
-            Some(import) if message.contains("import") => WasmError::UnsupportedImport {
-                path: path.to_path_buf(),
-                import: import.to_string(),
-                message,
-            },
-            _ => WasmError::WrongWorld {
-                path: path.to_path_buf(),
-                message,
-            },
-        }
-    })?;
-    let pre = PatternPluginPre::new(pre).map_err(|e| WasmError::WrongWorld {
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(link_err)?;
+    PatternPlugin::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s).map_err(link_err)?;
+    let wrong_world = |e: wasmtime::Error| WasmError::WrongWorld {
         path: path.to_path_buf(),
-        message: format!("{e:#}"),
-    })?;
+        source: e.into(),
+    };
+    let pre = linker.instantiate_pre(component).map_err(wrong_world)?;
+    let pre = PatternPluginPre::new(pre).map_err(wrong_world)?;
     Ok(Loaded {
         path: path.to_path_buf(),
         pre: Arc::new(pre),
@@ -294,12 +303,12 @@ impl Loaded {
                     }),
                     Some(trap) => Err(WasmError::Trap {
                         plugin,
-                        message: trap.to_string(),
+                        cause: Box::new(*trap),
                         stderr: context,
                     }),
                     None => Err(WasmError::Trap {
                         plugin,
-                        message: format!("{e:#}"),
+                        cause: e.into(),
                         stderr: context,
                     }),
                 }

@@ -39,7 +39,7 @@ fn alias_bomb_is_refused() {
         &["add", "log-shipper", "-f", "bomb.yaml"],
         None,
         1,
-        &["bomb.yaml", "document 2", "budget"],
+        &["bomb.yaml", "document 2", "too large or too complex"],
     );
 }
 
