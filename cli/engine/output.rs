@@ -195,14 +195,24 @@ impl<W: io::Write> StreamWriter<W> {
 
 /// `kind.group/name` for an object, or for each item of a List.
 pub fn object_names(value: &Value) -> Vec<String> {
-    if value.get("kind").and_then(Value::as_str) == Some("List") {
-        return value
+    let items = || {
+        value
             .get("items")
             .and_then(Value::as_array)
-            .map(|items| items.iter().flat_map(object_names).collect())
-            .unwrap_or_default();
+            .into_iter()
+            .flatten()
+    };
+    match super::process::list_of(value) {
+        Some(None) => items().flat_map(object_names).collect(),
+        // A typed list's items may leave their kind out.
+        Some(Some(kind)) => items()
+            .map(|item| {
+                let name = item.pointer("/metadata/name").and_then(Value::as_str);
+                format!("{}/{}", kind.object_prefix(), name.unwrap_or_default())
+            })
+            .collect(),
+        None => vec![ObjectRef::of(value).qualified_name()],
     }
-    vec![ObjectRef::of(value).qualified_name()]
 }
 
 /// The identity of an object, for reports.

@@ -138,6 +138,24 @@ pub fn is_dns_subdomain(s: &str) -> bool {
     !s.is_empty() && s.len() <= 253 && s.split('.').all(|l| DNS_LABEL.is_match(l))
 }
 
+/// True for a Kubernetes qualified name (label and annotation keys): an optional
+/// DNS-subdomain prefix and `/`, then a name of at most 63 characters (alphanumerics, `-`,
+/// `_`, `.`, starting and ending with an alphanumeric).
+pub fn is_qualified_name(key: &str) -> bool {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && prefix.is_none_or(is_dns_subdomain)
+}
+
 /// True for an RFC 1123 DNS label (names of containers, volumes, patterns).
 pub fn is_dns_label(s: &str) -> bool {
     DNS_LABEL.is_match(s)

@@ -14,7 +14,7 @@ use super::params::Params;
 use super::pattern::{Pattern, PatternError, RenderContext, WorkloadInfo};
 use super::stream::{Document, StreamError};
 use super::tracking::{self, AppliedRecord, TrackingError};
-use super::workload::Workload;
+use super::workload::{Workload, WorkloadKind};
 
 /// An error while processing one object.
 #[derive(Debug, thiserror::Error)]
@@ -195,14 +195,23 @@ pub fn process_document(doc: &Document, action: &dyn Action) -> Result<Processed
             ));
             Ok(())
         };
-    if value.get("kind").and_then(Value::as_str) == Some("List") {
-        if let Some(items) = value.get_mut("items").and_then(Value::as_array_mut) {
-            for item in items {
-                run(item, &mut reports)?;
+    match list_of(&value) {
+        Some(item_kind) => {
+            if let Some(items) = value.get_mut("items").and_then(Value::as_array_mut) {
+                for item in items {
+                    // Typed lists (`DeploymentList`, as the API returns them) leave out their
+                    // items' apiVersion and kind: lend them for the run, and take them back.
+                    let lent = item_kind.map(|k| lend_type(item, k)).unwrap_or_default();
+                    let result = run(item, &mut reports);
+                    if lent && let Some(map) = item.as_object_mut() {
+                        map.shift_remove("apiVersion");
+                        map.shift_remove("kind");
+                    }
+                    result?;
+                }
             }
         }
-    } else {
-        run(&mut value, &mut reports)?;
+        None => run(&mut value, &mut reports)?,
     }
     let emit = if changed {
         Emit::Changed(value)
@@ -210,6 +219,33 @@ pub fn process_document(doc: &Document, action: &dyn Action) -> Result<Processed
         Emit::Unchanged
     };
     Ok(Processed { emit, reports })
+}
+
+/// `Some` for a list: `kind: List` (`Some(None)`: its items name their own types), or a typed
+/// list of workloads such as `apps/v1 DeploymentList` (`Some(Some(kind))`).
+pub fn list_of(value: &Value) -> Option<Option<WorkloadKind>> {
+    let kind = value.get("kind").and_then(Value::as_str)?;
+    if kind == "List" {
+        return Some(None);
+    }
+    let api_version = value.get("apiVersion").and_then(Value::as_str)?;
+    WorkloadKind::from_list(api_version, kind).map(Some)
+}
+
+/// Gives a typed list's item its apiVersion and kind when it lacks them; true when it did.
+fn lend_type(item: &mut Value, kind: WorkloadKind) -> bool {
+    let Some(map) = item.as_object_mut() else {
+        return false;
+    };
+    if map.contains_key("kind") || map.contains_key("apiVersion") {
+        return false;
+    }
+    map.insert(
+        "apiVersion".into(),
+        Value::String(kind.api_version().into()),
+    );
+    map.insert("kind".into(), Value::String(kind.as_str().into()));
+    true
 }
 
 /// One pattern to apply: which, as which instance, with which parameters.

@@ -15,15 +15,6 @@ pub struct SelectorError {
     pub message: String,
 }
 
-/// A label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters.
-fn is_label_key(key: &str) -> bool {
-    let (prefix, name) = match key.rsplit_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, key),
-    };
-    is_label_value(name) && !name.is_empty() && prefix.is_none_or(super::params::is_dns_subdomain)
-}
-
 /// A label value: empty, or up to 63 alphanumerics, `-`, `_`, `.`, alphanumeric at both ends.
 fn is_label_value(value: &str) -> bool {
     value.is_empty()
@@ -76,7 +67,7 @@ fn parse_term(term: &str) -> Result<Term, String> {
         return Err("empty requirement (a stray comma?)".into());
     }
     let check_key = |k: &str| {
-        if is_label_key(k) {
+        if super::params::is_qualified_name(k) {
             Ok(k.to_string())
         } else {
             Err(format!("{k:?} is not a valid label key"))

@@ -570,3 +570,68 @@ fn lint_exit_codes_tell_findings_from_failures() {
     std::fs::write(dir.path().join("broken.yaml"), "a: [\n").unwrap();
     assert_eq!(code(&["lint", "-f", "broken.yaml"]), Some(3));
 }
+
+/// Typed lists as the API returns them (`DeploymentList`, items without apiVersion and kind)
+/// are patched item by item; the items stay without apiVersion and kind.
+#[test]
+fn typed_lists_are_patched_item_by_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut items = Vec::new();
+    for name in ["web", "api"] {
+        let mut d = crate::common::workload(WorkloadKind::Deployment, name);
+        let map = d.as_object_mut().unwrap();
+        map.shift_remove("apiVersion");
+        map.shift_remove("kind");
+        items.push(d);
+    }
+    let list = serde_json::json!({"apiVersion": "apps/v1", "kind": "DeploymentList",
+        "metadata": {"resourceVersion": "42"}, "items": items});
+    let input = dir.path().join("list.json");
+    std::fs::write(&input, serde_json::to_string_pretty(&list).unwrap()).unwrap();
+    let out = crate::common::bin()
+        .args(["add", "log-shipper", "-q", "-o", "json", "-f"])
+        .arg(&input)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let patched: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(patched["kind"], "DeploymentList");
+    for item in patched["items"].as_array().unwrap() {
+        assert!(
+            item.get("kind").is_none() && item.get("apiVersion").is_none(),
+            "{item}"
+        );
+        let inits = &item["spec"]["template"]["spec"]["initContainers"];
+        assert_eq!(inits[0]["name"], "log-shipper", "{item}");
+    }
+    // kubernetes-validate reads objects with names: check each item as a Deployment.
+    let docs: Vec<Value> = patched["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let mut d = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment"});
+            d.as_object_mut()
+                .unwrap()
+                .extend(item.as_object().unwrap().clone());
+            d
+        })
+        .collect();
+    let output = dir.path().join("out.yaml");
+    crate::common::write_yaml(&output, &docs);
+    crate::common::validate(&output);
+    let names = crate::common::bin()
+        .args(["add", "log-shipper", "-q", "-o", "name", "-f"])
+        .arg(&input)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(
+        String::from_utf8(names).unwrap(),
+        "deployment.apps/web\ndeployment.apps/api\n"
+    );
+}

@@ -3,51 +3,39 @@
 
 use serde_json::{Map, Value};
 
-/// The path from the object to its pod spec for a workload kind, if the kind is known.
-pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
-    match kind {
-        "Pod" => Some(&["spec"]),
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => Some(&["spec", "template", "spec"]),
-        "CronJob" => Some(&["spec", "jobTemplate", "spec", "template", "spec"]),
-        _ => None,
-    }
-}
+/// Where a pod template can be, from the object (the host sends only workloads, and its kind
+/// table decides which; the SDK only needs the layouts): a Pod is its own template, a
+/// PodTemplate holds `template`, a CronJob nests it under `jobTemplate`, every other workload
+/// holds `spec.template`.
+const TEMPLATE_LAYOUTS: [&[&str]; 3] = [
+    &["spec", "jobTemplate", "spec", "template"],
+    &["spec", "template"],
+    &["template"],
+];
 
 fn walk<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
     path.iter().try_fold(value, |v, key| v.get(key))
 }
 
-/// The pod spec of a workload of any kind; for an unknown kind, `spec.template.spec` when it
-/// holds containers.
+/// The pod template (metadata and spec) of a workload: the first layout that holds a pod
+/// spec with containers, else the object itself when it is a pod.
+fn pod_template(workload: &Value) -> Option<&Value> {
+    let has_containers = |t: &&Value| t.get("spec").and_then(|s| s.get("containers")).is_some();
+    TEMPLATE_LAYOUTS
+        .iter()
+        .filter_map(|path| walk(workload, path))
+        .find(has_containers)
+        .or_else(|| Some(workload).filter(has_containers))
+}
+
+/// The pod spec of a workload of any kind.
 pub fn pod_spec(workload: &Value) -> Option<&Value> {
-    let kind = workload
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    match pod_spec_path(kind) {
-        Some(path) => walk(workload, path),
-        None => {
-            walk(workload, &["spec", "template", "spec"]).filter(|s| s.get("containers").is_some())
-        }
-    }
+    pod_template(workload)?.get("spec")
 }
 
 /// The metadata of the pod template (a Pod's own metadata).
 pub fn pod_metadata(workload: &Value) -> Option<&Value> {
-    let kind = workload
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    match pod_spec_path(kind) {
-        Some([_]) => workload.get("metadata"),
-        Some(path) => walk(workload, &path[..path.len() - 1])?.get("metadata"),
-        None => pod_spec(workload).and(walk(workload, &["spec", "template", "metadata"])),
-    }
+    pod_template(workload)?.get("metadata")
 }
 
 /// A container port.
@@ -237,6 +225,7 @@ mod tests {
             json!({"kind": "Job", "spec": {"template": tmpl}}),
             json!({"kind": "CronJob", "spec": {"jobTemplate": {"spec": {"template": tmpl}}}}),
             json!({"kind": "Rollout", "spec": {"template": tmpl}}),
+            json!({"kind": "PodTemplate", "template": tmpl}),
         ];
         for wl in &cases {
             assert_eq!(pod_spec(wl), Some(&spec), "{}", wl["kind"]);
