@@ -11,7 +11,7 @@ pub mod output;
 pub mod owned;
 pub mod params;
 pub mod pattern;
-mod podspec;
+pub mod podspec;
 pub mod process;
 pub mod quantity;
 pub mod selector;

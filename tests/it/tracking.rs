@@ -134,3 +134,88 @@ fn removing_one_of_two_instances_keeps_the_other_listed() {
         "deployment/shop: redis-proxy v1.0.0 (container redis-proxy, volume redis-proxy-config, env REDIS_HOST on worker, env REDIS_PORT on worker)\n"
     );
 }
+
+fn records(annotation: &str) -> Vec<Value> {
+    let value: Value = serde_json::from_str(annotation).unwrap();
+    match value {
+        Value::Array(items) => items,
+        other => {
+            assert_eq!(other["version"], 2, "{other}");
+            other["instances"].as_array().unwrap().clone()
+        }
+    }
+}
+
+#[test]
+fn a_new_add_writes_the_versioned_format() {
+    let (stdout, _) = run(&["add", "log-shipper"], "web.original.yaml");
+    let text = annotation(&stdout);
+    assert!(
+        text.starts_with(r#"{"version":2,"instances":[{"pattern":"log-shipper","#),
+        "{text}"
+    );
+    // The same record as the unversioned fixture holds.
+    assert_eq!(
+        records(&text),
+        records(&annotation(&read("web.log-shipper.yaml")))
+    );
+}
+
+#[test]
+fn re_adding_on_the_unversioned_format_leaves_the_object_as_it_is() {
+    let (stdout, stderr) = run(&["add", "log-shipper"], "web.log-shipper.yaml");
+    assert!(stderr.contains("deployment/web: unchanged"), "{stderr}");
+    assert_eq!(stdout, read("web.log-shipper.yaml"));
+}
+
+#[test]
+fn another_add_rewrites_the_unversioned_records_in_the_versioned_format() {
+    let (stdout, _) = run(
+        &["add", "wait-for", "--set", "host=db.shop.svc"],
+        "web.log-shipper.yaml",
+    );
+    let text = annotation(&stdout);
+    assert!(text.starts_with(r#"{"version":2,"instances":["#), "{text}");
+    let both = records(&text);
+    let old = records(&annotation(&read("web.log-shipper.yaml")));
+    assert_eq!(both[0], old[0]);
+    assert_eq!(both[1]["instance"], "wait-for");
+    let removed = crate::common::bin()
+        .args(["remove", "wait-for", "log-shipper"])
+        .write_stdin(stdout)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(
+        String::from_utf8(removed).unwrap(),
+        read("web.original.yaml")
+    );
+}
+
+#[test]
+fn a_newer_format_is_refused_with_a_request_to_upgrade() {
+    let text = read("web.log-shipper.yaml").replace(
+        &format!("{TRACKING}: \"["),
+        &format!("{TRACKING}: \"{{\\\"version\\\":3,\\\"instances\\\":["),
+    );
+    let text = text.replacen("}]\"\n", "}]}\"\n", 1);
+    assert!(text.contains(r#"{\"version\":3"#), "{text}");
+    for command in ["status", "remove"] {
+        let mut cmd = crate::common::bin();
+        cmd.arg(command);
+        if command == "remove" {
+            cmd.arg("log-shipper");
+        }
+        let out = cmd
+            .write_stdin(text.clone())
+            .assert()
+            .failure()
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains("format version 3"), "{stderr}");
+        assert!(stderr.contains("upgrade kubectl-pattern"), "{stderr}");
+    }
+}
