@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 pub mod contribution;
+pub mod fragment;
 pub mod inject;
 pub mod kinds;
 pub mod lint;

@@ -14,7 +14,7 @@ use handlebars::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::contribution::Contribution;
+use super::contribution::{Contribution, ContributionError};
 use super::params::{ParamSpec, is_dns_label};
 use super::pattern::{
     Pattern, PatternDocs, PatternError, PatternKind, PatternSource, PatternSpec, RenderContext,
@@ -202,14 +202,20 @@ impl TemplatePattern {
             pattern: self.spec.id.clone(),
             message,
         };
-        let contribution = Contribution::parse(&text).map_err(|e| {
-            let line = e.line.unwrap_or(0) as usize;
+        let at_line = |line: Option<u64>, message: String| {
+            let line = line.unwrap_or(0) as usize;
             let context = text.lines().nth(line.saturating_sub(1)).unwrap_or_default();
-            invalid(format!(
-                "rendered line {line} ({}): {}",
-                context.trim(),
-                e.message
-            ))
+            format!("rendered line {line} ({}): {message}", context.trim())
+        };
+        let contribution = Contribution::parse(&text).map_err(|e| match e {
+            ContributionError::Yaml(e) => invalid(at_line(e.line, e.message)),
+            ContributionError::Fragments(problems) => invalid(
+                problems
+                    .iter()
+                    .flat_map(|p| p.problems().into_iter().map(|m| at_line(p.line, m)))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
         })?;
         contribution
             .check()

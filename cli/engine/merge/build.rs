@@ -6,7 +6,10 @@ use serde_json::{Map, Value};
 
 use super::plan::{AnnotationEdit, HELPER_LISTS, Placement, Plan};
 use super::{Instance, MergeError, MergeOptions, targets};
+use k8s_openapi::api::core::v1::Container;
+
 use crate::contribution::Contribution;
+use crate::fragment::Fragment;
 use crate::pattern::{PatternSpec, SidecarMode};
 use crate::podspec::{ContainerList, ItemRef, ListRef, PodList, Position, name_of, ports_of};
 use crate::tracking::{self, AppliedRecord, Created, EnvRecord, MountRecord, TRACKING_ANNOTATION};
@@ -210,7 +213,7 @@ fn wiring(
 ) -> Result<Vec<Placement>, MergeError> {
     let pod_volumes = ListRef::Pod(PodList::Volumes).keys(spec);
     let mut out = Vec::new();
-    for (index, m) in contribution.mounts.iter().enumerate() {
+    for m in &contribution.mounts {
         let volume = m.mount.name.as_str();
         let has_volume = contribution.volumes.iter().any(|v| v.name == volume)
             || (pod_volumes.contains(&volume) && !prev.volumes.iter().any(|v| v == volume));
@@ -234,11 +237,11 @@ fn wiring(
                     container,
                 });
             }
-            let value = contribution.fragment("mounts", index);
+            let value = m.mount.json().clone();
             out.push(placed(list, &m.mount.mount_path, value, &m.container));
         }
     }
-    for (index, e) in contribution.env.iter().enumerate() {
+    for e in &contribution.env {
         for container in targets(&e.container, main, apps)? {
             let list = ListRef::app(&container, ContainerList::Env);
             let ours = prev
@@ -252,7 +255,7 @@ fn wiring(
                     container,
                 });
             }
-            let value = contribution.fragment("env", index);
+            let value = e.env.json().clone();
             out.push(placed(list, &e.env.name, value, &e.container));
         }
     }
@@ -304,7 +307,7 @@ fn new_record(
     wiring: &[Placement],
     annotations: Vec<String>,
 ) -> AppliedRecord {
-    let names = |list: &[k8s_openapi::api::core::v1::Container]| -> Vec<String> {
+    let names = |list: &[Fragment<Container>]| -> Vec<String> {
         list.iter().map(|c| c.name.clone()).collect()
     };
     let mut record = AppliedRecord {
@@ -375,16 +378,16 @@ fn place_helpers(
                 via: None,
             });
         };
-    for (i, c) in contribution.init_containers.iter().enumerate() {
-        let value = contribution.fragment("initContainers", i);
+    for c in &contribution.init_containers {
+        let value = c.json().clone();
         put(plan, PodList::InitContainers, &c.name, value, None);
     }
-    for (i, c) in contribution.containers.iter().enumerate() {
-        let value = with_restart(contribution.fragment("containers", i), native);
+    for c in &contribution.containers {
+        let value = with_restart(c.json().clone(), native);
         put(plan, helper_list, &c.name, value, Some(other_list));
     }
-    for (i, c) in contribution.native_sidecars.iter().enumerate() {
-        let value = with_restart(contribution.fragment("nativeSidecars", i), true);
+    for c in &contribution.native_sidecars {
+        let value = with_restart(c.json().clone(), true);
         put(
             plan,
             PodList::InitContainers,
@@ -393,8 +396,8 @@ fn place_helpers(
             Some(PodList::Containers),
         );
     }
-    for (i, v) in contribution.volumes.iter().enumerate() {
-        let value = contribution.fragment("volumes", i);
+    for v in &contribution.volumes {
+        let value = v.json().clone();
         put(plan, PodList::Volumes, &v.name, value, None);
     }
 }
