@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde_json::{Value, json};
 
-use super::contribution::ContainerTarget;
+use std::sync::Arc;
+
+use super::contribution::{ContainerTarget, Contribution};
 use super::merge::{self, AnnotationEdit, MergeError, MergeOptions, Plan};
 use super::pattern::{PatternError, RenderContext, TargetInfo};
 use super::podspec::{ContainerList, ListRef, PodList};
@@ -159,39 +161,7 @@ pub fn derive(
     labels: &BTreeMap<String, String>,
 ) -> Result<Injection, InjectError> {
     let main = container.unwrap_or(SYNTHETIC_APP);
-    let mut pod = json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "injected", "labels": labels},
-        "spec": {"containers": [{"name": main, "image": "app"}]}
-    });
-    let contribution = {
-        let w = Workload::new(&mut pod)?;
-        let info = workload_info(&w, main);
-        let ctx = RenderContext {
-            workload: &info,
-            object: w.object(),
-            params: &request.params,
-            instance: &request.instance,
-            target,
-        };
-        request.pattern.render(&ctx)?
-    };
-    // Containers the contribution names must exist for the plan; at admission time pods
-    // without them are skipped by a match condition.
-    for m in contribution
-        .mounts
-        .iter()
-        .map(|m| &m.container)
-        .chain(contribution.env.iter().map(|e| &e.container))
-    {
-        if let ContainerTarget::Named(n) = m
-            && let Some(list) = pod["spec"]["containers"].as_array_mut()
-            && !list.iter().any(|c| c["name"] == n.as_str())
-        {
-            list.push(json!({"name": n, "image": "app"}));
-        }
-    }
+    let (mut pod, contribution) = render_for_pod(request, target, main, labels)?;
     let w = Workload::new(&mut pod)?;
     let options = MergeOptions {
         main_container: Some(main.to_string()),
@@ -251,6 +221,50 @@ pub fn derive(
         ports,
         warnings: plan.warnings.clone(),
     })
+}
+
+/// Renders `request` for a synthetic pod with app container `main` and `labels`; returns the
+/// pod, with the app containers the contribution names added.
+fn render_for_pod(
+    request: &PatternRequest,
+    target: &TargetInfo,
+    main: &str,
+    labels: &BTreeMap<String, String>,
+) -> Result<(Value, Arc<Contribution>), InjectError> {
+    let mut pod = json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "injected", "labels": labels},
+        "spec": {"containers": [{"name": main, "image": "app"}]}
+    });
+    let contribution = {
+        let w = Workload::new(&mut pod)?;
+        let info = workload_info(&w, main);
+        let ctx = RenderContext {
+            workload: &info,
+            object: w.object(),
+            params: &request.params,
+            instance: &request.instance,
+            target,
+        };
+        request.pattern.render(&ctx)?
+    };
+    // Containers the contribution names must exist for the plan; at admission time pods
+    // without them are skipped by a match condition.
+    for m in contribution
+        .mounts
+        .iter()
+        .map(|m| &m.container)
+        .chain(contribution.env.iter().map(|e| &e.container))
+    {
+        if let ContainerTarget::Named(n) = m
+            && let Some(list) = pod["spec"]["containers"].as_array_mut()
+            && !list.iter().any(|c| c["name"] == n.as_str())
+        {
+            list.push(json!({"name": n, "image": "app"}));
+        }
+    }
+    Ok((pod, contribution))
 }
 
 /// The plan's mounts and env vars on app containers, grouped by the contribution's target (in
