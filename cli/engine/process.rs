@@ -299,9 +299,7 @@ impl AddAction {
                 target: &self.options.target,
             };
             let contribution = req.pattern.render(&ctx)?;
-            let existed = tracking::read(&w)?
-                .iter()
-                .any(|r| r.instance == req.instance);
+            let existed = records.iter().any(|r| r.instance == req.instance);
             let instance = merge::Instance {
                 pattern: req.pattern.spec(),
                 name: &req.instance,

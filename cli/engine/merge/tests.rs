@@ -296,3 +296,56 @@ fn the_wrong_container_is_a_typed_error() {
         "{err:?}"
     );
 }
+
+#[test]
+fn changed_is_what_applying_the_plan_does_for_every_builtin_and_mode_switch() {
+    let catalogue = Catalogue::builtin();
+    for pattern in catalogue.patterns() {
+        let spec = pattern.spec();
+        let input = crate::params::ParamInput {
+            values: spec.examples.clone().into_iter().collect(),
+            ..Default::default()
+        };
+        let params = crate::params::resolve(&spec.id, &spec.params, &input).unwrap();
+        let instance = Instance {
+            pattern: spec,
+            name: &spec.id,
+            params: &params,
+        };
+        let mut object = deployment();
+        let mut applied = 0;
+        for mode in [
+            SidecarMode::Native,
+            SidecarMode::Native,
+            SidecarMode::Classic,
+            SidecarMode::Classic,
+            SidecarMode::Native,
+        ] {
+            let before = object.clone();
+            let plan = with(&mut object, |w| {
+                let info = crate::process::workload_info(w, "web");
+                let ctx = crate::pattern::RenderContext {
+                    workload: &info,
+                    object: w.object(),
+                    params: &params,
+                    instance: &spec.id,
+                    target: &options(mode).target,
+                };
+                let contribution = pattern.render(&ctx).unwrap();
+                plan(w, &instance, &contribution, &options(mode))
+            });
+            let Ok(plan) = plan else { continue }; // e.g. native-only helpers in classic mode
+            with(&mut object, |w| plan.apply(w));
+            assert_eq!(plan.changed, object != before, "{} {mode:?}", spec.id);
+            applied += 1;
+        }
+        assert!(applied >= 3, "{}", spec.id);
+        let before = object.clone();
+        let removal = with(&mut object, |w| plan_remove(w, &spec.id))
+            .unwrap()
+            .unwrap();
+        with(&mut object, |w| removal.apply(w));
+        assert!(removal.changed && object != before, "{}", spec.id);
+        assert_eq!(object, deployment(), "{}", spec.id);
+    }
+}

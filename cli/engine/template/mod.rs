@@ -411,4 +411,23 @@ mod tests {
         let q = load_with("containers:\n- name: {{instance}}\n  image: a:1\n", &[]);
         assert!(!q.workload_dependent);
     }
+
+    #[test]
+    fn a_number_where_kubernetes_wants_a_string_is_refused_as_kubectl_would() {
+        // The rendering is read as JSON values, as the API server reads YAML: an unquoted
+        // number is not a string (kubectl refuses it the same way).
+        let p = load("containers:\n- name: {{instance}}\n  image: a:1\n  env:\n  - name: PORT\n    value: {{num params.port}}\n").unwrap();
+        match render(&p, &[]) {
+            Err(PatternError::InvalidContribution { message, .. }) => {
+                assert!(message.starts_with("rendered line 2 (- name: \"t\"): containers[0]: invalid type: integer `9000`, expected a string"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let quoted = load("containers:\n- name: {{instance}}\n  image: a:1\n  env:\n  - name: PORT\n    value: {{params.port}}\n").unwrap();
+        let c = render(&quoted, &[]).unwrap();
+        assert_eq!(
+            c.containers[0].env.as_ref().unwrap()[0].value.as_deref(),
+            Some("9000")
+        );
+    }
 }
