@@ -2,12 +2,11 @@
 //! annotations), then the edits — stale parts of the previous apply out, helpers, volumes and
 //! wiring in, lists and maps created, the new record — all read from the workload unchanged.
 
+use k8s_openapi::api::core::v1::Container;
 use serde_json::{Map, Value};
 
 use super::plan::{AnnotationEdit, HELPER_LISTS, Placement, Plan};
 use super::{Instance, MergeError, MergeOptions, targets};
-use k8s_openapi::api::core::v1::Container;
-
 use crate::contribution::Contribution;
 use crate::fragment::Fragment;
 use crate::pattern::{PatternSpec, SidecarMode};

@@ -126,7 +126,7 @@ impl Plan {
             AnnotationEdit::Set { key, value } => {
                 workload.pod_annotation(key) != Some(value.as_str())
             }
-            AnnotationEdit::Remove { key } => annotations(workload).contains_key(key),
+            AnnotationEdit::Remove { key } => has_annotation(workload, key),
         });
         let drops = self.drops.iter().any(|c| present(workload, c));
         removes || !self.creates.is_empty() || puts || annotates || drops
@@ -200,13 +200,12 @@ fn list_field_present(spec: &Map<String, Value>, list: &ListRef) -> bool {
     holder.is_some_and(|h| h.contains_key(list.key()))
 }
 
-fn annotations<'w>(workload: &'w Workload<'_>) -> &'w Map<String, Value> {
-    static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
+fn has_annotation(workload: &Workload<'_>, key: &str) -> bool {
     workload
         .pod_metadata()
         .and_then(|m| m.get("annotations"))
         .and_then(Value::as_object)
-        .unwrap_or(&EMPTY)
+        .is_some_and(|a| a.contains_key(key))
 }
 
 fn present(workload: &Workload<'_>, created: &Created) -> bool {
