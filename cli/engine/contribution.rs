@@ -1,11 +1,16 @@
-//! What a pattern adds to a pod template: typed Kubernetes fragments, checked before any merge.
+//! What a pattern adds to a pod template: Kubernetes fragments (each the author's JSON and its
+//! typed value, see `fragment`), checked before any merge. Templates and plugins build it
+//! through the same fragment constructor, so one check refuses unknown fields.
 
 use k8s_openapi::api::core::v1::{Container, EnvVar, Volume, VolumeMount};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_saphyr::Spanned;
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::fragment::{Fragment, FragmentError};
 use super::params::is_dns_label;
+use super::yaml::{self, YamlError};
 
 /// Which app containers a mount or env var goes to.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -41,62 +46,139 @@ impl From<ContainerTarget> for Option<String> {
 }
 
 /// A volume mount on an existing app container.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MountContribution {
     /// The app container(s).
-    #[serde(default)]
     pub container: ContainerTarget,
-    /// The mount.
-    #[serde(flatten)]
-    pub mount: VolumeMount,
+    /// The mount (without the `container` target).
+    pub mount: Fragment<VolumeMount>,
 }
 
 /// An env var on an existing app container.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EnvContribution {
     /// The app container(s).
-    #[serde(default)]
     pub container: ContainerTarget,
-    /// The variable.
-    #[serde(flatten)]
-    pub env: EnvVar,
+    /// The variable (without the `container` target).
+    pub env: Fragment<EnvVar>,
 }
 
 /// What a pattern adds. The host merges it; a pattern never edits the object itself.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Contribution {
     /// Long-running helpers, placed as native sidecars or classic containers by the host.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub containers: Vec<Container>,
+    pub containers: Vec<Fragment<Container>>,
     /// Run-to-completion init containers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub init_containers: Vec<Container>,
+    pub init_containers: Vec<Fragment<Container>>,
     /// Helpers that must be native sidecars whatever the mode.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub native_sidecars: Vec<Container>,
+    pub native_sidecars: Vec<Fragment<Container>>,
     /// Volumes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub volumes: Vec<Volume>,
+    pub volumes: Vec<Fragment<Volume>>,
     /// Mounts on existing app containers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<MountContribution>,
     /// Env vars on existing app containers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<EnvContribution>,
     /// Pod template annotations.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
     /// Notes for the report.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
-    /// The contribution as its author wrote it, used only to keep the author's key order in
-    /// the merged fragments (the typed values above are what gets merged).
-    #[serde(skip)]
-    pub layout: Option<Value>,
-    /// The typed contribution as JSON in the author's key order, computed once on first use.
-    #[serde(skip)]
-    pub(crate) ordered: std::sync::OnceLock<Value>,
+}
+
+/// A contribution's text is not a valid contribution.
+#[derive(Debug, thiserror::Error)]
+pub enum ContributionError {
+    /// Not YAML of the contribution's shape (unknown top-level key, a list that is not one…).
+    #[error(transparent)]
+    Yaml(#[from] YamlError),
+    /// Fragments that are not their Kubernetes types.
+    #[error("{}", .0.iter().flat_map(FragmentProblem::problems).collect::<Vec<_>>().join("; "))]
+    Fragments(Vec<FragmentProblem>),
+}
+
+/// One fragment that is not its Kubernetes type.
+#[derive(Debug)]
+pub struct FragmentProblem {
+    /// Where it is: `containers[0]`, `mounts[1]`.
+    pub at: String,
+    /// 1-based line of the fragment in the text, when known.
+    pub line: Option<u64>,
+    /// What is wrong.
+    pub error: FragmentError,
+}
+
+impl FragmentProblem {
+    /// One message per problem, each naming the field's path.
+    pub fn problems(&self) -> Vec<String> {
+        self.error.problems(&self.at)
+    }
+}
+
+/// The contribution as its author wrote it: each fragment as JSON, with its position.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Authored {
+    #[serde(default)]
+    containers: Vec<Spanned<Value>>,
+    #[serde(default)]
+    init_containers: Vec<Spanned<Value>>,
+    #[serde(default)]
+    native_sidecars: Vec<Spanned<Value>>,
+    #[serde(default)]
+    volumes: Vec<Spanned<Value>>,
+    #[serde(default)]
+    mounts: Vec<Spanned<Value>>,
+    #[serde(default)]
+    env: Vec<Spanned<Value>>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+    #[serde(default)]
+    warnings: Vec<String>,
+}
+
+/// Builds the fragments of one list, collecting the problems of every item.
+fn fragments<T: serde::de::DeserializeOwned>(
+    key: &str,
+    items: Vec<Spanned<Value>>,
+    problems: &mut Vec<FragmentProblem>,
+) -> Vec<Fragment<T>> {
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let line = Some(item.referenced.line()).filter(|l| *l > 0);
+        match Fragment::new(item.value) {
+            Ok(f) => out.push(f),
+            Err(error) => problems.push(FragmentProblem {
+                at: format!("{key}[{i}]"),
+                line,
+                error,
+            }),
+        }
+    }
+    out
+}
+
+/// Splits the `container` target off a mount or env var.
+fn targeted(items: Vec<Spanned<Value>>) -> (Vec<ContainerTarget>, Vec<Spanned<Value>>) {
+    items
+        .into_iter()
+        .map(|mut item| {
+            let target = match item
+                .value
+                .as_object_mut()
+                .and_then(|m| m.remove("container"))
+            {
+                Some(Value::String(s)) => ContainerTarget::from(Some(s)),
+                Some(Value::Null) | None => ContainerTarget::Main,
+                Some(other) => {
+                    // Left in place so the fragment check reports it.
+                    if let Some(map) = item.value.as_object_mut() {
+                        map.insert("container".into(), other);
+                    }
+                    ContainerTarget::Main
+                }
+            };
+            (target, item)
+        })
+        .unzip()
 }
 
 /// A Kubernetes label/annotation key: an optional DNS-subdomain prefix and `/`, then a name of
@@ -116,117 +198,47 @@ fn is_qualified_name(key: &str) -> bool {
     name_ok && prefix.is_none_or(super::params::is_dns_subdomain)
 }
 
-/// Collects the paths of keys in `raw` that the typed value does not have (unknown fields,
-/// which would otherwise be dropped without a word). Nulls and empty lists or maps count as
-/// absent (the typed value omits them).
-fn unknown_fields(raw: &Value, typed: &Value, path: &mut String, out: &mut Vec<String>) {
-    // `path` is one buffer extended and truncated on the way down: only unknown keys cost an
-    // allocation (this runs on every plugin render).
-    let at = path.len();
-    match (raw, typed) {
-        (Value::Object(r), Value::Object(t)) => {
-            for (key, value) in r.iter().filter(|(_, v)| !is_empty(v)) {
-                if at > 0 {
-                    path.push('.');
-                }
-                path.push_str(key);
-                match t.get(key) {
-                    Some(tv) => unknown_fields(value, tv, path, out),
-                    None => out.push(path.clone()),
-                }
-                path.truncate(at);
-            }
-        }
-        (Value::Array(r), Value::Array(t)) => {
-            for (i, (rv, tv)) in r.iter().zip(t).enumerate() {
-                path.push_str(&format!("[{i}]"));
-                unknown_fields(rv, tv, path, out);
-                path.truncate(at);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn is_empty(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::Array(a) => a.is_empty(),
-        Value::Object(m) => m.is_empty(),
-        _ => false,
-    }
-}
-
-/// Orders the keys of `typed` like those of `layout` (keys `layout` lacks come last), deeply.
-pub fn ordered_like(typed: Value, layout: Option<&Value>) -> Value {
-    match (typed, layout) {
-        (Value::Object(mut map), Some(Value::Object(guide))) => {
-            let mut out = serde_json::Map::new();
-            for (key, sub) in guide {
-                if let Some(v) = map.remove(key) {
-                    out.insert(key.clone(), ordered_like(v, Some(sub)));
-                }
-            }
-            out.extend(map);
-            Value::Object(out)
-        }
-        (Value::Array(items), Some(Value::Array(guide))) => Value::Array(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| ordered_like(v, guide.get(i)))
-                .collect(),
-        ),
-        (other, _) => other,
-    }
-}
-
 impl Contribution {
-    /// Parses a contribution from YAML or JSON text, keeping its layout.
-    pub fn parse(text: &str) -> Result<Self, super::yaml::YamlError> {
-        let mut c: Contribution = super::yaml::from_str(text)?;
-        c.layout = super::yaml::from_str::<Value>(text).ok();
-        Ok(c)
-    }
-
-    /// The typed contribution as JSON in the author's key order (computed once; used by the
-    /// unknown-field check and by every merge of this contribution).
-    fn ordered(&self) -> &Value {
-        self.ordered.get_or_init(|| {
-            let typed = serde_json::to_value(self).unwrap_or(Value::Null);
-            ordered_like(typed, self.layout.as_ref())
-        })
-    }
-
-    /// Uses `fragments` (the contribution as JSON, in the author's key order) for the merge
-    /// instead of serialising the typed values again. For fragments already parsed as their
-    /// Kubernetes types with no unknown field and no null: the JSON then carries exactly the typed
-    /// data. Plugins render per object, so this saves a serialise-and-reorder on every render.
-    pub fn with_checked_fragments(mut self, fragments: Value) -> Self {
-        self.layout = None;
-        self.ordered = std::sync::OnceLock::from(fragments);
-        self
-    }
-
-    /// The typed fragment at `index` of list `key` (`containers`, `mounts`…) as JSON, in the
-    /// author's key order; for mounts and env without the `container` target.
-    pub fn fragment(&self, key: &str, index: usize) -> Value {
-        let mut item = self
-            .ordered()
-            .get(key)
-            .and_then(|l| l.get(index))
-            .cloned()
-            .unwrap_or(Value::Null);
-        if matches!(key, "mounts" | "env")
-            && let Some(map) = item.as_object_mut()
-        {
-            map.remove("container");
+    /// Parses a contribution from YAML or JSON text (a template's rendering): every fragment
+    /// through `Fragment::new`, in the author's key order.
+    pub fn parse(text: &str) -> Result<Self, ContributionError> {
+        let authored: Authored = yaml::from_str(text)?;
+        let mut problems = Vec::new();
+        let containers = fragments("containers", authored.containers, &mut problems);
+        let init_containers = fragments("initContainers", authored.init_containers, &mut problems);
+        let native_sidecars = fragments("nativeSidecars", authored.native_sidecars, &mut problems);
+        let volumes = fragments("volumes", authored.volumes, &mut problems);
+        let (mount_targets, mounts) = targeted(authored.mounts);
+        let (env_targets, env) = targeted(authored.env);
+        let mounts = fragments("mounts", mounts, &mut problems);
+        let env = fragments("env", env, &mut problems);
+        let contribution = Contribution {
+            containers,
+            init_containers,
+            native_sidecars,
+            volumes,
+            mounts: mount_targets
+                .into_iter()
+                .zip(mounts)
+                .map(|(container, mount)| MountContribution { container, mount })
+                .collect(),
+            env: env_targets
+                .into_iter()
+                .zip(env)
+                .map(|(container, env)| EnvContribution { container, env })
+                .collect(),
+            annotations: authored.annotations,
+            warnings: authored.warnings,
+        };
+        if problems.is_empty() {
+            Ok(contribution)
+        } else {
+            Err(ContributionError::Fragments(problems))
         }
-        item
     }
 
     /// Every helper and init container, in order.
-    pub fn all_containers(&self) -> impl Iterator<Item = &Container> {
+    pub fn all_containers(&self) -> impl Iterator<Item = &Fragment<Container>> {
         self.containers
             .iter()
             .chain(&self.native_sidecars)
@@ -355,15 +367,6 @@ impl Contribution {
                 ));
             }
         }
-        if let Some(layout) = &self.layout {
-            let mut unknown = Vec::new();
-            unknown_fields(layout, self.ordered(), &mut String::new(), &mut unknown);
-            problems.extend(
-                unknown
-                    .into_iter()
-                    .map(|p| format!("{p} is not a field of its Kubernetes type (misspelt?)")),
-            );
-        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -377,7 +380,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Contribution, String> {
-        Contribution::parse(text).map_err(|e| e.message)
+        Contribution::parse(text).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -418,20 +421,24 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused_not_dropped() {
-        let c = parse("containers:\n- name: x\n  image: a:1\n  imagePulPolicy: Always\n  resources: {limitz: {cpu: 1}}\n").unwrap();
-        let problems = c.check().unwrap_err();
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.starts_with("containers[0].imagePulPolicy")),
-            "{problems:?}"
+        let err = Contribution::parse("containers:\n- name: x\n  image: a:1\n  imagePulPolicy: Always\n  resources: {limitz: {cpu: 1}}\nmounts:\n- {name: v, mountPath: /v, container: '*', readOnlyy: true}\n").unwrap_err();
+        let ContributionError::Fragments(problems) = &err else {
+            panic!("{err:?}");
+        };
+        let messages: Vec<String> = problems
+            .iter()
+            .flat_map(FragmentProblem::problems)
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "containers[0].imagePulPolicy is not a field of its Kubernetes type (misspelt?)",
+                "containers[0].resources.limitz is not a field of its Kubernetes type (misspelt?)",
+                "mounts[0].readOnlyy is not a field of its Kubernetes type (misspelt?)",
+            ]
         );
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.starts_with("containers[0].resources.limitz")),
-            "{problems:?}"
-        );
+        assert_eq!(problems[0].line, Some(2));
+        assert_eq!(problems[1].line, Some(7));
     }
 
     #[test]
@@ -451,11 +458,16 @@ mod layout_tests {
 
     #[test]
     fn fragments_keep_the_authors_key_order() {
-        let c = Contribution::parse("containers:\n- name: x\n  image: a:1\n  args: [b]\n  volumeMounts:\n  - name: v\n    mountPath: /v\n").unwrap();
-        let v = c.fragment("containers", 0);
+        let c = Contribution::parse("containers:\n- name: x\n  image: a:1\n  args: [b]\n  volumeMounts:\n  - name: v\n    mountPath: /v\nenv:\n- {value: b, container: app, name: A}\n").unwrap();
+        let v = c.containers[0].json();
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["name", "image", "args", "volumeMounts"]);
         let mount_keys: Vec<&String> = v["volumeMounts"][0].as_object().unwrap().keys().collect();
         assert_eq!(mount_keys, ["name", "mountPath"]);
+        // The target is not part of the env var.
+        assert_eq!(
+            c.env[0].env.json().to_string(),
+            r#"{"value":"b","name":"A"}"#
+        );
     }
 }

@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod contribution;
 pub mod duration;
+pub mod fragment;
 pub mod inject;
 pub mod kinds;
 pub mod lint;
@@ -12,7 +13,7 @@ pub mod output;
 pub mod owned;
 pub mod params;
 pub mod pattern;
-mod podspec;
+pub mod podspec;
 pub mod process;
 pub mod quantity;
 pub mod selector;

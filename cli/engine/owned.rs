@@ -6,11 +6,13 @@
 //! fields of *all* pattern instances recorded on the object, and `remove` is simply an apply of
 //! what remains. Lists are merged by their keys (containers, volumes and env by `name`, mounts
 //! by `mountPath`), so an app container appears with only its name and the mounts and env the
-//! patterns added.
+//! patterns added. Each field is found through the records' items, named in the merge plan's
+//! vocabulary (`ItemRef`: a pod list or an app container's list, and the item's key).
 
 use serde_json::{Map, Value, json};
 
-use super::tracking::{self, TRACKING_ANNOTATION, TrackingError};
+use super::podspec::{self, ContainerList, ItemRef, ListRef, PodList};
+use super::tracking::{self, AppliedRecord, TRACKING_ANNOTATION, TrackingError};
 use super::workload::{NotAWorkload, Workload};
 
 /// Why no apply configuration can be built.
@@ -32,13 +34,6 @@ pub fn apply_configuration(object: &Value) -> Result<Value, OwnedError> {
     let workload = Workload::new(&mut copy)?;
     let records = tracking::read(&workload)?;
     let spec = workload.pod_spec();
-    let by_name = |list: &str, name: &str| -> Option<Value> {
-        spec.get(list)?
-            .as_array()?
-            .iter()
-            .find(|c| c.get("name").and_then(Value::as_str) == Some(name))
-            .cloned()
-    };
 
     let mut containers: Vec<Value> = Vec::new();
     let mut init_containers: Vec<Value> = Vec::new();
@@ -46,17 +41,18 @@ pub fn apply_configuration(object: &Value) -> Result<Value, OwnedError> {
     let mut annotations = Map::new();
     // Helpers: the whole container, wherever the merge placed it.
     for record in &records {
-        for name in record.containers.iter().chain(&record.init_containers) {
-            if let Some(c) = by_name("initContainers", name) {
-                push_unique(&mut init_containers, c);
-            } else if let Some(c) = by_name("containers", name) {
-                push_unique(&mut containers, c);
-            }
+        for name in record.helpers() {
+            let Some(list) = podspec::container_list(spec, name) else {
+                continue;
+            };
+            let into = match list {
+                PodList::InitContainers => &mut init_containers,
+                _ => &mut containers,
+            };
+            push_found(into, &ItemRef::new(ListRef::Pod(list), name), spec);
         }
-        for name in &record.volumes {
-            if let Some(v) = by_name("volumes", name) {
-                push_unique(&mut volumes, v);
-            }
+        for item in record.volume_items() {
+            push_found(&mut volumes, &item, spec);
         }
         for key in &record.annotations {
             if let Some(v) = workload.pod_annotation(key) {
@@ -64,54 +60,19 @@ pub fn apply_configuration(object: &Value) -> Result<Value, OwnedError> {
             }
         }
     }
-    // App containers: their name (the list key), and only the mounts and env the patterns added.
-    let mut touched: Vec<String> = Vec::new();
-    for record in &records {
-        let names = record.mounts.iter().map(|m| &m.container);
-        for name in names.chain(record.env.iter().map(|e| &e.container)) {
-            if !touched.contains(name) {
-                touched.push(name.clone());
-            }
-        }
-    }
-    for name in &touched {
-        let Some(app) = by_name("containers", name) else {
-            continue;
-        };
-        let mounts: Vec<Value> = records
-            .iter()
-            .flat_map(|r| &r.mounts)
-            .filter(|m| &m.container == name)
-            .filter_map(|m| find_by(&app, "volumeMounts", "mountPath", &m.mount_path))
-            .collect();
-        let env: Vec<Value> = records
-            .iter()
-            .flat_map(|r| &r.env)
-            .filter(|e| &e.container == name)
-            .filter_map(|e| find_by(&app, "env", "name", &e.name))
-            .collect();
-        let mut entry = Map::new();
-        entry.insert("name".into(), Value::String(name.clone()));
-        if !mounts.is_empty() {
-            entry.insert("volumeMounts".into(), Value::Array(mounts));
-        }
-        if !env.is_empty() {
-            entry.insert("env".into(), Value::Array(env));
-        }
-        containers.push(Value::Object(entry));
-    }
+    containers.extend(app_containers(spec, &records));
     if let Some(text) = workload.pod_annotation(TRACKING_ANNOTATION) {
         annotations.insert(TRACKING_ANNOTATION.into(), Value::String(text.to_string()));
     }
 
     let mut pod_spec = Map::new();
-    for (key, list) in [
-        ("initContainers", init_containers),
-        ("containers", containers),
-        ("volumes", volumes),
+    for (list, items) in [
+        (PodList::InitContainers, init_containers),
+        (PodList::Containers, containers),
+        (PodList::Volumes, volumes),
     ] {
-        if !list.is_empty() {
-            pod_spec.insert(key.into(), Value::Array(list));
+        if !items.is_empty() {
+            pod_spec.insert(list.key().into(), Value::Array(items));
         }
     }
     let mut template = Map::new();
@@ -121,7 +82,49 @@ pub fn apply_configuration(object: &Value) -> Result<Value, OwnedError> {
     if !pod_spec.is_empty() {
         template.insert("spec".into(), Value::Object(pod_spec));
     }
+    Ok(wrap(object, &workload, template))
+}
 
+/// App containers: their name (the list key), and only the mounts and env the patterns added,
+/// in the order the records first name each container.
+fn app_containers(spec: &Map<String, Value>, records: &[AppliedRecord]) -> Vec<Value> {
+    let items: Vec<ItemRef> = records.iter().flat_map(|r| r.wiring_items()).collect();
+    let mut touched: Vec<&str> = Vec::new();
+    for item in &items {
+        if let ListRef::Container { container, .. } = &item.list
+            && !touched.contains(&container.as_str())
+        {
+            touched.push(container);
+        }
+    }
+    let mut out = Vec::new();
+    for name in touched {
+        if ItemRef::new(ListRef::Pod(PodList::Containers), name)
+            .find(spec)
+            .is_none()
+        {
+            continue;
+        }
+        let mut entry = Map::new();
+        entry.insert("name".into(), Value::String(name.to_string()));
+        for list in [ContainerList::VolumeMounts, ContainerList::Env] {
+            let list_ref = ListRef::app(name, list);
+            let found: Vec<Value> = items
+                .iter()
+                .filter(|i| i.list == list_ref)
+                .filter_map(|i| i.find(spec).cloned())
+                .collect();
+            if !found.is_empty() {
+                entry.insert(list.key().into(), Value::Array(found));
+            }
+        }
+        out.push(Value::Object(entry));
+    }
+    out
+}
+
+/// The object's identity around `template`, nested where the kind keeps its pod template.
+fn wrap(object: &Value, workload: &Workload<'_>, template: Map<String, Value>) -> Value {
     let mut metadata = Map::new();
     metadata.insert("name".into(), Value::String(workload.name().to_string()));
     let namespace = object
@@ -151,22 +154,16 @@ pub fn apply_configuration(object: &Value) -> Result<Value, OwnedError> {
             }
         }
     }
-    Ok(Value::Object(out))
+    Value::Object(out)
 }
 
-fn push_unique(list: &mut Vec<Value>, item: Value) {
-    if !list.contains(&item) {
-        list.push(item);
+/// Adds the item `item` names, when the spec has it and it is not there yet.
+fn push_found(list: &mut Vec<Value>, item: &ItemRef, spec: &Map<String, Value>) {
+    if let Some(found) = item.find(spec)
+        && !list.contains(found)
+    {
+        list.push(found.clone());
     }
-}
-
-fn find_by(container: &Value, list: &str, key: &str, wanted: &str) -> Option<Value> {
-    container
-        .get(list)?
-        .as_array()?
-        .iter()
-        .find(|m| m.get(key).and_then(Value::as_str) == Some(wanted))
-        .cloned()
 }
 
 #[cfg(test)]

@@ -335,17 +335,13 @@ impl AddAction {
                 target: &self.options.target,
             };
             let contribution = req.pattern.render(&ctx)?;
-            let existed = tracking::read(&w)?
-                .iter()
-                .any(|r| r.instance == req.instance);
-            let outcome = merge::apply(
-                &mut w,
-                req.pattern.spec(),
-                &req.instance,
-                &req.params,
-                &contribution,
-                &self.options,
-            )?;
+            let existed = records.iter().any(|r| r.instance == req.instance);
+            let instance = merge::Instance {
+                pattern: req.pattern.spec(),
+                name: &req.instance,
+                params: &req.params,
+            };
+            let outcome = merge::apply(&mut w, &instance, &contribution, &self.options)?;
             let action = match (outcome.changed, existed) {
                 (false, _) => "unchanged",
                 (true, true) => "updated",

@@ -5,9 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use kubectl_pattern_engine::contribution::{Contribution, EnvContribution, MountContribution};
+use kubectl_pattern_engine::fragment::{Fragment, FragmentError};
 use kubectl_pattern_engine::params::{ParamSpec, ParamType, is_dns_label};
 use kubectl_pattern_engine::pattern::{
     PatternDocs, PatternKind, PatternSource, PatternSpec, RenderContext,
@@ -160,61 +161,23 @@ pub fn size(c: &wit::Contribution) -> usize {
             .sum::<usize>()
 }
 
-/// Parses `text` as JSON of Kubernetes type `T`, refusing fields the type does not have (they
-/// would otherwise be dropped without a word); returns the typed value and the JSON without
-/// nulls, which carries the same data in the plugin's key order.
+/// Parses `text` as JSON of Kubernetes type `T` through the engine's one fragment constructor
+/// (which refuses fields the type does not have).
 fn fragment<T: serde::de::DeserializeOwned>(
     plugin: &str,
     what: String,
     text: &str,
-) -> Result<(T, Value), WasmError> {
+) -> Result<Fragment<T>, WasmError> {
     let invalid = |message: String| WasmError::Invalid {
         plugin: plugin.to_string(),
         what: what.clone(),
         message,
     };
-    let mut value: Value =
-        serde_json::from_str(text).map_err(|e| invalid(format!("not JSON: {e}")))?;
-    let mut unknown = Vec::new();
-    let typed = serde_ignored::deserialize(&value, |path| unknown.push(field_path(&path)))
-        .map_err(|e| invalid(format!("{e} (in {})", truncate(text))))?;
-    if !unknown.is_empty() {
-        let fields = unknown
-            .iter()
-            .map(|p| format!("{p} is not a field of its Kubernetes type (misspelt?)"))
-            .collect::<Vec<_>>();
-        return Err(invalid(fields.join("; ")));
-    }
-    drop_nulls(&mut value);
-    Ok((typed, value))
-}
-
-/// `ports[0].hostPID`: serde_ignored's path without its markers for options and newtypes.
-fn field_path(path: &serde_ignored::Path<'_>) -> String {
-    use serde_ignored::Path;
-    match path {
-        Path::Root => String::new(),
-        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
-        Path::Map { parent, key } => match field_path(parent) {
-            p if p.is_empty() => key.clone(),
-            p => format!("{p}.{key}"),
-        },
-        Path::Some { parent }
-        | Path::NewtypeStruct { parent }
-        | Path::NewtypeVariant { parent } => field_path(parent),
-    }
-}
-
-/// Removes null members (the typed value omits them), deeply.
-fn drop_nulls(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            map.retain(|_, v| !v.is_null());
-            map.values_mut().for_each(drop_nulls);
-        }
-        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
-        _ => {}
-    }
+    let value: Value = serde_json::from_str(text).map_err(|e| invalid(format!("not JSON: {e}")))?;
+    Fragment::new(value).map_err(|e| match e {
+        FragmentError::Type(e) => invalid(format!("{e} (in {})", truncate(text))),
+        unknown => invalid(unknown.to_string()),
+    })
 }
 
 fn truncate(text: &str) -> String {
@@ -226,92 +189,52 @@ fn truncate(text: &str) -> String {
 }
 
 /// The plugin's fragments as a checked `Contribution` (every fragment must be its Kubernetes
-/// type; fields outside the types are dropped by the merge).
+/// type).
 pub fn contribution(
     plugin: &str,
     c: wit::Contribution,
     log_warnings: Vec<String>,
 ) -> Result<Contribution, WasmError> {
     use k8s_openapi::api::core::v1::{Container, EnvVar, Volume, VolumeMount};
-    // Each fragment is parsed once: the typed value is what gets merged, the JSON is the layout
-    // (the author's key order) and what the unknown-field check compares against.
     fn list<T: serde::de::DeserializeOwned>(
         plugin: &str,
         what: &str,
         items: &[String],
-    ) -> Result<(Vec<T>, Value), WasmError> {
-        let mut typed = Vec::with_capacity(items.len());
-        let mut raw = Vec::with_capacity(items.len());
-        for (i, text) in items.iter().enumerate() {
-            let (t, v) = fragment::<T>(plugin, format!("{what} #{}", i + 1), text)?;
-            typed.push(t);
-            raw.push(v);
-        }
-        Ok((typed, Value::Array(raw)))
+    ) -> Result<Vec<Fragment<T>>, WasmError> {
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, text)| fragment::<T>(plugin, format!("{what} #{}", i + 1), text))
+            .collect()
     }
-    let targeted = |value: Value, container: &Option<String>| {
-        let mut map = match value {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
-        if let Some(c) = container {
-            map.insert("container".into(), Value::String(c.clone()));
-        }
-        Value::Object(map)
-    };
-    let (containers, containers_raw) = list::<Container>(plugin, "container", &c.containers)?;
-    let (init_containers, init_raw) =
-        list::<Container>(plugin, "init container", &c.init_containers)?;
-    let (native_sidecars, native_raw) =
-        list::<Container>(plugin, "native sidecar", &c.native_sidecars)?;
-    let (volumes, volumes_raw) = list::<Volume>(plugin, "volume", &c.volumes)?;
     let mut mounts = Vec::with_capacity(c.mounts.len());
-    let mut mounts_raw = Vec::with_capacity(c.mounts.len());
     for (i, m) in c.mounts.iter().enumerate() {
         let what = format!("mount #{}", i + 1);
-        let (mount, raw) = fragment::<VolumeMount>(plugin, what, &m.volume_mount_json)?;
         mounts.push(MountContribution {
             container: m.container.clone().into(),
-            mount,
+            mount: fragment::<VolumeMount>(plugin, what, &m.volume_mount_json)?,
         });
-        mounts_raw.push(targeted(raw, &m.container));
     }
     let mut env = Vec::with_capacity(c.env.len());
-    let mut env_raw = Vec::with_capacity(c.env.len());
     for (i, e) in c.env.iter().enumerate() {
         let what = format!("env var #{}", i + 1);
-        let (var, raw) = fragment::<EnvVar>(plugin, what, &e.env_var_json)?;
         env.push(EnvContribution {
             container: e.container.clone().into(),
-            env: var,
+            env: fragment::<EnvVar>(plugin, what, &e.env_var_json)?,
         });
-        env_raw.push(targeted(raw, &e.container));
     }
-    let annotations: BTreeMap<String, String> = c.annotations.iter().cloned().collect();
     let mut warnings = c.warnings.clone();
     warnings.extend(log_warnings);
-    // Built by moving the parsed fragments in (json! would serialise each one again).
-    let layout: Map<String, Value> = [
-        ("containers", containers_raw),
-        ("initContainers", init_raw),
-        ("nativeSidecars", native_raw),
-        ("volumes", volumes_raw),
-        ("mounts", Value::Array(mounts_raw)),
-        ("env", Value::Array(env_raw)),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    let mut contribution = Contribution::default();
-    contribution.containers = containers;
-    contribution.init_containers = init_containers;
-    contribution.native_sidecars = native_sidecars;
-    contribution.volumes = volumes;
-    contribution.mounts = mounts;
-    contribution.env = env;
-    contribution.annotations = annotations;
-    contribution.warnings = warnings;
-    let contribution = contribution.with_checked_fragments(Value::Object(layout));
+    let contribution = Contribution {
+        containers: list::<Container>(plugin, "container", &c.containers)?,
+        init_containers: list::<Container>(plugin, "init container", &c.init_containers)?,
+        native_sidecars: list::<Container>(plugin, "native sidecar", &c.native_sidecars)?,
+        volumes: list::<Volume>(plugin, "volume", &c.volumes)?,
+        mounts,
+        env,
+        annotations: c.annotations.iter().cloned().collect(),
+        warnings,
+    };
     contribution
         .check()
         .map_err(|problems| WasmError::Invalid {
@@ -356,11 +279,11 @@ mod tests {
         );
         let merged = contribution("p", c, vec![]).unwrap();
         assert_eq!(
-            merged.fragment("containers", 0).to_string(),
+            merged.containers[0].json().to_string(),
             r#"{"name":"h","image":"busybox:1.36","args":["a"],"env":[{"name":"X"}]}"#
         );
-        // The same data as the typed value serialised again (what built-ins merge).
-        let typed = serde_json::to_value(&merged.containers[0]).unwrap();
-        assert_eq!(typed, merged.fragment("containers", 0));
+        // The same data as the typed value serialised again.
+        let typed = serde_json::to_value(merged.containers[0].typed()).unwrap();
+        assert_eq!(&typed, merged.containers[0].json());
     }
 }

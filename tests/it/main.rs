@@ -17,6 +17,7 @@ mod krew;
 mod new;
 mod properties;
 mod structure;
+mod tracking;
 mod validate;
 mod wizard;
 

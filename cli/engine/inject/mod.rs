@@ -1,5 +1,5 @@
-//! The sidecar injector: renders a pattern once, merges it into a minimal synthetic Pod with the
-//! one merge path, and describes what the merge added (an `Injection`) so that admission
+//! The sidecar injector: renders a pattern once, plans its merge into a minimal synthetic Pod
+//! with the one merge path, and describes the plan's edits (an `Injection`) so that admission
 //! engines the cluster already runs (MutatingAdmissionPolicy, Kyverno) add the same to every
 //! matching pod.
 
@@ -12,12 +12,15 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde_json::{Value, json};
 
-use super::contribution::ContainerTarget;
-use super::merge::{self, MergeError, MergeOptions};
+use std::sync::Arc;
+
+use super::contribution::{ContainerTarget, Contribution};
+use super::merge::{self, AnnotationEdit, MergeError, MergeOptions, Plan};
 use super::pattern::{PatternError, RenderContext, TargetInfo};
+use super::podspec::{ContainerList, ListRef, PodList};
 use super::process::{PatternRequest, workload_info};
 use super::tracking;
-use super::workload::Workload;
+use super::workload::{NotAWorkload, Workload};
 
 /// The label or annotation that opts a pod out of every injector this tool exports.
 pub const OPT_OUT: &str = "pattern.kubectl.io/inject";
@@ -34,9 +37,9 @@ pub enum InjectError {
     /// The contribution does not merge into the synthetic pod.
     #[error("the pattern's contribution does not merge into a pod: {0}")]
     Merge(#[from] MergeError),
-    /// The synthetic pod's tracking annotation is unreadable (cannot happen with a fresh pod).
+    /// The synthetic pod is not a workload (cannot happen: it is built here).
     #[error(transparent)]
-    Tracking(#[from] tracking::TrackingError),
+    NotAWorkload(#[from] NotAWorkload),
     /// The pattern adds no helper container.
     #[error(
         "pattern {0} adds no helper container for this pod; an injector would only rewire the app"
@@ -149,8 +152,8 @@ impl InjectOptions {
 /// Name of the synthetic pod's app container when `--container` is not given.
 const SYNTHETIC_APP: &str = "app";
 
-/// Renders `request` once for a synthetic pod carrying `labels` and merges it there; returns
-/// what the merge added.
+/// Renders `request` once for a synthetic pod carrying `labels` and plans its merge there;
+/// returns what the plan adds.
 pub fn derive(
     request: &PatternRequest,
     target: &TargetInfo,
@@ -158,117 +161,28 @@ pub fn derive(
     labels: &BTreeMap<String, String>,
 ) -> Result<Injection, InjectError> {
     let main = container.unwrap_or(SYNTHETIC_APP);
-    let mut pod = json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "injected", "labels": labels},
-        "spec": {"containers": [{"name": main, "image": "app"}]}
-    });
-    let contribution = {
-        let w = Workload::new(&mut pod).map_err(|e| MergeError::Container(e.to_string()))?;
-        let info = workload_info(&w, main);
-        let ctx = RenderContext {
-            workload: &info,
-            object: w.object(),
-            params: &request.params,
-            instance: &request.instance,
-            target,
-        };
-        request.pattern.render(&ctx)?
-    };
-    // Containers the contribution names must exist for the merge; at admission time pods
-    // without them are skipped by a match condition.
-    for m in contribution
-        .mounts
-        .iter()
-        .map(|m| &m.container)
-        .chain(contribution.env.iter().map(|e| &e.container))
-    {
-        if let ContainerTarget::Named(n) = m
-            && let Some(list) = pod["spec"]["containers"].as_array_mut()
-            && !list.iter().any(|c| c["name"] == n.as_str())
-        {
-            list.push(json!({"name": n, "image": "app"}));
-        }
-    }
-    let mut w = Workload::new(&mut pod).map_err(|e| MergeError::Container(e.to_string()))?;
+    let (mut pod, contribution) = render_for_pod(request, target, main, labels)?;
+    let w = Workload::new(&mut pod)?;
     let options = MergeOptions {
         main_container: Some(main.to_string()),
         target: *target,
     };
     let spec = request.pattern.spec();
-    let outcome = merge::apply(
-        &mut w,
-        spec,
-        &request.instance,
-        &request.params,
-        &contribution,
-        &options,
-    )?;
-    let record = outcome.record;
-    let merged = w.pod_spec();
-    let owned = |key: &str, names: &[&String]| -> Vec<Value> {
-        merged
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|c| {
-                c.get("name")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| names.iter().any(|m| m.as_str() == n))
-            })
-            .cloned()
+    let instance = merge::Instance {
+        pattern: spec,
+        name: &request.instance,
+        params: &request.params,
+    };
+    let plan = merge::plan(&w, &instance, &contribution, &options)?;
+    let placed = |list: PodList| -> Vec<Value> {
+        plan.placements_in(&ListRef::Pod(list))
+            .map(|p| p.value.clone())
             .collect()
     };
-    let helpers: Vec<&String> = record
-        .containers
-        .iter()
-        .chain(&record.init_containers)
-        .collect();
-    let volumes: Vec<&String> = record.volumes.iter().collect();
-    let init_containers = owned("initContainers", &helpers);
-    let containers = owned("containers", &helpers);
+    let init_containers = placed(PodList::InitContainers);
+    let containers = placed(PodList::Containers);
     if init_containers.is_empty() && containers.is_empty() {
         return Err(InjectError::NoHelper(spec.id.clone()));
-    }
-    let mut wiring: Vec<Wiring> = Vec::new();
-    let mut group = |target: &ContainerTarget| -> usize {
-        let t = match target {
-            ContainerTarget::Main => AppTarget::Main(container.map(str::to_string)),
-            ContainerTarget::All => AppTarget::All,
-            ContainerTarget::Named(n) => AppTarget::Named(n.clone()),
-        };
-        match wiring.iter().position(|w| w.target == t) {
-            Some(i) => i,
-            None => {
-                wiring.push(Wiring {
-                    target: t,
-                    mounts: vec![],
-                    env: vec![],
-                });
-                wiring.len() - 1
-            }
-        }
-    };
-    let mut placed = Vec::new();
-    for (i, m) in contribution.mounts.iter().enumerate() {
-        placed.push((
-            group(&m.container),
-            true,
-            contribution.fragment("mounts", i),
-        ));
-    }
-    for (i, e) in contribution.env.iter().enumerate() {
-        placed.push((group(&e.container), false, contribution.fragment("env", i)));
-    }
-    for (index, is_mount, fragment) in placed {
-        let w = &mut wiring[index];
-        if is_mount {
-            w.mounts.push(fragment);
-        } else {
-            w.env.push(fragment);
-        }
     }
     // Ports of the helpers that keep running (run-to-completion init containers are gone
     // before the app starts).
@@ -284,28 +198,119 @@ pub fn derive(
         })
         .filter_map(|p| p.get("containerPort").and_then(Value::as_i64))
         .collect();
+    let annotations = plan
+        .annotations
+        .iter()
+        .filter_map(|e| match e {
+            AnnotationEdit::Set { key, value } if key != tracking::TRACKING_ANNOTATION => {
+                Some((key.clone(), value.clone()))
+            }
+            _ => None,
+        })
+        .collect();
     Ok(Injection {
         pattern: spec.id.clone(),
         version: spec.version.clone(),
         instance: request.instance.clone(),
-        params_hash: record.params_hash.clone(),
+        params_hash: plan.record.params_hash.clone(),
         init_containers,
         containers,
-        volumes: owned("volumes", &volumes),
-        wiring,
-        annotations: record
-            .annotations
-            .iter()
-            .filter_map(|k| {
-                contribution
-                    .annotations
-                    .get(k)
-                    .map(|v| (k.clone(), v.clone()))
-            })
-            .collect(),
+        volumes: placed(PodList::Volumes),
+        wiring: wiring(&plan, container),
+        annotations,
         ports,
-        warnings: outcome.warnings,
+        warnings: plan.warnings.clone(),
     })
+}
+
+/// Renders `request` for a synthetic pod with app container `main` and `labels`; returns the
+/// pod, with the app containers the contribution names added.
+fn render_for_pod(
+    request: &PatternRequest,
+    target: &TargetInfo,
+    main: &str,
+    labels: &BTreeMap<String, String>,
+) -> Result<(Value, Arc<Contribution>), InjectError> {
+    let mut pod = json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "injected", "labels": labels},
+        "spec": {"containers": [{"name": main, "image": "app"}]}
+    });
+    let contribution = {
+        let w = Workload::new(&mut pod)?;
+        let info = workload_info(&w, main);
+        let ctx = RenderContext {
+            workload: &info,
+            object: w.object(),
+            params: &request.params,
+            instance: &request.instance,
+            target,
+        };
+        request.pattern.render(&ctx)?
+    };
+    // Containers the contribution names must exist for the plan; at admission time pods
+    // without them are skipped by a match condition.
+    for m in contribution
+        .mounts
+        .iter()
+        .map(|m| &m.container)
+        .chain(contribution.env.iter().map(|e| &e.container))
+    {
+        if let ContainerTarget::Named(n) = m
+            && let Some(list) = pod["spec"]["containers"].as_array_mut()
+            && !list.iter().any(|c| c["name"] == n.as_str())
+        {
+            list.push(json!({"name": n, "image": "app"}));
+        }
+    }
+    Ok((pod, contribution))
+}
+
+/// The plan's mounts and env vars on app containers, grouped by the contribution's target (in
+/// the order targets first appear). A target that chose several containers of the synthetic
+/// pod (`*`) counts once: its items on the first of them.
+fn wiring(plan: &Plan, container: Option<&str>) -> Vec<Wiring> {
+    let mut groups: Vec<(Wiring, String)> = Vec::new();
+    for p in &plan.placements {
+        let (
+            Some(via),
+            ListRef::Container {
+                container: on,
+                list,
+                ..
+            },
+        ) = (&p.via, &p.item.list)
+        else {
+            continue;
+        };
+        let target = match via {
+            ContainerTarget::Main => AppTarget::Main(container.map(str::to_string)),
+            ContainerTarget::All => AppTarget::All,
+            ContainerTarget::Named(n) => AppTarget::Named(n.clone()),
+        };
+        let index = match groups.iter().position(|(w, _)| w.target == target) {
+            Some(i) => i,
+            None => {
+                let group = Wiring {
+                    target,
+                    mounts: vec![],
+                    env: vec![],
+                };
+                groups.push((group, on.clone()));
+                groups.len() - 1
+            }
+        };
+        let (group, first) = &mut groups[index];
+        if first != on {
+            continue;
+        }
+        match list {
+            ContainerList::VolumeMounts => group.mounts.push(p.value.clone()),
+            ContainerList::Env => group.env.push(p.value.clone()),
+        }
+    }
+    groups.into_iter().map(|(w, _)| w).collect()
 }
 
 #[cfg(test)]

@@ -278,3 +278,52 @@ proptest! {
         }
     }
 }
+
+/// A template pattern whose wiring targets every app container and a named one.
+fn wiring_request() -> PatternRequest {
+    use crate::pattern::PatternSource;
+    use crate::template::{TemplateFiles, TemplatePattern};
+    let files = TemplateFiles {
+        dir_name: "wired".into(),
+        origin: "wired".into(),
+        pattern_yaml: "apiVersion: kubectl-pattern/v1\nkind: Pattern\nmetadata:\n  name: wired\nspec:\n  type: sidecar\n  version: 1.0.0\n  summary: test\n  description: d\n  useWhen: u\n  avoidWhen: a\n  diagram: x\n".into(),
+        templates: vec![(
+            "contribution".into(),
+            "containers:\n- name: helper\n  image: busybox:1.36\nvolumes:\n- name: shared\n  emptyDir: {}\nmounts:\n- {name: shared, mountPath: /shared, container: '*'}\nenv:\n- {name: HELPER, value: 'on', container: worker}\n- {name: MAIN, value: 'yes'}\n".into(),
+        )],
+    };
+    let pattern = TemplatePattern::load(&files, &[], PatternSource::Builtin).unwrap();
+    PatternRequest {
+        pattern: std::sync::Arc::new(pattern),
+        instance: "wired".into(),
+        params: crate::params::Params::default(),
+    }
+}
+
+#[test]
+fn wiring_is_grouped_by_the_contributions_target_and_counted_once() {
+    let inj = derive(&wiring_request(), &native(), None, &BTreeMap::new()).unwrap();
+    // The synthetic pod has `app` and `worker`; `*` chose both, and counts once.
+    assert_eq!(
+        inj.wiring,
+        [
+            Wiring {
+                target: AppTarget::All,
+                mounts: vec![json!({"name": "shared", "mountPath": "/shared"})],
+                env: vec![],
+            },
+            Wiring {
+                target: AppTarget::Named("worker".into()),
+                mounts: vec![],
+                env: vec![json!({"name": "HELPER", "value": "on"})],
+            },
+            Wiring {
+                target: AppTarget::Main(None),
+                mounts: vec![],
+                env: vec![json!({"name": "MAIN", "value": "yes"})],
+            },
+        ]
+    );
+    assert_eq!(names(&inj.init_containers), ["helper"]);
+    assert_eq!(names(&inj.volumes), ["shared"]);
+}

@@ -31,9 +31,41 @@ pub enum MergeError {
         /// The helper that wants it.
         helper: String,
     },
-    /// A mount or env var names a container that is not an app container.
-    #[error("{0}")]
-    Container(String),
+    /// `--container` names a container the pod template does not have.
+    #[error("container {name:?} not found; app containers: {}", .apps.join(", "))]
+    UnknownContainer {
+        /// The name asked for.
+        name: String,
+        /// The app containers.
+        apps: Vec<String>,
+    },
+    /// `--container` names a helper some pattern instance added.
+    #[error(
+        "container {name:?} is a helper added by pattern instance {instance}; app containers: {}",
+        .apps.join(", ")
+    )]
+    HelperContainer {
+        /// The name asked for.
+        name: String,
+        /// The instance that added it.
+        instance: String,
+        /// The app containers.
+        apps: Vec<String>,
+    },
+    /// Every container of the pod template is a helper.
+    #[error("the pod template has no app container")]
+    NoAppContainer,
+    /// A mount or env var of the pattern targets a container that is not an app container.
+    #[error(
+        "the pattern targets container {name:?}, which is not an app container (app containers: {})",
+        .apps.join(", ")
+    )]
+    TargetNotApp {
+        /// The container the pattern names.
+        name: String,
+        /// The app containers.
+        apps: Vec<String>,
+    },
     /// A mount names a volume that neither the pod nor the contribution has.
     #[error(
         "mount {path:?} on container {container:?} uses volume {volume:?}, which the pod does not have"

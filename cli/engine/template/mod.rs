@@ -7,22 +7,22 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use handlebars::{
-    Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext as HbContext,
-    RenderError, RenderErrorReason, ScopedJson,
-};
+use handlebars::Handlebars;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::contribution::Contribution;
+use super::contribution::{Contribution, ContributionError};
 use super::params::{ParamSpec, is_dns_label};
 use super::pattern::{
     Pattern, PatternDocs, PatternError, PatternKind, PatternSource, PatternSpec, RenderContext,
 };
 use super::yaml;
 
-/// Marks the message of `{{fail}}` among render errors.
-const FAIL_MARK: &str = "\u{1}fail:";
+mod dependence;
+mod helpers;
+
+pub use helpers::Refusal;
+use helpers::new_registry;
 
 /// Raw (unescaped) output in any spelling handlebars accepts: `{{{x}}}`, `{{&x}}`, with
 /// whitespace control (`{{~{x}~}}`) or spaces (`{{ &x}}`, `{{ {x} }}`).
@@ -145,7 +145,6 @@ impl TemplatePattern {
                 .map_err(|e| fail(format!("example of {e}")))?;
         }
         let mut registry = new_registry();
-        let mut workload_dependent = false;
         let mut has_entry = false;
         for (name, text) in shared.iter().chain(&files.templates) {
             if RAW_OUTPUT.is_match(text) {
@@ -153,7 +152,6 @@ impl TemplatePattern {
                     "{name}.yaml.hbs uses raw output ({{{{{{…}}}}}} or {{{{&…}}}}), which could inject YAML; use {{{{x}}}}, {{{{num x}}}} or {{{{json x}}}}"
                 )));
             }
-            workload_dependent |= text.contains("workload.") || text.contains("workload}}");
             has_entry |= name == ENTRY_TEMPLATE;
             let result = if name == ENTRY_TEMPLATE {
                 registry.register_template_string(name, text)
@@ -165,6 +163,7 @@ impl TemplatePattern {
         if !has_entry {
             return Err(fail(format!("no {ENTRY_TEMPLATE}.yaml.hbs")));
         }
+        let workload_dependent = dependence::reads_workload(&registry, ENTRY_TEMPLATE);
         Ok(TemplatePattern {
             spec: PatternSpec {
                 id,
@@ -183,33 +182,39 @@ impl TemplatePattern {
     }
 
     fn render_uncached(&self, data: &Value) -> Result<Contribution, PatternError> {
-        let text = self.registry.render(ENTRY_TEMPLATE, data).map_err(|e| {
-            let message = e.to_string();
-            match message.split_once(FAIL_MARK) {
-                // `{{fail}}`, possibly wrapped by the blocks around it: its message follows the mark.
-                Some((_, refusal)) => PatternError::Refused {
-                    pattern: self.spec.id.clone(),
-                    message: refusal.to_string(),
-                },
-                None => PatternError::Render {
-                    pattern: self.spec.id.clone(),
-                    template: format!("{ENTRY_TEMPLATE}.yaml.hbs"),
-                    message,
-                },
-            }
-        })?;
+        let text =
+            self.registry
+                .render(ENTRY_TEMPLATE, data)
+                .map_err(|e| match Refusal::find(&e) {
+                    // `{{fail}}`, possibly wrapped by the blocks and partials around it.
+                    Some(refusal) => PatternError::Refused {
+                        pattern: self.spec.id.clone(),
+                        message: refusal.0.clone(),
+                    },
+                    None => PatternError::Render {
+                        pattern: self.spec.id.clone(),
+                        template: format!("{ENTRY_TEMPLATE}.yaml.hbs"),
+                        message: e.to_string(),
+                    },
+                })?;
         let invalid = |message: String| PatternError::InvalidContribution {
             pattern: self.spec.id.clone(),
             message,
         };
-        let contribution = Contribution::parse(&text).map_err(|e| {
-            let line = e.line.unwrap_or(0) as usize;
+        let at_line = |line: Option<u64>, message: String| {
+            let line = line.unwrap_or(0) as usize;
             let context = text.lines().nth(line.saturating_sub(1)).unwrap_or_default();
-            invalid(format!(
-                "rendered line {line} ({}): {}",
-                context.trim(),
-                e.message
-            ))
+            format!("rendered line {line} ({}): {message}", context.trim())
+        };
+        let contribution = Contribution::parse(&text).map_err(|e| match e {
+            ContributionError::Yaml(e) => invalid(at_line(e.line, e.message)),
+            ContributionError::Fragments(problems) => invalid(
+                problems
+                    .iter()
+                    .flat_map(|p| p.problems().into_iter().map(|m| at_line(p.line, m)))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
         })?;
         contribution
             .check()
@@ -243,131 +248,6 @@ impl Pattern for TemplatePattern {
         }
         data["workload"] = serde_json::to_value(ctx.workload).unwrap_or(Value::Null);
         self.render_uncached(&data).map(Arc::new)
-    }
-}
-
-fn quote(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_string())
-}
-
-fn new_registry() -> Handlebars<'static> {
-    let mut registry = Handlebars::new();
-    registry.set_strict_mode(true);
-    registry.register_escape_fn(quote);
-    registry.register_helper(
-        "num",
-        Box::new(RawHelper {
-            name: "num",
-            format: format_num,
-        }),
-    );
-    registry.register_helper(
-        "json",
-        Box::new(RawHelper {
-            name: "json",
-            format: format_json,
-        }),
-    );
-    registry.register_helper("concat", Box::new(ConcatHelper));
-    registry.register_helper("fail", Box::new(FailHelper));
-    registry
-}
-
-fn param<'a>(
-    h: &'a Helper<'_>,
-    helper: &'static str,
-    index: usize,
-) -> Result<&'a Value, RenderError> {
-    match h.param(index) {
-        Some(p) if !p.is_value_missing() => Ok(p.value()),
-        Some(p) => Err(RenderErrorReason::Other(format!(
-            "{helper}: variable {:?} not found",
-            p.relative_path().map(String::as_str).unwrap_or("?")
-        ))
-        .into()),
-        None => Err(RenderErrorReason::ParamNotFoundForIndex(helper, index).into()),
-    }
-}
-
-/// A helper that writes one value unescaped, formatted by `format` (which may refuse it):
-/// `{{num x}}` (a number or boolean) and `{{json x}}` (any value as JSON, i.e. YAML flow style).
-struct RawHelper {
-    name: &'static str,
-    format: fn(&Value) -> Result<String, String>,
-}
-
-impl HelperDef for RawHelper {
-    fn call<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut HbContext<'reg, 'rc>,
-        out: &mut dyn Output,
-    ) -> HelperResult {
-        let text = (self.format)(param(h, self.name, 0)?)
-            .map_err(|m| RenderErrorReason::Other(format!("{}: {m}", self.name)))?;
-        out.write(&text).map_err(Into::into)
-    }
-}
-
-fn format_num(v: &Value) -> Result<String, String> {
-    match v {
-        Value::Number(_) | Value::Bool(_) => Ok(v.to_string()),
-        other => Err(format!("{other} is not a number or boolean")),
-    }
-}
-
-fn format_json(v: &Value) -> Result<String, String> {
-    serde_json::to_string(v).map_err(|e| e.to_string())
-}
-
-/// `{{fail "message" …}}`: stops rendering with the message (for parameter combinations the
-/// schema alone cannot express).
-struct FailHelper;
-
-impl HelperDef for FailHelper {
-    fn call<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut HbContext<'reg, 'rc>,
-        _: &mut dyn Output,
-    ) -> HelperResult {
-        let parts: Vec<String> = h
-            .params()
-            .iter()
-            .map(|p| {
-                p.value()
-                    .as_str()
-                    .map_or_else(|| p.value().to_string(), str::to_string)
-            })
-            .collect();
-        Err(RenderErrorReason::Other(format!("{FAIL_MARK}{}", parts.concat())).into())
-    }
-}
-
-/// `{{concat a b …}}`: the pieces joined; escaped like any expression.
-struct ConcatHelper;
-
-impl HelperDef for ConcatHelper {
-    fn call_inner<'reg: 'rc, 'rc>(
-        &self,
-        h: &Helper<'rc>,
-        _: &'reg Handlebars<'reg>,
-        _: &'rc Context,
-        _: &mut HbContext<'reg, 'rc>,
-    ) -> Result<ScopedJson<'rc>, RenderError> {
-        let mut joined = String::new();
-        for i in 0..h.params().len() {
-            match param(h, "concat", i)? {
-                Value::String(s) => joined.push_str(s),
-                Value::Null => {}
-                other => joined.push_str(&other.to_string()),
-            }
-        }
-        Ok(ScopedJson::Derived(Value::String(joined)))
     }
 }
 
@@ -472,5 +352,76 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    fn load_with(template: &str, partials: &[(&str, &str)]) -> TemplatePattern {
+        let files = TemplateFiles {
+            dir_name: "t".into(),
+            origin: "t".into(),
+            pattern_yaml: PATTERN.into(),
+            templates: std::iter::once(("contribution", template))
+                .chain(partials.iter().copied())
+                .map(|(n, t)| (n.to_string(), t.to_string()))
+                .collect(),
+        };
+        TemplatePattern::load(&files, &[], PatternSource::Builtin).unwrap()
+    }
+
+    #[test]
+    fn fail_is_a_typed_refusal_however_deeply_it_is_wrapped() {
+        let check = |p: &TemplatePattern| match render(p, &[("msg", "no")]) {
+            Err(PatternError::Refused { pattern, message }) => {
+                assert_eq!(pattern, "t");
+                assert_eq!(message, "msg must not be no: --set msg=yes");
+            }
+            other => panic!("{other:?}"),
+        };
+        let refuse = "{{#if params.msg}}{{#with params}}{{fail \"msg must not be \" msg \": --set msg=yes\"}}{{/with}}{{/if}}";
+        check(&load_with(refuse, &[]));
+        check(&load_with(
+            "containers: {{> inner}}\n",
+            &[("inner", refuse)],
+        ));
+        // Any other failure stays a render error.
+        let p = load_with("{{params.nothing}}\n", &[]);
+        assert!(matches!(render(&p, &[]), Err(PatternError::Render { .. })));
+    }
+
+    #[test]
+    fn a_template_reading_the_workload_through_a_partial_is_rendered_per_workload() {
+        let p = load_with(
+            "containers:\n- name: {{instance}}\n  image: a:1\n  env: {{> env}}\n",
+            &[(
+                "env",
+                "[{name: W, value: {{#with workload}}{{name}}{{/with}}}]",
+            )],
+        );
+        assert!(p.workload_dependent);
+        let c = render(&p, &[]).unwrap();
+        assert_eq!(
+            c.containers[0].env.as_ref().unwrap()[0].value.as_deref(),
+            Some("web")
+        );
+        let q = load_with("containers:\n- name: {{instance}}\n  image: a:1\n", &[]);
+        assert!(!q.workload_dependent);
+    }
+
+    #[test]
+    fn a_number_where_kubernetes_wants_a_string_is_refused_as_kubectl_would() {
+        // The rendering is read as JSON values, as the API server reads YAML: an unquoted
+        // number is not a string (kubectl refuses it the same way).
+        let p = load("containers:\n- name: {{instance}}\n  image: a:1\n  env:\n  - name: PORT\n    value: {{num params.port}}\n").unwrap();
+        match render(&p, &[]) {
+            Err(PatternError::InvalidContribution { message, .. }) => {
+                assert!(message.starts_with("rendered line 2 (- name: \"t\"): containers[0]: invalid type: integer `9000`, expected a string"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let quoted = load("containers:\n- name: {{instance}}\n  image: a:1\n  env:\n  - name: PORT\n    value: {{params.port}}\n").unwrap();
+        let c = render(&quoted, &[]).unwrap();
+        assert_eq!(
+            c.containers[0].env.as_ref().unwrap()[0].value.as_deref(),
+            Some("9000")
+        );
     }
 }

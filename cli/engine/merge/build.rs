@@ -1,0 +1,459 @@
+//! Planning a merge: the checks (instance name, sidecar mode, names, ports, mounts, env,
+//! annotations), then the edits — stale parts of the previous apply out, helpers, volumes and
+//! wiring in, lists and maps created, the new record — all read from the workload unchanged.
+
+use k8s_openapi::api::core::v1::Container;
+use serde_json::{Map, Value};
+
+use super::plan::{AnnotationEdit, HELPER_LISTS, Placement, Plan};
+use super::{Instance, MergeError, MergeOptions, targets};
+use crate::contribution::Contribution;
+use crate::fragment::Fragment;
+use crate::pattern::{PatternSpec, SidecarMode};
+use crate::podspec::{ContainerList, ItemRef, ListRef, PodList, Position, name_of, ports_of};
+use crate::tracking::{self, AppliedRecord, Created, EnvRecord, MountRecord, TRACKING_ANNOTATION};
+use crate::workload::Workload;
+
+pub(super) fn plan(
+    workload: &Workload<'_>,
+    instance: &Instance<'_>,
+    contribution: &Contribution,
+    options: &MergeOptions,
+) -> Result<Plan, MergeError> {
+    let mut records = super::records(workload)?;
+    let prev_index = records.iter().position(|r| r.instance == instance.name);
+    if let Some(prev) = prev_index.map(|i| &records[i])
+        && prev.pattern != instance.pattern.id
+    {
+        return Err(MergeError::InstanceTaken {
+            instance: instance.name.to_string(),
+            pattern: prev.pattern.clone(),
+        });
+    }
+    let prev = prev_index.map(|i| records[i].clone()).unwrap_or_default();
+    let main = super::main_container(workload, &records, options.main_container.as_deref())?;
+    // App containers for this instance: not helpers of other instances nor of its own.
+    let apps: Vec<String> = workload
+        .container_names()
+        .into_iter()
+        .filter(|n| !records.iter().any(|r| r.owns_container(n)))
+        .collect();
+    let (native, warnings) = sidecar_mode(workload, instance.pattern, contribution, options)?;
+    let spec = workload.pod_spec();
+    check_names(spec, contribution, &prev, instance.name)?;
+    check_ports(spec, contribution, &prev)?;
+    let wiring = wiring(spec, contribution, &main, &apps, &prev)?;
+    let annotation_keys = annotation_keys(workload, contribution, &prev)?;
+    let mut record = new_record(instance, contribution, &wiring, annotation_keys);
+    record.created = prev.created.clone();
+
+    let mut plan = Plan {
+        native,
+        warnings,
+        ..Plan::default()
+    };
+    plan.removals = super::removal::items_of(spec, &stale_parts(&prev, &record));
+    place_helpers(&mut plan, spec, contribution, native);
+    plan.placements.extend(wiring);
+    mark_replacements(&mut plan, spec);
+    plan.creates = creates(workload, &plan);
+    for key in prev
+        .annotations
+        .iter()
+        .filter(|k| !record.annotations.contains(k))
+    {
+        plan.annotations
+            .push(AnnotationEdit::Remove { key: key.clone() });
+    }
+    for key in &record.annotations {
+        plan.annotations.push(AnnotationEdit::Set {
+            key: key.clone(),
+            value: contribution.annotations[key].clone(),
+        });
+    }
+    for created in &plan.creates {
+        if !record.created.contains(created) {
+            record.created.push(created.clone());
+        }
+    }
+    // A list this instance created and no longer uses (e.g. after a sidecar-mode switch) goes.
+    plan.drops = record
+        .created
+        .iter()
+        .filter(|c| c.list().is_some() && plan.ends_empty(workload, c))
+        .cloned()
+        .collect();
+    record.created.retain(|c| !plan.drops.contains(c));
+
+    let stored = records.clone();
+    match prev_index {
+        Some(i) => records[i] = record.clone(),
+        None => records.push(record.clone()),
+    }
+    if records != stored {
+        plan.annotations.push(AnnotationEdit::Set {
+            key: TRACKING_ANNOTATION.into(),
+            value: tracking::encode(&records),
+        });
+    }
+    plan.record = record;
+    plan.changed = plan.effective(workload);
+    Ok(plan)
+}
+
+/// Native or classic helpers, refusing a classic sidecar in a run-to-completion workload
+/// unless asked for, and native-only helpers without native sidecars.
+fn sidecar_mode(
+    workload: &Workload<'_>,
+    pattern: &PatternSpec,
+    contribution: &Contribution,
+    options: &MergeOptions,
+) -> Result<(bool, Vec<String>), MergeError> {
+    let mut warnings = contribution.warnings.clone();
+    let native = options.target.native_sidecars();
+    if !native && !contribution.containers.is_empty() && workload.kind().runs_to_completion() {
+        if options.target.mode != SidecarMode::Classic {
+            return Err(MergeError::ClassicSidecarInJob {
+                kind: workload.kind().as_str().to_string(),
+                name: workload.name().to_string(),
+                version: options.target.version_string(),
+            });
+        }
+        warnings.push(format!(
+            "classic sidecar in a {}: the pod will not complete while the helper runs",
+            workload.kind().as_str()
+        ));
+    }
+    if !native && !contribution.native_sidecars.is_empty() {
+        return Err(MergeError::NeedsNativeSidecars(pattern.id.clone()));
+    }
+    Ok((native, warnings))
+}
+
+/// Helper and volume names must be free or this instance's own.
+fn check_names(
+    spec: &Map<String, Value>,
+    contribution: &Contribution,
+    prev: &AppliedRecord,
+    instance: &str,
+) -> Result<(), MergeError> {
+    let clash = |what, name: &str| MergeError::NameClash {
+        what,
+        name: name.to_string(),
+        instance: instance.into(),
+    };
+    for c in contribution.all_containers() {
+        let taken = HELPER_LISTS
+            .iter()
+            .any(|l| ListRef::Pod(*l).keys(spec).contains(&c.name.as_str()));
+        if taken && !prev.owns_container(&c.name) {
+            return Err(clash("container", &c.name));
+        }
+    }
+    let volumes = ListRef::Pod(PodList::Volumes);
+    for v in &contribution.volumes {
+        if volumes.keys(spec).contains(&v.name.as_str()) && !prev.volumes.contains(&v.name) {
+            return Err(clash("volume", &v.name));
+        }
+    }
+    Ok(())
+}
+
+/// Containers in a pod share one network namespace: a helper's port must be free.
+fn check_ports(
+    spec: &Map<String, Value>,
+    contribution: &Contribution,
+    prev: &AppliedRecord,
+) -> Result<(), MergeError> {
+    let restart_always =
+        |c: &&Value| c.get("restartPolicy").and_then(Value::as_str) == Some("Always");
+    let list = |l: PodList| ListRef::Pod(l).get(spec).into_iter().flatten();
+    let running =
+        list(PodList::Containers).chain(list(PodList::InitContainers).filter(restart_always));
+    let mut listening: Vec<((i32, String), String)> = Vec::new();
+    for c in running {
+        let name = name_of(c).unwrap_or_default();
+        if !prev.owns_container(name) {
+            listening.extend(ports_of(c).into_iter().map(|p| (p, name.to_string())));
+        }
+    }
+    for c in contribution
+        .containers
+        .iter()
+        .chain(&contribution.native_sidecars)
+    {
+        let ports = c.ports.iter().flatten().map(|p| {
+            let protocol = p.protocol.clone().unwrap_or_else(|| "TCP".into());
+            (p.container_port, protocol)
+        });
+        for p in ports {
+            if let Some((_, existing)) = listening.iter().find(|(q, _)| *q == p) {
+                return Err(MergeError::PortClash {
+                    port: p.0,
+                    protocol: p.1,
+                    existing: existing.clone(),
+                    helper: c.name.clone(),
+                });
+            }
+            listening.push((p, c.name.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// The mounts and env vars on app containers, checked: a mount's volume exists, and paths and
+/// names are free or this instance's own.
+fn wiring(
+    spec: &Map<String, Value>,
+    contribution: &Contribution,
+    main: &str,
+    apps: &[String],
+    prev: &AppliedRecord,
+) -> Result<Vec<Placement>, MergeError> {
+    let pod_volumes = ListRef::Pod(PodList::Volumes).keys(spec);
+    let mut out = Vec::new();
+    for m in &contribution.mounts {
+        let volume = m.mount.name.as_str();
+        let has_volume = contribution.volumes.iter().any(|v| v.name == volume)
+            || (pod_volumes.contains(&volume) && !prev.volumes.iter().any(|v| v == volume));
+        for container in targets(&m.container, main, apps)? {
+            if !has_volume {
+                return Err(MergeError::MissingVolume {
+                    container,
+                    path: m.mount.mount_path.clone(),
+                    volume: volume.to_string(),
+                });
+            }
+            let list = ListRef::app(&container, ContainerList::VolumeMounts);
+            let ours = prev
+                .mounts
+                .iter()
+                .any(|r| r.container == container && r.mount_path == m.mount.mount_path);
+            if list.keys(spec).contains(&m.mount.mount_path.as_str()) && !ours {
+                return Err(MergeError::Taken {
+                    what: "mount path",
+                    name: m.mount.mount_path.clone(),
+                    container,
+                });
+            }
+            let value = m.mount.json().clone();
+            out.push(placed(list, &m.mount.mount_path, value, &m.container));
+        }
+    }
+    for e in &contribution.env {
+        for container in targets(&e.container, main, apps)? {
+            let list = ListRef::app(&container, ContainerList::Env);
+            let ours = prev
+                .env
+                .iter()
+                .any(|r| r.container == container && r.name == e.env.name);
+            if list.keys(spec).contains(&e.env.name.as_str()) && !ours {
+                return Err(MergeError::Taken {
+                    what: "env var",
+                    name: e.env.name.clone(),
+                    container,
+                });
+            }
+            let value = e.env.json().clone();
+            out.push(placed(list, &e.env.name, value, &e.container));
+        }
+    }
+    Ok(out)
+}
+
+fn placed(
+    list: ListRef,
+    key: &str,
+    value: Value,
+    via: &crate::contribution::ContainerTarget,
+) -> Placement {
+    Placement {
+        item: ItemRef::new(list, key),
+        value,
+        position: Position::Append,
+        replaces: false,
+        via: Some(via.clone()),
+    }
+}
+
+/// The annotation keys this instance sets: refused when another value is there that is not
+/// its own; left out when someone else already set the same value.
+fn annotation_keys(
+    workload: &Workload<'_>,
+    contribution: &Contribution,
+    prev: &AppliedRecord,
+) -> Result<Vec<String>, MergeError> {
+    let mut keys = Vec::new();
+    for (key, wanted) in &contribution.annotations {
+        match workload.pod_annotation(key) {
+            Some(existing) if !prev.annotations.contains(key) && existing != wanted => {
+                return Err(MergeError::Annotation {
+                    key: key.clone(),
+                    existing: existing.to_string(),
+                    wanted: wanted.clone(),
+                });
+            }
+            Some(_) if !prev.annotations.contains(key) => {} // already set to this value by someone else
+            _ => keys.push(key.clone()),
+        }
+    }
+    Ok(keys)
+}
+
+fn new_record(
+    instance: &Instance<'_>,
+    contribution: &Contribution,
+    wiring: &[Placement],
+    annotations: Vec<String>,
+) -> AppliedRecord {
+    let names = |list: &[Fragment<Container>]| -> Vec<String> {
+        list.iter().map(|c| c.name.clone()).collect()
+    };
+    let mut record = AppliedRecord {
+        pattern: instance.pattern.id.clone(),
+        instance: instance.name.to_string(),
+        version: instance.pattern.version.clone(),
+        params_hash: tracking::params_hash(instance.params),
+        containers: names(&contribution.containers),
+        init_containers: names(&contribution.init_containers),
+        volumes: contribution
+            .volumes
+            .iter()
+            .map(|v| v.name.clone())
+            .collect(),
+        annotations,
+        ..AppliedRecord::default()
+    };
+    record
+        .containers
+        .extend(names(&contribution.native_sidecars));
+    for p in wiring {
+        if let ListRef::Container {
+            container, list, ..
+        } = &p.item.list
+        {
+            let container = container.clone();
+            match list {
+                ContainerList::VolumeMounts => record.mounts.push(MountRecord {
+                    container,
+                    mount_path: p.item.key.clone(),
+                }),
+                ContainerList::Env => record.env.push(EnvRecord {
+                    container,
+                    name: p.item.key.clone(),
+                }),
+            }
+        }
+    }
+    record
+}
+
+/// Init containers, helpers (native or classic: moved out of the other list after a mode
+/// switch), native-only sidecars, then volumes.
+fn place_helpers(
+    plan: &mut Plan,
+    spec: &Map<String, Value>,
+    contribution: &Contribution,
+    native: bool,
+) {
+    let (helper_list, other_list) = if native {
+        (PodList::InitContainers, PodList::Containers)
+    } else {
+        (PodList::Containers, PodList::InitContainers)
+    };
+    let put =
+        |plan: &mut Plan, list: PodList, name: &str, value: Value, moves_from: Option<PodList>| {
+            if let Some(other) = moves_from {
+                let item = ItemRef::new(ListRef::Pod(other), name);
+                if item.find(spec).is_some() && !plan.removals.contains(&item) {
+                    plan.removals.push(item);
+                }
+            }
+            plan.placements.push(Placement {
+                item: ItemRef::new(ListRef::Pod(list), name),
+                value,
+                position: Position::Append,
+                replaces: false,
+                via: None,
+            });
+        };
+    for c in &contribution.init_containers {
+        let value = c.json().clone();
+        put(plan, PodList::InitContainers, &c.name, value, None);
+    }
+    for c in &contribution.containers {
+        let value = with_restart(c.json().clone(), native);
+        put(plan, helper_list, &c.name, value, Some(other_list));
+    }
+    for c in &contribution.native_sidecars {
+        let value = with_restart(c.json().clone(), true);
+        put(
+            plan,
+            PodList::InitContainers,
+            &c.name,
+            value,
+            Some(PodList::Containers),
+        );
+    }
+    for v in &contribution.volumes {
+        let value = v.json().clone();
+        put(plan, PodList::Volumes, &v.name, value, None);
+    }
+}
+
+fn with_restart(mut v: Value, restart_always: bool) -> Value {
+    if restart_always && let Some(map) = v.as_object_mut() {
+        map.insert("restartPolicy".into(), Value::String("Always".into()));
+    }
+    v
+}
+
+/// A placement replaces when its key is in the list after the removals, or an earlier
+/// placement put it there.
+fn mark_replacements(plan: &mut Plan, spec: &Map<String, Value>) {
+    for i in 0..plan.placements.len() {
+        let item = &plan.placements[i].item;
+        let kept = item.find(spec).is_some() && !plan.removals.contains(item);
+        let earlier = plan.placements[..i].iter().any(|p| &p.item == item);
+        plan.placements[i].replaces = kept || earlier;
+    }
+}
+
+/// The lists the placements need that are not there, in the order of their first placement,
+/// then the pod metadata and its annotations map when they are missing.
+fn creates(workload: &Workload<'_>, plan: &Plan) -> Vec<Created> {
+    let spec = workload.pod_spec();
+    let mut out: Vec<Created> = Vec::new();
+    for p in &plan.placements {
+        if p.item.list.get(spec).is_none()
+            && let Some(created) = Created::of_list(&p.item.list)
+            && !out.contains(&created)
+        {
+            out.push(created);
+        }
+    }
+    match workload.pod_metadata() {
+        None => out.extend([Created::Metadata, Created::Annotations]),
+        Some(meta) if !matches!(meta.get("annotations"), Some(Value::Object(_))) => {
+            out.push(Created::Annotations)
+        }
+        Some(_) => {}
+    }
+    out
+}
+
+/// The parts of `prev` that `next` no longer has.
+fn stale_parts(prev: &AppliedRecord, next: &AppliedRecord) -> AppliedRecord {
+    fn minus<T: Clone + PartialEq>(a: &[T], b: &[T]) -> Vec<T> {
+        a.iter().filter(|x| !b.contains(x)).cloned().collect()
+    }
+    AppliedRecord {
+        containers: minus(&prev.containers, &next.containers),
+        init_containers: minus(&prev.init_containers, &next.init_containers),
+        volumes: minus(&prev.volumes, &next.volumes),
+        mounts: minus(&prev.mounts, &next.mounts),
+        env: minus(&prev.env, &next.env),
+        annotations: minus(&prev.annotations, &next.annotations),
+        ..Default::default()
+    }
+}
