@@ -8,8 +8,11 @@ use anyhow::Result;
 use serde_json::Value;
 
 use crate::cluster::connect::{self, ConnectOptions, Connection};
-use crate::cluster::live::{self, DryRun, InFlight, LiveOptions, Outcome, Scope, Selection};
+use crate::cluster::live::{
+    self, DryRun, InFlight, LiveOptions, Outcome, Scope, Selection, Target,
+};
 use crate::cluster::resource::Resource;
+use crate::engine::kinds::Rollout;
 use crate::engine::merge::MergeOptions;
 use crate::engine::pattern::{SidecarMode, TargetInfo};
 use crate::engine::process::{
@@ -149,18 +152,9 @@ struct LiveOutput<'a> {
     write: Option<&'a WriteArgs>,
 }
 
-/// Runs `action` on the selected live objects and prints what happened.
-async fn run(
-    conn: &Connection,
-    selection: &Selection,
-    scope: &Scope,
-    action: Arc<dyn Action + Send + Sync>,
-    out: LiveOutput<'_>,
-) -> Result<(ExitCode, Vec<ObjectReport>)> {
-    if out.output.in_place {
-        return Err(UsageError("--in-place rewrites files; live objects are patched in place already (use --dry-run to preview)".into()).into());
-    }
-    let opts = match out.write {
+/// How the write flags make live writes.
+fn live_options(write: Option<&WriteArgs>) -> LiveOptions {
+    match write {
         Some(w) => LiveOptions {
             field_manager: w.field_manager.clone(),
             force_conflicts: w.force_conflicts,
@@ -173,11 +167,21 @@ async fn run(
             ..Default::default()
         },
         None => LiveOptions::default(),
-    };
-    let wait = match out.write {
-        Some(w) if w.wait => Some(w.wait_timeout.0),
-        _ => None,
-    };
+    }
+}
+
+/// Runs `action` on the selected live objects and prints what happened.
+async fn run(
+    conn: &Connection,
+    selection: &Selection,
+    scope: &Scope,
+    action: Arc<dyn Action + Send + Sync>,
+    out: LiveOutput<'_>,
+) -> Result<(ExitCode, Vec<ObjectReport>)> {
+    if out.output.in_place {
+        return Err(UsageError("--in-place rewrites files; live objects are patched in place already (use --dry-run to preview)".into()).into());
+    }
+    let opts = live_options(out.write);
     let targets = live::resolve(conn, selection, scope).await?;
     if targets.is_empty() {
         let where_ = match scope {
@@ -187,89 +191,123 @@ async fn run(
         anstream::eprintln!("No resources found {where_}.");
         return Ok((ExitCode::SUCCESS, vec![]));
     }
-    let results = live::run(
-        conn,
-        targets,
-        action,
-        &opts,
-        out.write.is_some(),
-        Arc::new(InFlight::default()),
-    )
-    .await;
-    let all_ns = *scope == Scope::All;
-    let mut failed = 0;
-    let (mut patched, mut unchanged) = (0, 0);
-    let mut printed: Vec<Value> = Vec::new();
-    let mut reports: Vec<ObjectReport> = Vec::new();
-    let mut rollouts = Vec::new();
-    let mut diff_text = String::new();
-    let suffix = match opts.dry_run {
-        DryRun::None => "",
-        DryRun::Client => " (dry run)",
-        DryRun::Server => " (server dry run)",
-    };
+    let in_flight = Arc::new(InFlight::default());
+    let results = live::run(conn, targets, action, &opts, out.write.is_some(), in_flight).await;
+    let mut tally = Tally::new(&out, &opts, *scope == Scope::All);
     for result in results {
         match result {
-            Ok(o) => {
-                if o.written {
-                    patched += 1;
-                    if o.target.resource.info().rollout != crate::engine::kinds::Rollout::None
-                        && opts.dry_run == DryRun::None
-                    {
-                        rollouts.push(o.target.clone());
-                    }
-                } else {
-                    unchanged += 1;
-                }
-                if out.write.is_some() && !out.output.quiet && out.output.report == ReportArg::Text
-                {
-                    let line = live_line(&o, all_ns, suffix);
-                    if out.output.output.is_some() || out.output.diff {
-                        anstream::eprintln!("{line}");
-                    } else {
-                        crate::ui::stdout(&format!("{line}\n"))?;
-                    }
-                }
-                for note in &o.notes {
-                    crate::ui::warn(&format!("{}: {note}", o.target.display()));
-                }
-                if out.output.diff && o.written {
-                    diff_text.push_str(&diff(&o)?);
-                }
-                printed.push(strip(o.after.clone()));
-                reports.push(o.report);
-            }
+            Ok(outcome) => tally.record(outcome)?,
             Err(e) => {
-                failed += 1;
+                tally.failed += 1;
                 crate::ui::error(&e.to_string(), &[]);
             }
         }
     }
-    if out.output.diff {
-        crate::ui::stdout(&diff_text)?;
-    } else if let Some(format) = out.output.output {
-        crate::ui::stdout(&render(&printed, format)?)?;
-    }
-    if out.write.is_none() || out.output.report == ReportArg::Json {
-        print_reports(&reports, out.output.report, out.write.is_none())?;
-    }
-    if out.write.is_some() && !out.output.quiet && patched + unchanged + failed > 1 {
-        let verb = if opts.dry_run == DryRun::None {
-            "patched"
-        } else {
-            "would be patched"
-        };
-        anstream::eprintln!("{patched} {verb}, {unchanged} unchanged, {failed} failed");
-    }
-    if let Some(timeout) = wait {
-        failed += super::live_wait::wait_all(conn, &rollouts, timeout).await;
+    tally.print()?;
+    let mut failed = tally.failed;
+    if let Some(w) = out.write.filter(|w| w.wait) {
+        failed += super::live_wait::wait_all(conn, &tally.rollouts, w.wait_timeout.0).await;
     }
     let code = if failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     };
-    Ok((code, reports))
+    Ok((code, tally.reports))
+}
+
+/// What a live run did, object by object, and what it prints.
+struct Tally<'a> {
+    out: &'a LiveOutput<'a>,
+    dry_run: DryRun,
+    all_namespaces: bool,
+    patched: usize,
+    unchanged: usize,
+    failed: usize,
+    printed: Vec<Value>,
+    reports: Vec<ObjectReport>,
+    rollouts: Vec<Target>,
+    diff: String,
+}
+
+impl<'a> Tally<'a> {
+    fn new(out: &'a LiveOutput<'a>, opts: &LiveOptions, all_namespaces: bool) -> Self {
+        Tally {
+            out,
+            dry_run: opts.dry_run,
+            all_namespaces,
+            patched: 0,
+            unchanged: 0,
+            failed: 0,
+            printed: Vec::new(),
+            reports: Vec::new(),
+            rollouts: Vec::new(),
+            diff: String::new(),
+        }
+    }
+
+    /// One object's outcome: its line (or report), warnings, diff and printed object.
+    fn record(&mut self, o: Outcome) -> Result<()> {
+        let output = self.out.output;
+        if o.written {
+            self.patched += 1;
+            if o.target.resource.info().rollout != Rollout::None && self.dry_run == DryRun::None {
+                self.rollouts.push(o.target.clone());
+            }
+        } else {
+            self.unchanged += 1;
+        }
+        if self.out.write.is_some() && !output.quiet && output.report == ReportArg::Text {
+            let suffix = match self.dry_run {
+                DryRun::None => "",
+                DryRun::Client => " (dry run)",
+                DryRun::Server => " (server dry run)",
+            };
+            let line = live_line(&o, self.all_namespaces, suffix);
+            if output.output.is_some() || output.diff {
+                anstream::eprintln!("{line}");
+            } else {
+                crate::ui::stdout(&format!("{line}\n"))?;
+            }
+        }
+        for note in &o.notes {
+            crate::ui::warn(&format!("{}: {note}", o.target.display()));
+        }
+        if output.diff && o.written {
+            self.diff.push_str(&diff(&o)?);
+        }
+        self.printed.push(strip(o.after.clone()));
+        self.reports.push(o.report);
+        Ok(())
+    }
+
+    /// The diff or objects, the reports, and the summary line.
+    fn print(&self) -> Result<()> {
+        let output = self.out.output;
+        let writes = self.out.write.is_some();
+        if output.diff {
+            crate::ui::stdout(&self.diff)?;
+        } else if let Some(format) = output.output {
+            crate::ui::stdout(&render(&self.printed, format)?)?;
+        }
+        if !writes || output.report == ReportArg::Json {
+            print_reports(&self.reports, output.report, !writes)?;
+        }
+        if writes && !output.quiet && self.patched + self.unchanged + self.failed > 1 {
+            let verb = if self.dry_run == DryRun::None {
+                "patched"
+            } else {
+                "would be patched"
+            };
+            anstream::eprintln!(
+                "{} {verb}, {} unchanged, {} failed",
+                self.patched,
+                self.unchanged,
+                self.failed
+            );
+        }
+        Ok(())
+    }
 }
 
 fn live_line(o: &Outcome, all_ns: bool, suffix: &str) -> String {

@@ -181,23 +181,6 @@ fn targeted(items: Vec<Spanned<Value>>) -> (Vec<ContainerTarget>, Vec<Spanned<Va
         .unzip()
 }
 
-/// A Kubernetes label/annotation key: an optional DNS-subdomain prefix and `/`, then a name of
-/// at most 63 characters (alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric).
-fn is_qualified_name(key: &str) -> bool {
-    let (prefix, name) = match key.rsplit_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, key),
-    };
-    let name_ok = !name.is_empty()
-        && name.len() <= 63
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
-    name_ok && prefix.is_none_or(super::params::is_dns_subdomain)
-}
-
 impl Contribution {
     /// Parses a contribution from YAML or JSON text (a template's rendering): every fragment
     /// through `Fragment::new`, in the author's key order.
@@ -357,7 +340,7 @@ impl Contribution {
         }
         problems.extend(self.privilege_problems());
         for key in self.annotations.keys() {
-            if !is_qualified_name(key) {
+            if !super::params::is_qualified_name(key) {
                 problems.push(format!(
                     "annotation key {key:?} is not a valid Kubernetes key (prefix/name)"
                 ));

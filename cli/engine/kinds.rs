@@ -20,15 +20,22 @@ pub enum Rollout {
     DaemonSet,
 }
 
-/// What `new` scaffolds for a kind, if it does.
+/// What `new` scaffolds for a kind, if it does: the spec fields its bare object needs beside
+/// the pod template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scaffold {
     /// The spelling on `new`'s command line (`statefulset`).
     pub arg: &'static str,
     /// The wizard's one-line description.
     pub description: &'static str,
-    /// Takes `--replicas`.
+    /// `spec.replicas` (`--replicas`).
     pub replicas: bool,
+    /// `spec.selector` matching the pod template's labels.
+    pub selector: bool,
+    /// `spec.serviceName`, naming the (headless) Service that names the pods.
+    pub service_name: bool,
+    /// `spec.schedule` (`--schedule`).
+    pub schedule: bool,
 }
 
 /// Everything the tool knows about one workload kind.
@@ -79,6 +86,164 @@ pub enum WorkloadKind {
 
 const TEMPLATE: &[&str] = &["spec", "template"];
 
+/// The table, in the order of [`WorkloadKind`]'s variants.
+const KINDS: [KindInfo; 9] = [
+    // WorkloadKind::Pod
+    KindInfo {
+        api_version: "v1",
+        kind: "Pod",
+        plural: "pods",
+        short_names: &["po"],
+        template: &[],
+        immutable_template: Some(
+            "a running Pod cannot get new containers; patch the workload that owns it (its ownerReferences), or recreate the Pod",
+        ),
+        runs_to_completion: false,
+        rollout: Rollout::None,
+        scaffold: Some(Scaffold {
+            arg: "pod",
+            description: "a single pod",
+            replicas: false,
+            selector: false,
+            service_name: false,
+            schedule: false,
+        }),
+    },
+    // WorkloadKind::Deployment
+    KindInfo {
+        api_version: "apps/v1",
+        kind: "Deployment",
+        plural: "deployments",
+        short_names: &["deploy"],
+        template: TEMPLATE,
+        immutable_template: None,
+        runs_to_completion: false,
+        rollout: Rollout::Deployment,
+        scaffold: Some(Scaffold {
+            arg: "deployment",
+            description: "replicated, stateless",
+            replicas: true,
+            selector: true,
+            service_name: false,
+            schedule: false,
+        }),
+    },
+    // WorkloadKind::StatefulSet
+    KindInfo {
+        api_version: "apps/v1",
+        kind: "StatefulSet",
+        plural: "statefulsets",
+        short_names: &["sts"],
+        template: TEMPLATE,
+        immutable_template: None,
+        runs_to_completion: false,
+        rollout: Rollout::StatefulSet,
+        scaffold: Some(Scaffold {
+            arg: "statefulset",
+            description: "stable names and storage",
+            replicas: true,
+            selector: true,
+            service_name: true,
+            schedule: false,
+        }),
+    },
+    // WorkloadKind::DaemonSet
+    KindInfo {
+        api_version: "apps/v1",
+        kind: "DaemonSet",
+        plural: "daemonsets",
+        short_names: &["ds"],
+        template: TEMPLATE,
+        immutable_template: None,
+        runs_to_completion: false,
+        rollout: Rollout::DaemonSet,
+        scaffold: Some(Scaffold {
+            arg: "daemonset",
+            description: "one pod per node",
+            replicas: false,
+            selector: true,
+            service_name: false,
+            schedule: false,
+        }),
+    },
+    // WorkloadKind::ReplicaSet
+    KindInfo {
+        api_version: "apps/v1",
+        kind: "ReplicaSet",
+        plural: "replicasets",
+        short_names: &["rs"],
+        template: TEMPLATE,
+        immutable_template: None,
+        runs_to_completion: false,
+        rollout: Rollout::None,
+        scaffold: None,
+    },
+    // WorkloadKind::ReplicationController
+    KindInfo {
+        api_version: "v1",
+        kind: "ReplicationController",
+        plural: "replicationcontrollers",
+        short_names: &["rc"],
+        template: TEMPLATE,
+        immutable_template: None,
+        runs_to_completion: false,
+        rollout: Rollout::None,
+        scaffold: None,
+    },
+    // WorkloadKind::Job
+    KindInfo {
+        api_version: "batch/v1",
+        kind: "Job",
+        plural: "jobs",
+        short_names: &[],
+        template: TEMPLATE,
+        immutable_template: Some(
+            "a Job's pod template cannot change after creation; patch the CronJob that creates it, or recreate the Job",
+        ),
+        runs_to_completion: true,
+        rollout: Rollout::None,
+        scaffold: Some(Scaffold {
+            arg: "job",
+            description: "runs to completion",
+            replicas: false,
+            selector: false,
+            service_name: false,
+            schedule: false,
+        }),
+    },
+    // WorkloadKind::CronJob
+    KindInfo {
+        api_version: "batch/v1",
+        kind: "CronJob",
+        plural: "cronjobs",
+        short_names: &["cj"],
+        template: &["spec", "jobTemplate", "spec", "template"],
+        immutable_template: None,
+        runs_to_completion: true,
+        rollout: Rollout::None,
+        scaffold: Some(Scaffold {
+            arg: "cronjob",
+            description: "a Job on a schedule",
+            replicas: false,
+            selector: false,
+            service_name: false,
+            schedule: true,
+        }),
+    },
+    // WorkloadKind::PodTemplate
+    KindInfo {
+        api_version: "v1",
+        kind: "PodTemplate",
+        plural: "podtemplates",
+        short_names: &[],
+        template: &["template"],
+        immutable_template: None,
+        runs_to_completion: false,
+        rollout: Rollout::None,
+        scaffold: None,
+    },
+];
+
 impl WorkloadKind {
     /// Every workload kind, in the order help and errors list them.
     pub const ALL: [WorkloadKind; 9] = [
@@ -93,137 +258,9 @@ impl WorkloadKind {
         WorkloadKind::PodTemplate,
     ];
 
-    /// The table.
+    /// The kind's entry in the table.
     pub const fn info(self) -> &'static KindInfo {
-        match self {
-            WorkloadKind::Deployment => &KindInfo {
-                api_version: "apps/v1",
-                kind: "Deployment",
-                plural: "deployments",
-                short_names: &["deploy"],
-                template: TEMPLATE,
-                immutable_template: None,
-                runs_to_completion: false,
-                rollout: Rollout::Deployment,
-                scaffold: Some(Scaffold {
-                    arg: "deployment",
-                    description: "replicated, stateless",
-                    replicas: true,
-                }),
-            },
-            WorkloadKind::StatefulSet => &KindInfo {
-                api_version: "apps/v1",
-                kind: "StatefulSet",
-                plural: "statefulsets",
-                short_names: &["sts"],
-                template: TEMPLATE,
-                immutable_template: None,
-                runs_to_completion: false,
-                rollout: Rollout::StatefulSet,
-                scaffold: Some(Scaffold {
-                    arg: "statefulset",
-                    description: "stable names and storage",
-                    replicas: true,
-                }),
-            },
-            WorkloadKind::DaemonSet => &KindInfo {
-                api_version: "apps/v1",
-                kind: "DaemonSet",
-                plural: "daemonsets",
-                short_names: &["ds"],
-                template: TEMPLATE,
-                immutable_template: None,
-                runs_to_completion: false,
-                rollout: Rollout::DaemonSet,
-                scaffold: Some(Scaffold {
-                    arg: "daemonset",
-                    description: "one pod per node",
-                    replicas: false,
-                }),
-            },
-            WorkloadKind::ReplicaSet => &KindInfo {
-                api_version: "apps/v1",
-                kind: "ReplicaSet",
-                plural: "replicasets",
-                short_names: &["rs"],
-                template: TEMPLATE,
-                immutable_template: None,
-                runs_to_completion: false,
-                rollout: Rollout::None,
-                scaffold: None,
-            },
-            WorkloadKind::ReplicationController => &KindInfo {
-                api_version: "v1",
-                kind: "ReplicationController",
-                plural: "replicationcontrollers",
-                short_names: &["rc"],
-                template: TEMPLATE,
-                immutable_template: None,
-                runs_to_completion: false,
-                rollout: Rollout::None,
-                scaffold: None,
-            },
-            WorkloadKind::Job => &KindInfo {
-                api_version: "batch/v1",
-                kind: "Job",
-                plural: "jobs",
-                short_names: &[],
-                template: TEMPLATE,
-                immutable_template: Some(
-                    "a Job's pod template cannot change after creation; patch the CronJob that creates it, or recreate the Job",
-                ),
-                runs_to_completion: true,
-                rollout: Rollout::None,
-                scaffold: Some(Scaffold {
-                    arg: "job",
-                    description: "runs to completion",
-                    replicas: false,
-                }),
-            },
-            WorkloadKind::CronJob => &KindInfo {
-                api_version: "batch/v1",
-                kind: "CronJob",
-                plural: "cronjobs",
-                short_names: &["cj"],
-                template: &["spec", "jobTemplate", "spec", "template"],
-                immutable_template: None,
-                runs_to_completion: true,
-                rollout: Rollout::None,
-                scaffold: Some(Scaffold {
-                    arg: "cronjob",
-                    description: "a Job on a schedule",
-                    replicas: false,
-                }),
-            },
-            WorkloadKind::Pod => &KindInfo {
-                api_version: "v1",
-                kind: "Pod",
-                plural: "pods",
-                short_names: &["po"],
-                template: &[],
-                immutable_template: Some(
-                    "a running Pod cannot get new containers; patch the workload that owns it (its ownerReferences), or recreate the Pod",
-                ),
-                runs_to_completion: false,
-                rollout: Rollout::None,
-                scaffold: Some(Scaffold {
-                    arg: "pod",
-                    description: "a single pod",
-                    replicas: false,
-                }),
-            },
-            WorkloadKind::PodTemplate => &KindInfo {
-                api_version: "v1",
-                kind: "PodTemplate",
-                plural: "podtemplates",
-                short_names: &[],
-                template: &["template"],
-                immutable_template: None,
-                runs_to_completion: false,
-                rollout: Rollout::None,
-                scaffold: None,
-            },
-        }
+        &KINDS[self as usize]
     }
 
     /// The kind's name, as in `kind:`.
@@ -391,6 +428,8 @@ mod tests {
     #[test]
     fn every_kind_has_an_api_version_and_a_unique_name() {
         for kind in WorkloadKind::ALL {
+            // The table is indexed by the variant: each entry must be its variant's.
+            assert_eq!(format!("{kind:?}"), kind.info().kind);
             assert!(!kind.api_version().is_empty(), "{kind}");
             assert_eq!(
                 WorkloadKind::from_type(kind.api_version(), kind.as_str()),

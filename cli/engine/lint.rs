@@ -143,78 +143,118 @@ fn image_name(c: &Container) -> String {
 /// Runs every rule on a pod spec. `records` are the applied patterns (from the tracking
 /// annotation): they tell helpers from app containers.
 pub fn check(kind: WorkloadKind, spec: &PodSpec, records: &[AppliedRecord]) -> Vec<Finding> {
-    let mut out = Vec::new();
     let inits = spec.init_containers.as_deref().unwrap_or_default();
     let apps = &spec.containers;
-    let helper = |name: &str| {
-        records
+    let pod = Pod {
+        kind,
+        inits,
+        apps,
+        volumes: spec.volumes.as_deref().unwrap_or_default(),
+        all: apps.iter().chain(inits).collect(),
+        running: apps
+            .iter()
+            .chain(inits.iter().filter(|c| is_native(c)))
+            .collect(),
+        records,
+    };
+    let mut out = Vec::new();
+    pod.duplicate_names(&mut out);
+    pod.port_clashes(&mut out);
+    pod.volumes(&mut out);
+    for c in &pod.all {
+        pod.container(c, &mut out);
+    }
+    out.extend(effective_requests(inits, apps));
+    pod.classic_sidecars_in_jobs(&mut out);
+    pod.web_and_database(&mut out);
+    out
+}
+
+/// What the rules look at: the pod's containers in the groups the rules need.
+struct Pod<'a> {
+    kind: WorkloadKind,
+    inits: &'a [Container],
+    apps: &'a [Container],
+    volumes: &'a [k8s_openapi::api::core::v1::Volume],
+    /// App and init containers.
+    all: Vec<&'a Container>,
+    /// App containers and native sidecars: what runs beside the app.
+    running: Vec<&'a Container>,
+    records: &'a [AppliedRecord],
+}
+
+impl Pod<'_> {
+    /// A helper a pattern added as a long-running container.
+    fn helper(&self, name: &str) -> bool {
+        self.records
             .iter()
             .any(|r| r.containers.iter().any(|c| c == name))
-    };
-    let all: Vec<&Container> = apps.iter().chain(inits).collect();
-    let running: Vec<&Container> = apps
-        .iter()
-        .chain(inits.iter().filter(|c| is_native(c)))
-        .collect();
-
-    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
-    for c in &all {
-        *names.entry(c.name.as_str()).or_default() += 1;
-    }
-    for (name, n) in names.into_iter().filter(|(_, n)| *n > 1) {
-        out.push(finding(DUPLICATE_NAME, Some(name), format!("{n} containers are named {name:?}; names must be unique across containers and init containers")));
     }
 
-    let mut ports: BTreeMap<(i32, String), Vec<&str>> = BTreeMap::new();
-    for c in &running {
-        for p in c.ports.as_deref().unwrap_or_default() {
-            let proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
-            ports
-                .entry((p.container_port, proto))
-                .or_default()
-                .push(&c.name);
+    fn duplicate_names(&self, out: &mut Vec<Finding>) {
+        let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+        for c in &self.all {
+            *names.entry(c.name.as_str()).or_default() += 1;
+        }
+        for (name, n) in names.into_iter().filter(|(_, n)| *n > 1) {
+            out.push(finding(DUPLICATE_NAME, Some(name), format!("{n} containers are named {name:?}; names must be unique across containers and init containers")));
         }
     }
-    for ((port, proto), users) in ports.into_iter().filter(|(_, u)| u.len() > 1) {
-        out.push(finding(PORT_CLASH, Some(users[1]), format!("port {port}/{proto} is used by {}; containers in a pod share one network namespace, so only one can bind it", users.join(" and "))));
-    }
 
-    let volumes = spec.volumes.as_deref().unwrap_or_default();
-    // volume -> (container, read-only) for every mount
-    let mut mounted_by: BTreeMap<&str, Vec<(&str, bool)>> = BTreeMap::new();
-    for c in &all {
-        for m in c.volume_mounts.as_deref().unwrap_or_default() {
-            if !volumes.iter().any(|v| v.name == m.name) {
-                out.push(finding(MOUNT_WITHOUT_VOLUME, Some(&c.name), format!("mount {:?} uses volume {:?}, which is not in spec.volumes; add the volume or fix the name", m.mount_path, m.name)));
+    fn port_clashes(&self, out: &mut Vec<Finding>) {
+        let mut ports: BTreeMap<(i32, String), Vec<&str>> = BTreeMap::new();
+        for c in &self.running {
+            for p in c.ports.as_deref().unwrap_or_default() {
+                let proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
+                ports
+                    .entry((p.container_port, proto))
+                    .or_default()
+                    .push(&c.name);
             }
-            mounted_by
-                .entry(m.name.as_str())
-                .or_default()
-                .push((&c.name, m.read_only == Some(true)));
         }
-    }
-    for v in volumes.iter().filter(|v| v.empty_dir.is_some()) {
-        match mounted_by.get(v.name.as_str()) {
-            None => out.push(finding(
-                UNSHARED_VOLUME,
-                None,
-                format!(
-                    "emptyDir {:?} is not mounted by any container; remove it or mount it",
-                    v.name
-                ),
-            )),
-            Some(users) if users.iter().all(|(_, ro)| *ro) => {
-                let names: Vec<&str> = users.iter().map(|(c, _)| *c).collect();
-                out.push(finding(UNSHARED_VOLUME, Some(names[0]), format!(
-                    "emptyDir {:?} is only mounted read-only (by {}), so it stays empty; mount it writable in the container that produces the files (--container)",
-                    v.name, names.join(", ")
-                )));
-            }
-            Some(_) => {}
+        for ((port, proto), users) in ports.into_iter().filter(|(_, u)| u.len() > 1) {
+            out.push(finding(PORT_CLASH, Some(users[1]), format!("port {port}/{proto} is used by {}; containers in a pod share one network namespace, so only one can bind it", users.join(" and "))));
         }
     }
 
-    for c in &all {
+    fn volumes(&self, out: &mut Vec<Finding>) {
+        // volume -> (container, read-only) for every mount
+        let mut mounted_by: BTreeMap<&str, Vec<(&str, bool)>> = BTreeMap::new();
+        for c in &self.all {
+            for m in c.volume_mounts.as_deref().unwrap_or_default() {
+                if !self.volumes.iter().any(|v| v.name == m.name) {
+                    out.push(finding(MOUNT_WITHOUT_VOLUME, Some(&c.name), format!("mount {:?} uses volume {:?}, which is not in spec.volumes; add the volume or fix the name", m.mount_path, m.name)));
+                }
+                mounted_by
+                    .entry(m.name.as_str())
+                    .or_default()
+                    .push((&c.name, m.read_only == Some(true)));
+            }
+        }
+        for v in self.volumes.iter().filter(|v| v.empty_dir.is_some()) {
+            match mounted_by.get(v.name.as_str()) {
+                None => out.push(finding(
+                    UNSHARED_VOLUME,
+                    None,
+                    format!(
+                        "emptyDir {:?} is not mounted by any container; remove it or mount it",
+                        v.name
+                    ),
+                )),
+                Some(users) if users.iter().all(|(_, ro)| *ro) => {
+                    let names: Vec<&str> = users.iter().map(|(c, _)| *c).collect();
+                    out.push(finding(UNSHARED_VOLUME, Some(names[0]), format!(
+                        "emptyDir {:?} is only mounted read-only (by {}), so it stays empty; mount it writable in the container that produces the files (--container)",
+                        v.name, names.join(", ")
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// The rules on one container: pinned image, resources, probes on init containers.
+    fn container(&self, c: &Container, out: &mut Vec<Finding>) {
         let image = c.image.as_deref().unwrap_or_default();
         let last = image.rsplit('/').next().unwrap_or_default();
         let digest = image.contains("@sha256:");
@@ -222,7 +262,7 @@ pub fn check(kind: WorkloadKind, spec: &PodSpec, records: &[AppliedRecord]) -> V
             .split_once(':')
             .map(|(_, t)| t.split('@').next().unwrap_or_default());
         if !digest && matches!(tag, None | Some("latest")) {
-            let role = if helper(&c.name) {
+            let role = if self.helper(&c.name) {
                 "helper image"
             } else {
                 "image"
@@ -253,7 +293,7 @@ pub fn check(kind: WorkloadKind, spec: &PodSpec, records: &[AppliedRecord]) -> V
             ));
         }
         if !is_native(c)
-            && inits.iter().any(|i| i.name == c.name)
+            && self.inits.iter().any(|i| i.name == c.name)
             && (c.liveness_probe.is_some()
                 || c.readiness_probe.is_some()
                 || c.startup_probe.is_some())
@@ -262,32 +302,35 @@ pub fn check(kind: WorkloadKind, spec: &PodSpec, records: &[AppliedRecord]) -> V
         }
     }
 
-    out.extend(effective_requests(inits, apps));
-
-    if kind.runs_to_completion() {
-        for c in apps.iter().filter(|c| helper(&c.name)) {
-            out.push(finding(CLASSIC_SIDECAR_IN_JOB, Some(&c.name), format!("helper {:?} is a classic container: it never exits, so the {} never completes; re-apply its pattern with native sidecars (Kubernetes >= 1.29)", c.name, kind.as_str())));
+    fn classic_sidecars_in_jobs(&self, out: &mut Vec<Finding>) {
+        if !self.kind.runs_to_completion() {
+            return;
+        }
+        for c in self.apps.iter().filter(|c| self.helper(&c.name)) {
+            out.push(finding(CLASSIC_SIDECAR_IN_JOB, Some(&c.name), format!("helper {:?} is a classic container: it never exits, so the {} never completes; re-apply its pattern with native sidecars (Kubernetes >= 1.29)", c.name, self.kind.as_str())));
         }
     }
 
-    let db = running
-        .iter()
-        .find(|c| DATABASES.iter().any(|d| image_name(c).contains(d)));
-    let web = running.iter().find(|c| {
-        let name = image_name(c);
-        WEB_SERVERS.iter().any(|w| name.contains(w))
-            || c.ports.as_deref().unwrap_or_default().iter().any(|p| {
-                matches!(p.container_port, 80 | 443 | 8080 | 8443 | 3000 | 8000)
-                    || p.name.as_deref().is_some_and(|n| n.starts_with("http"))
-            })
-    });
-    if let (Some(db), Some(web)) = (db, web)
-        && db.name != web.name
-        && !helper(&db.name)
-    {
-        out.push(finding(WEB_AND_DATABASE, Some(&db.name), format!("web server {:?} and database {:?} share a pod: they scale, restart and fail together; run the database in its own StatefulSet behind a Service", web.name, db.name)));
+    fn web_and_database(&self, out: &mut Vec<Finding>) {
+        let db = self
+            .running
+            .iter()
+            .find(|c| DATABASES.iter().any(|d| image_name(c).contains(d)));
+        let web = self.running.iter().find(|c| {
+            let name = image_name(c);
+            WEB_SERVERS.iter().any(|w| name.contains(w))
+                || c.ports.as_deref().unwrap_or_default().iter().any(|p| {
+                    matches!(p.container_port, 80 | 443 | 8080 | 8443 | 3000 | 8000)
+                        || p.name.as_deref().is_some_and(|n| n.starts_with("http"))
+                })
+        });
+        if let (Some(db), Some(web)) = (db, web)
+            && db.name != web.name
+            && !self.helper(&db.name)
+        {
+            out.push(finding(WEB_AND_DATABASE, Some(&db.name), format!("web server {:?} and database {:?} share a pod: they scale, restart and fail together; run the database in its own StatefulSet behind a Service", web.name, db.name)));
+        }
     }
-    out
 }
 
 /// The effective-request rule: the pod's request per resource is

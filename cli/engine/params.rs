@@ -203,29 +203,7 @@ impl ParamSpec {
     /// booleans booleans, lists lists.
     pub fn validate(&self, value: &Value) -> Result<Value, ParamError> {
         if self.kind == ParamType::List {
-            let items = match value {
-                Value::Array(items) => items.clone(),
-                Value::String(s) => return self.parse_text(s),
-                other => return Err(self.invalid(format!("expected a list, got {}", show(other)))),
-            };
-            let item_kind = match self.items {
-                Some(ParamType::List) => {
-                    return Err(self.invalid("lists of lists are not supported"));
-                }
-                Some(kind) => kind,
-                None => ParamType::String,
-            };
-            let item_spec = ParamSpec {
-                kind: item_kind,
-                name: format!("{}[]", self.name),
-                items: None,
-                ..self.clone()
-            };
-            return items
-                .iter()
-                .map(|item| item_spec.validate(item))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Value::Array);
+            return self.validate_list(value);
         }
         let text = scalar_text(value).ok_or_else(|| {
             self.invalid(format!(
@@ -302,6 +280,33 @@ impl ParamSpec {
             }
         }
         Ok(out)
+    }
+
+    /// A list value: a list, or comma-separated text; each item checked by the item type.
+    fn validate_list(&self, value: &Value) -> Result<Value, ParamError> {
+        let items = match value {
+            Value::Array(items) => items.clone(),
+            Value::String(s) => return self.parse_text(s),
+            other => return Err(self.invalid(format!("expected a list, got {}", show(other)))),
+        };
+        let item_kind = match self.items {
+            Some(ParamType::List) => {
+                return Err(self.invalid("lists of lists are not supported"));
+            }
+            Some(kind) => kind,
+            None => ParamType::String,
+        };
+        let item_spec = ParamSpec {
+            kind: item_kind,
+            name: format!("{}[]", self.name),
+            items: None,
+            ..self.clone()
+        };
+        items
+            .iter()
+            .map(|item| item_spec.validate(item))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array)
     }
 
     /// Checks the schema entry itself (used when a pattern is loaded).

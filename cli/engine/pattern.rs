@@ -118,6 +118,57 @@ pub struct PatternSpec {
     pub source: PatternSource,
 }
 
+/// Why a pattern's metadata cannot be used (templates and plugins are checked alike).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    /// The id is not a DNS label.
+    #[error("id {0:?} is not a lower-case DNS label")]
+    Id(String),
+    /// The summary is empty or spans lines.
+    #[error("the summary must be one non-empty line")]
+    Summary,
+    /// A parameter's schema is wrong.
+    #[error("{0}")]
+    Param(String),
+    /// Two parameters share a name.
+    #[error("parameter {0} is declared twice")]
+    Twice(String),
+    /// An example names no parameter.
+    #[error("example for undeclared parameter {0}")]
+    ExampleName(String),
+    /// An example's value does not fit its parameter.
+    #[error("example of {0}")]
+    ExampleValue(super::params::ParamError),
+}
+
+impl PatternSpec {
+    /// Checks the metadata: a DNS-label id, a one-line summary, valid and unique parameters,
+    /// and examples that fit them.
+    pub fn check(&self) -> Result<(), SpecError> {
+        if !super::params::is_dns_label(&self.id) {
+            return Err(SpecError::Id(self.id.clone()));
+        }
+        if self.summary.trim().is_empty() || self.summary.contains('\n') {
+            return Err(SpecError::Summary);
+        }
+        for (i, p) in self.params.iter().enumerate() {
+            p.check().map_err(SpecError::Param)?;
+            if self.params[..i].iter().any(|q| q.name == p.name) {
+                return Err(SpecError::Twice(p.name.clone()));
+            }
+        }
+        for (name, value) in &self.examples {
+            let spec = self
+                .params
+                .iter()
+                .find(|p| &p.name == name)
+                .ok_or_else(|| SpecError::ExampleName(name.clone()))?;
+            spec.validate(value).map_err(SpecError::ExampleValue)?;
+        }
+        Ok(())
+    }
+}
+
 /// How long-running helpers are placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]

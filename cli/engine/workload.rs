@@ -180,22 +180,6 @@ impl<'a> Workload<'a> {
         names(self.pod_spec().get("initContainers"))
     }
 
-    /// The container a pattern's mounts and env go to: `requested`, or the first app container.
-    pub fn main_container(&self, requested: Option<&str>) -> Result<String, String> {
-        let names = self.container_names();
-        match requested {
-            Some(name) if names.iter().any(|n| n == name) => Ok(name.to_string()),
-            Some(name) => Err(format!(
-                "container {name:?} not found (app containers: {})",
-                names.join(", ")
-            )),
-            None => names
-                .into_iter()
-                .next()
-                .ok_or_else(|| "the pod template has no containers".to_string()),
-        }
-    }
-
     /// The pod spec as a typed k8s-openapi value (for reading; unknown fields are dropped).
     pub fn typed_pod_spec(&self) -> Result<k8s_openapi::api::core::v1::PodSpec, String> {
         serde_json::from_value(Value::Object(self.pod_spec().clone())).map_err(|e| e.to_string())
@@ -222,11 +206,6 @@ fn names(list: Option<&Value>) -> Vec<String> {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn deployment() -> Value {
-        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-               "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:1"}]}}}})
-    }
 
     #[test]
     fn finds_the_template_of_every_kind() {
@@ -266,17 +245,5 @@ mod tests {
             Workload::new(&mut empty),
             Err(NotAWorkload::Malformed(_))
         ));
-    }
-
-    #[test]
-    fn main_container_defaults_to_the_first() {
-        let mut d = deployment();
-        let w = Workload::new(&mut d).unwrap();
-        assert_eq!(w.main_container(None).unwrap(), "app");
-        assert!(
-            w.main_container(Some("nope"))
-                .unwrap_err()
-                .contains("app containers: app")
-        );
     }
 }

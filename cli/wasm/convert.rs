@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use kubectl_pattern_engine::contribution::{Contribution, EnvContribution, MountContribution};
 use kubectl_pattern_engine::fragment::{Fragment, FragmentError};
-use kubectl_pattern_engine::params::{ParamSpec, ParamType, is_dns_label};
+use kubectl_pattern_engine::params::{ParamSpec, ParamType};
 use kubectl_pattern_engine::pattern::{
     PatternDocs, PatternKind, PatternSource, PatternSpec, RenderContext,
 };
@@ -39,15 +39,6 @@ pub fn spec(info: wit::PatternInfo, path: &Path, sha256: &str) -> Result<Pattern
         what: "pattern info".into(),
         message,
     };
-    if !is_dns_label(&info.id) {
-        return Err(invalid(format!(
-            "id {:?} is not a lower-case DNS label",
-            info.id
-        )));
-    }
-    if info.summary.trim().is_empty() || info.summary.contains('\n') {
-        return Err(invalid("the summary must be one non-empty line".into()));
-    }
     let mut params = Vec::new();
     for p in info.params {
         let default = match p.default_json {
@@ -70,13 +61,6 @@ pub fn spec(info: wit::PatternInfo, path: &Path, sha256: &str) -> Result<Pattern
             items: p.items.map(param_type),
             secret: p.secret,
         };
-        spec.check().map_err(invalid)?;
-        if params.iter().any(|q: &ParamSpec| q.name == spec.name) {
-            return Err(invalid(format!(
-                "parameter {} is declared twice",
-                spec.name
-            )));
-        }
         params.push(spec);
     }
     let kind = match info.kind {
@@ -85,11 +69,11 @@ pub fn spec(info: wit::PatternInfo, path: &Path, sha256: &str) -> Result<Pattern
         wit::PatternKind::Ambassador => PatternKind::Ambassador,
         wit::PatternKind::Init => PatternKind::Init,
     };
-    Ok(PatternSpec {
+    let spec = PatternSpec {
         id: info.id,
         kind,
         version: info.version,
-        summary: info.summary.trim().to_string(),
+        summary: info.summary,
         docs: PatternDocs {
             description: info.docs.description,
             use_when: info.docs.use_when,
@@ -102,6 +86,11 @@ pub fn spec(info: wit::PatternInfo, path: &Path, sha256: &str) -> Result<Pattern
             path: path.to_path_buf(),
             sha256: sha256.to_string(),
         },
+    };
+    spec.check().map_err(|e| invalid(e.to_string()))?;
+    Ok(PatternSpec {
+        summary: spec.summary.trim().to_string(),
+        ..spec
     })
 }
 

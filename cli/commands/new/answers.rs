@@ -9,21 +9,24 @@ use serde_json::{Map, Value};
 use crate::request::{SetParam, ValuesFile, WorkloadValues};
 
 use super::super::ask::value_text;
-use super::build::{Answers, DEFAULT_REPLICAS, DEFAULT_SCHEDULE, NewKind};
+use super::build::{self, Answers, DEFAULT_REPLICAS, DEFAULT_SCHEDULE};
 
 /// The values file that reproduces the run (secrets left out).
 pub fn values_file(answers: &Answers, patterns: &[String], params: &[SetParam]) -> ValuesFile {
     let kind = answers.kind;
     let workload = WorkloadValues {
-        kind: Some(kind.workload().as_str().to_string()),
+        kind: Some(kind.as_str().to_string()),
         name: Some(answers.name.clone()),
         namespace: answers.namespace.clone(),
         image: Some(answers.image.clone()),
         ports: (!answers.ports.is_empty()).then(|| answers.ports.clone()),
         command: (!answers.command.is_empty()).then(|| answers.command.clone()),
-        replicas: kind.has_replicas().then_some(answers.replicas),
-        schedule: (kind == NewKind::Cronjob).then(|| answers.schedule.clone()),
-        service: (kind.can_have_service() && !answers.ports.is_empty()).then_some(answers.service),
+        replicas: build::scaffold(kind).replicas.then_some(answers.replicas),
+        schedule: build::scaffold(kind)
+            .schedule
+            .then(|| answers.schedule.clone()),
+        service: (build::can_have_service(kind) && !answers.ports.is_empty())
+            .then_some(answers.service),
     };
     let mut sections = Map::new();
     for id in patterns {
@@ -57,7 +60,7 @@ pub fn command_line(
     to: Option<&Path>,
 ) -> String {
     let kind = answers.kind;
-    let mut args: Vec<String> = vec![kind.arg(), answers.name.clone()];
+    let mut args: Vec<String> = vec![build::scaffold(kind).arg.to_string(), answers.name.clone()];
     if let Some(ns) = &answers.namespace {
         args.extend(["-n".into(), ns.clone()]);
     }
@@ -65,13 +68,13 @@ pub fn command_line(
     for p in &answers.ports {
         args.extend(["--port".into(), p.to_string()]);
     }
-    if kind.has_replicas() && answers.replicas != DEFAULT_REPLICAS {
+    if build::scaffold(kind).replicas && answers.replicas != DEFAULT_REPLICAS {
         args.extend(["--replicas".into(), answers.replicas.to_string()]);
     }
-    if kind == NewKind::Cronjob && answers.schedule != DEFAULT_SCHEDULE {
+    if build::scaffold(kind).schedule && answers.schedule != DEFAULT_SCHEDULE {
         args.extend(["--schedule".into(), answers.schedule.clone()]);
     }
-    if answers.service && kind.can_have_service() && !answers.ports.is_empty() {
+    if answers.service && build::can_have_service(kind) && !answers.ports.is_empty() {
         args.push("--service".into());
     }
     for id in patterns {
@@ -119,7 +122,7 @@ mod tests {
 
     fn answers() -> Answers {
         Answers {
-            kind: NewKind::Deployment,
+            kind: crate::engine::kinds::WorkloadKind::Deployment,
             name: "web".into(),
             namespace: Some("shop".into()),
             image: "nginx:1.27.3".into(),

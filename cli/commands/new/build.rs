@@ -2,89 +2,71 @@
 //! the optional Service, built from the answers; and the checks each answer must pass, shared
 //! by flags, values files and prompts (typed answers reuse the parameter types' validation).
 
-use clap::ValueEnum;
+use clap::builder::TypedValueParser as _;
 use serde_json::{Map, Value, json};
 
+use crate::engine::kinds::{Scaffold, WorkloadKind};
 use crate::engine::params::{ParamError, ParamSpec, ParamType, is_dns_label};
-use crate::engine::workload::WorkloadKind;
 
-/// The kinds `new` scaffolds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum NewKind {
-    /// apps/v1 Deployment: replicated, stateless.
-    Deployment,
-    /// apps/v1 StatefulSet: stable names and storage.
-    #[value(alias = "sts")]
-    Statefulset,
-    /// apps/v1 DaemonSet: one pod per node.
-    #[value(alias = "ds")]
-    Daemonset,
-    /// batch/v1 Job: runs to completion.
-    Job,
-    /// batch/v1 CronJob: a Job on a schedule.
-    #[value(alias = "cj")]
-    Cronjob,
-    /// v1 Pod: a single pod.
-    Pod,
+/// The kinds `new` scaffolds, as clap parses them: the table's `new` spelling, its kind and
+/// kubectl's short names, in any case.
+pub fn kind_parser() -> impl clap::builder::TypedValueParser<Value = WorkloadKind> {
+    let values = WorkloadKind::scaffolded().map(|(kind, s)| {
+        clap::builder::PossibleValue::new(s.arg)
+            .help(format!(
+                "{} {}: {}",
+                kind.api_version(),
+                kind,
+                s.description
+            ))
+            .aliases(kind.info().short_names.iter().copied())
+    });
+    clap::builder::PossibleValuesParser::new(values).try_map(|text| parse_kind(&text))
 }
 
-impl NewKind {
-    /// Every kind, in the wizard's order.
-    pub const ALL: [NewKind; 6] = [
-        NewKind::Deployment,
-        NewKind::Statefulset,
-        NewKind::Daemonset,
-        NewKind::Job,
-        NewKind::Cronjob,
-        NewKind::Pod,
-    ];
-
-    /// The engine's kind.
-    pub fn workload(self) -> WorkloadKind {
-        match self {
-            NewKind::Deployment => WorkloadKind::Deployment,
-            NewKind::Statefulset => WorkloadKind::StatefulSet,
-            NewKind::Daemonset => WorkloadKind::DaemonSet,
-            NewKind::Job => WorkloadKind::Job,
-            NewKind::Cronjob => WorkloadKind::CronJob,
-            NewKind::Pod => WorkloadKind::Pod,
-        }
-    }
-
-    /// The command-line spelling (`statefulset`).
-    pub fn arg(self) -> String {
-        self.to_possible_value()
-            .map(|v| v.get_name().to_string())
-            .unwrap_or_default()
-    }
-
-    /// Parses `Deployment`, `deployment`, `sts`…
-    pub fn parse(text: &str) -> Result<Self, String> {
-        <Self as ValueEnum>::from_str(text.trim(), true).map_err(|_| {
-            let names: Vec<&str> = Self::ALL.iter().map(|k| k.workload().as_str()).collect();
+/// Parses `Deployment`, `deployment`, `sts`… among the kinds `new` scaffolds.
+pub fn parse_kind(text: &str) -> Result<WorkloadKind, String> {
+    let text = text.trim();
+    WorkloadKind::parse(text)
+        .or_else(|| {
+            WorkloadKind::scaffolded()
+                .find(|(_, s)| s.arg.eq_ignore_ascii_case(text))
+                .map(|(k, _)| k)
+        })
+        .filter(|k| k.info().scaffold.is_some())
+        .ok_or_else(|| {
+            let names: Vec<&str> = WorkloadKind::scaffolded()
+                .map(|(k, _)| k.as_str())
+                .collect();
             format!(
                 "{text:?} is not a kind this wizard scaffolds ({})",
                 names.join(", ")
             )
         })
-    }
+}
 
-    /// Replicas apply.
-    pub fn has_replicas(self) -> bool {
-        matches!(self, NewKind::Deployment | NewKind::Statefulset)
-    }
+/// What `new` makes of `kind` (every kind it is given has an entry).
+pub fn scaffold(kind: WorkloadKind) -> Scaffold {
+    kind.info().scaffold.unwrap_or(Scaffold {
+        arg: "",
+        description: "",
+        replicas: false,
+        selector: false,
+        service_name: false,
+        schedule: false,
+    })
+}
 
-    /// A Service makes sense (long-running pods).
-    pub fn can_have_service(self) -> bool {
-        !matches!(self, NewKind::Job | NewKind::Cronjob)
-    }
+/// A Service makes sense (long-running pods).
+pub fn can_have_service(kind: WorkloadKind) -> bool {
+    !kind.runs_to_completion()
 }
 
 /// Every answer the bare workload needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answers {
     /// The kind.
-    pub kind: NewKind,
+    pub kind: WorkloadKind,
     /// `metadata.name`, also the main container's name.
     pub name: String,
     /// `metadata.namespace`, when given.
@@ -136,13 +118,13 @@ fn problem(err: ParamError) -> String {
 
 /// Checks a workload name (also the container name: a DNS label; a CronJob's at most 52
 /// characters, as its Jobs append a suffix).
-pub fn check_name(kind: NewKind, name: &str) -> Result<(), String> {
+pub fn check_name(kind: WorkloadKind, name: &str) -> Result<(), String> {
     if !is_dns_label(name) {
         return Err(format!(
             "{name:?} is not a valid name: lower-case letters, digits and '-', at most 63 characters, e.g. web"
         ));
     }
-    if kind == NewKind::Cronjob && name.len() > 52 {
+    if scaffold(kind).schedule && name.len() > 52 {
         return Err(format!(
             "{name:?} is too long for a CronJob name (at most 52 characters)"
         ));
@@ -269,39 +251,56 @@ fn pod_spec(a: &Answers) -> Value {
         container.insert("ports".into(), Value::Array(ports));
     }
     let mut spec = Map::new();
-    if a.kind.workload().runs_to_completion() {
+    if a.kind.runs_to_completion() {
         spec.insert("restartPolicy".into(), json!("OnFailure"));
     }
     spec.insert("containers".into(), json!([container]));
     Value::Object(spec)
 }
 
-/// The bare workload: metadata, selector and pod template with the main container.
+/// The bare workload: metadata, the spec fields its kind needs (from the kind table) and the
+/// pod template with the main container, where the kind keeps it.
 pub fn workload(a: &Answers) -> Value {
-    let kind = a.kind.workload();
+    let kind = a.kind;
+    let shape = scaffold(kind);
+    let mut object =
+        json!({"apiVersion": kind.api_version(), "kind": kind.as_str(), "metadata": metadata(a)});
     let template = json!({"metadata": {"labels": labels(a)}, "spec": pod_spec(a)});
-    let selector = json!({"matchLabels": labels(a)});
-    let spec = match a.kind {
-        NewKind::Pod => pod_spec(a),
-        NewKind::Deployment => {
-            json!({"replicas": a.replicas, "selector": selector, "template": template})
+    let path = kind.template_path();
+    if path.is_empty() {
+        object["spec"] = pod_spec(a);
+        return object;
+    }
+    let mut spec = Map::new();
+    if shape.schedule {
+        spec.insert("schedule".into(), json!(a.schedule));
+    }
+    if shape.replicas {
+        spec.insert("replicas".into(), json!(a.replicas));
+    }
+    if shape.service_name {
+        spec.insert("serviceName".into(), json!(a.name));
+    }
+    if shape.selector {
+        spec.insert("selector".into(), json!({"matchLabels": labels(a)}));
+    }
+    object["spec"] = Value::Object(spec);
+    // The template under the table's path (spec.template, spec.jobTemplate.spec.template).
+    let mut at = &mut object;
+    for key in &path[..path.len() - 1] {
+        if at.get(*key).is_none() {
+            at[*key] = json!({});
         }
-        NewKind::Statefulset => {
-            json!({"replicas": a.replicas, "serviceName": a.name, "selector": selector, "template": template})
-        }
-        NewKind::Daemonset => json!({"selector": selector, "template": template}),
-        NewKind::Job => json!({"template": template}),
-        NewKind::Cronjob => {
-            json!({"schedule": a.schedule, "jobTemplate": {"spec": {"template": template}}})
-        }
-    };
-    json!({"apiVersion": kind.api_version(), "kind": kind.as_str(), "metadata": metadata(a), "spec": spec})
+        at = &mut at[*key];
+    }
+    at[path[path.len() - 1]] = template;
+    object
 }
 
 /// The Service for the ports (headless for a StatefulSet, whose pods it names), when asked
 /// for and there are ports.
 pub fn service(a: &Answers) -> Option<Value> {
-    if !a.service || a.ports.is_empty() || !a.kind.can_have_service() {
+    if !a.service || a.ports.is_empty() || !can_have_service(a.kind) {
         return None;
     }
     let ports: Vec<Value> = a
@@ -310,7 +309,7 @@ pub fn service(a: &Answers) -> Option<Value> {
         .map(|p| json!({"name": format!("tcp-{p}"), "port": p, "targetPort": p}))
         .collect();
     let mut spec = Map::new();
-    if a.kind == NewKind::Statefulset {
+    if scaffold(a.kind).service_name {
         spec.insert("clusterIP".into(), json!("None"));
     }
     spec.insert("selector".into(), labels(a));
@@ -322,7 +321,7 @@ pub fn service(a: &Answers) -> Option<Value> {
 mod tests {
     use super::*;
 
-    fn answers(kind: NewKind) -> Answers {
+    fn answers(kind: WorkloadKind) -> Answers {
         Answers {
             kind,
             name: "web".into(),
@@ -338,10 +337,10 @@ mod tests {
 
     #[test]
     fn every_kind_is_a_workload_the_engine_reads() {
-        for kind in NewKind::ALL {
+        for (kind, _) in WorkloadKind::scaffolded() {
             let mut object = workload(&answers(kind));
             let w = crate::engine::workload::Workload::new(&mut object).expect("a workload");
-            assert_eq!(w.kind(), kind.workload());
+            assert_eq!(w.kind(), kind);
             assert_eq!(w.container_names(), vec!["web".to_string()]);
             assert_eq!(w.namespace(), "shop");
         }
@@ -349,11 +348,11 @@ mod tests {
 
     #[test]
     fn services_only_for_long_running_kinds_with_ports() {
-        assert!(service(&answers(NewKind::Job)).is_none());
-        let mut a = answers(NewKind::Deployment);
+        assert!(service(&answers(WorkloadKind::Job)).is_none());
+        let mut a = answers(WorkloadKind::Deployment);
         a.ports.clear();
         assert!(service(&a).is_none());
-        let sts = service(&answers(NewKind::Statefulset)).expect("service");
+        let sts = service(&answers(WorkloadKind::StatefulSet)).expect("service");
         assert_eq!(sts["spec"]["clusterIP"], "None");
         assert_eq!(
             sts["spec"]["ports"][0],
@@ -364,11 +363,11 @@ mod tests {
     #[test]
     fn answer_checks_name_the_problem() {
         assert!(
-            check_name(NewKind::Deployment, "Web_1")
+            check_name(WorkloadKind::Deployment, "Web_1")
                 .unwrap_err()
                 .contains("not a valid name")
         );
-        assert!(check_name(NewKind::Cronjob, &"a".repeat(53)).is_err());
+        assert!(check_name(WorkloadKind::CronJob, &"a".repeat(53)).is_err());
         assert!(
             check_image("nginx latest")
                 .unwrap_err()
@@ -391,7 +390,12 @@ mod tests {
             vec!["sh", "-c", "echo hi"]
         );
         assert!(parse_command("sh -c 'oops").is_err());
-        assert_eq!(NewKind::parse("StatefulSet").unwrap(), NewKind::Statefulset);
-        assert!(NewKind::parse("ReplicaSet").is_err());
+        assert_eq!(
+            parse_kind("StatefulSet").unwrap(),
+            WorkloadKind::StatefulSet
+        );
+        assert_eq!(parse_kind("sts").unwrap(), WorkloadKind::StatefulSet);
+        assert_eq!(parse_kind("cronjob").unwrap(), WorkloadKind::CronJob);
+        assert!(parse_kind("ReplicaSet").is_err());
     }
 }

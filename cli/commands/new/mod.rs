@@ -6,6 +6,7 @@
 mod answers;
 mod build;
 mod destination;
+mod questions;
 mod summary;
 
 use std::path::PathBuf;
@@ -18,13 +19,13 @@ use crate::engine::catalogue::Catalogue;
 use crate::engine::pattern::SidecarMode;
 use crate::engine::process::{Action, AddAction};
 use crate::engine::yaml;
-use crate::ui::prompt::{self, Prompter, TextQuestion};
+use crate::ui::prompt::{self, Prompter};
 
 use super::UsageError;
 use super::args::{TargetArgs, TemplateArgs};
 use super::ask::ask_param;
-use crate::request::{self, Request, Resolution, ValuesFile, WorkloadValues};
-use build::{Answers, NewKind};
+use crate::engine::kinds::WorkloadKind;
+use crate::request::{self, Request, Resolution, ValuesFile};
 use destination::Destination;
 
 /// Scaffold a new workload with helper patterns: a wizard on a terminal, flags in scripts.
@@ -56,8 +57,8 @@ Values file (every key optional; flags win):
   patterns: {log-shipper: {}, wait-for: {host: db.shop.svc}}")]
 pub struct NewCmd {
     /// Workload kind.
-    #[arg(value_enum, value_name = "KIND")]
-    kind: Option<NewKind>,
+    #[arg(value_name = "KIND", value_parser = build::kind_parser())]
+    kind: Option<WorkloadKind>,
     /// Workload name (also the main container's name).
     #[arg(value_name = "NAME")]
     name: Option<String>,
@@ -126,30 +127,34 @@ pub struct NewCmd {
     command: Vec<String>,
 }
 
-fn usage<T>(what: &str, result: Result<T, String>) -> Result<T> {
-    result.map_err(|e| UsageError(format!("{what}: {e}")).into())
+/// What a run produced, for writing it.
+struct Output<'a> {
+    answers: &'a build::Answers,
+    ids: &'a [String],
+    params: &'a [request::SetParam],
+    object: &'a serde_json::Value,
+    text: &'a str,
 }
 
-/// Answers still open, named by the flag that gives them.
-#[derive(Default)]
-struct Missing(Vec<String>);
-
-/// A text answer: the given one (checked), else the person's, else the default.
-fn text_answer(
-    prompter: &mut dyn Prompter,
-    given: Option<String>,
-    flag: &str,
-    question: TextQuestion<'_>,
-) -> Result<Option<String>> {
-    if let Some(value) = given {
-        usage(flag, (question.validate)(&value))?;
-        return Ok(Some(value));
+/// The workload with its patterns, and the manifest text (with the Service, if any).
+fn manifest(answers: &build::Answers, action: &AddAction) -> Result<(serde_json::Value, String)> {
+    let mut object = build::workload(answers);
+    let result = action.run(&mut object).with_context(|| {
+        format!(
+            "cannot add the patterns to {}/{}",
+            build::scaffold(answers.kind).arg,
+            answers.name
+        )
+    })?;
+    for w in &result.warnings {
+        crate::ui::warn(w);
     }
-    let default = question.default.clone();
-    Ok(prompter
-        .text(&question)?
-        .or(default)
-        .filter(|a| !a.is_empty()))
+    let mut text = yaml::to_string(&object).map_err(|e| anyhow::anyhow!(e.message))?;
+    if let Some(service) = build::service(answers) {
+        text.push_str("---\n");
+        text.push_str(&yaml::to_string(&service).map_err(|e| anyhow::anyhow!(e.message))?);
+    }
+    Ok((object, text))
 }
 
 impl NewCmd {
@@ -162,7 +167,7 @@ impl NewCmd {
         };
         let mut prompter = prompt::for_run(self.interactive, self.yes || self.no_input)?;
         let p = prompter.as_mut();
-        let mut missing = Missing::default();
+        let mut missing = questions::Missing::default();
         if p.interactive() {
             let bold = crate::ui::BOLD;
             p.show(&format!(
@@ -170,7 +175,7 @@ impl NewCmd {
             ))?;
         }
         let workload = file.workload.clone().unwrap_or_default();
-        let answers = self.ask_workload(&workload, p, &mut missing)?;
+        let answers = questions::workload(&self.given(), &workload, p, &mut missing)?;
         let ids = self.ask_patterns(&catalogue, &file, p)?;
         let mut request = Request::for_patterns(&ids, None)?;
         request.values_file(&file);
@@ -190,27 +195,11 @@ impl NewCmd {
             Resolution::Resolved(requests) => requests,
             Resolution::NeedsInput(missing) => return Err(missing.into()),
         };
-        let mut object = build::workload(&answers);
         let action = AddAction {
             requests,
             options: request.merge_options(),
         };
-        let result = action.run(&mut object).with_context(|| {
-            format!(
-                "cannot add the patterns to {}/{}",
-                answers.kind.arg(),
-                answers.name
-            )
-        })?;
-        for w in &result.warnings {
-            crate::ui::warn(w);
-        }
-        let mut text = yaml::to_string(&object).map_err(|e| anyhow::anyhow!(e.message))?;
-        if let Some(service) = build::service(&answers) {
-            text.push_str("---\n");
-            text.push_str(&yaml::to_string(&service).map_err(|e| anyhow::anyhow!(e.message))?);
-        }
-
+        let (object, text) = manifest(&answers, &action)?;
         if p.interactive() {
             let bold = crate::ui::BOLD;
             p.show(&format!(
@@ -232,31 +221,14 @@ impl NewCmd {
 
         p.finish();
         let params = request::non_default_params(&action.requests);
-        if let Some(path) = &save {
-            let values = answers::values_file(&answers, &ids, &params);
-            let body = values.to_yaml().map_err(|e| anyhow::anyhow!(e.message))?;
-            let header = "# Answers for `kubectl pattern new --values-file FILE --yes`\n";
-            destination::write_file(
-                path,
-                &format!("{header}{body}"),
-                self.overwrite || p.interactive(),
-            )?;
-        }
-        match &to {
-            Destination::Stdout => crate::ui::stdout(&text)?,
-            Destination::File(path) => {
-                destination::write_file(path, &text, self.overwrite || p.interactive())?
-            }
-            Destination::Cluster => {
-                let mut objects = vec![object.clone()];
-                objects.extend(build::service(&answers));
-                let lines =
-                    super::live::apply_objects(&self.connect, &objects, "kubectl-pattern", false)?;
-                for line in lines {
-                    crate::ui::stdout(&format!("{line}\n"))?;
-                }
-            }
-        }
+        let out = Output {
+            answers: &answers,
+            ids: &ids,
+            params: &params,
+            object: &object,
+            text: &text,
+        };
+        self.write(p, &out, &to, save.as_deref())?;
         if p.interactive() {
             let mut extra = self.extra_flags();
             if matches!(to, Destination::File(_)) {
@@ -265,6 +237,56 @@ impl NewCmd {
             summary::print(p, &answers, &ids, &params, &extra, &to, save.as_deref())?;
         }
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// Writes the values file (when asked) and the manifest where it goes.
+    fn write(
+        &self,
+        p: &dyn Prompter,
+        out: &Output<'_>,
+        to: &Destination,
+        save: Option<&std::path::Path>,
+    ) -> Result<()> {
+        let replace = self.overwrite || p.interactive();
+        if let Some(path) = save {
+            let values = answers::values_file(out.answers, out.ids, out.params);
+            let body = values.to_yaml().map_err(|e| anyhow::anyhow!(e.message))?;
+            let header = "# Answers for `kubectl pattern new --values-file FILE --yes`\n";
+            destination::write_file(path, &format!("{header}{body}"), replace)?;
+        }
+        match to {
+            Destination::Stdout => crate::ui::stdout(out.text)?,
+            Destination::File(path) => destination::write_file(path, out.text, replace)?,
+            Destination::Cluster => {
+                let mut objects = vec![out.object.clone()];
+                objects.extend(build::service(out.answers));
+                let lines =
+                    super::live::apply_objects(&self.connect, &objects, "kubectl-pattern", false)?;
+                for line in lines {
+                    crate::ui::stdout(&format!("{line}\n"))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The workload answers given as flags.
+    fn given(&self) -> questions::Given {
+        questions::Given {
+            kind: self.kind,
+            name: self.name.clone(),
+            namespace: self.namespace.clone(),
+            image: self.image.clone(),
+            ports: self.ports.clone(),
+            command: self.command.clone(),
+            replicas: self.replicas,
+            schedule: self.schedule.clone(),
+            service: match (self.service, self.no_service) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
+        }
     }
 
     /// Flags that change the result but are not answers.
@@ -286,174 +308,6 @@ impl NewCmd {
             ]);
         }
         answers::ExtraFlags(out)
-    }
-
-    /// Kind, name, namespace, container, replicas or schedule, Service. `None` when the name
-    /// or image is missing (recorded in `missing`).
-    fn ask_workload(
-        &self,
-        file: &WorkloadValues,
-        p: &mut dyn Prompter,
-        missing: &mut Missing,
-    ) -> Result<Option<Answers>> {
-        let kind = match (self.kind, &file.kind) {
-            (Some(k), _) => k,
-            (None, Some(text)) => usage("values file workload.kind", NewKind::parse(text))?,
-            (None, None) => {
-                let items: Vec<String> = NewKind::ALL
-                    .iter()
-                    .map(|k| k.workload().as_str().to_string())
-                    .collect();
-                let at = p.select("Workload kind", &items, 0)?.unwrap_or(0);
-                NewKind::ALL[at]
-            }
-        };
-        let check_name = |s: &str| build::check_name(kind, s);
-        let name = text_answer(
-            p,
-            self.name.clone().or_else(|| file.name.clone()),
-            "NAME",
-            TextQuestion {
-                prompt: "Name",
-                default: None,
-                optional: false,
-                secret: false,
-                validate: &check_name,
-            },
-        )?;
-        if name.is_none() {
-            missing
-                .0
-                .push(format!("NAME (e.g. `new {} web`)", kind.arg()));
-        }
-        let namespace = text_answer(
-            p,
-            self.namespace.clone().or_else(|| file.namespace.clone()),
-            "--namespace",
-            TextQuestion {
-                prompt: "Namespace (empty: the current one)",
-                default: None,
-                optional: true,
-                secret: false,
-                validate: &build::check_namespace,
-            },
-        )?;
-        let image = text_answer(
-            p,
-            self.image.clone().or_else(|| file.image.clone()),
-            "--image",
-            TextQuestion {
-                prompt: "Image of the main container",
-                default: None,
-                optional: false,
-                secret: false,
-                validate: &build::check_image,
-            },
-        )?;
-        if image.is_none() {
-            missing.0.push("--image".into());
-        }
-        let ports = match (self.ports.is_empty(), &file.ports) {
-            (false, _) => usage(
-                "--port",
-                build::check_ports(&self.ports).map(|()| self.ports.clone()),
-            )?,
-            (true, Some(ports)) => usage(
-                "values file workload.ports",
-                build::check_ports(ports).map(|()| ports.clone()),
-            )?,
-            (true, None) => {
-                let check = |s: &str| build::parse_ports(s).map(drop);
-                let text = p.text(&TextQuestion {
-                    prompt: "Container ports, comma-separated (empty: none)",
-                    default: None,
-                    optional: true,
-                    secret: false,
-                    validate: &check,
-                })?;
-                usage("ports", build::parse_ports(text.as_deref().unwrap_or("")))?
-            }
-        };
-        let command = match (self.command.is_empty(), &file.command) {
-            (false, _) => self.command.clone(),
-            (true, Some(c)) => c.clone(),
-            (true, None) => {
-                let check = |s: &str| build::parse_command(s).map(drop);
-                let text = p.text(&TextQuestion {
-                    prompt: "Command (empty: the image's entrypoint)",
-                    default: None,
-                    optional: true,
-                    secret: false,
-                    validate: &check,
-                })?;
-                usage(
-                    "command",
-                    build::parse_command(text.as_deref().unwrap_or("")),
-                )?
-            }
-        };
-        let replicas = match (self.replicas, file.replicas) {
-            _ if !kind.has_replicas() => build::DEFAULT_REPLICAS,
-            (Some(n), _) | (None, Some(n)) => {
-                usage("--replicas", build::parse_replicas(&n.to_string()))?
-            }
-            (None, None) => {
-                let check = |s: &str| build::parse_replicas(s).map(drop);
-                let text = p.text(&TextQuestion {
-                    prompt: "Replicas",
-                    default: Some(build::DEFAULT_REPLICAS.to_string()),
-                    optional: false,
-                    secret: false,
-                    validate: &check,
-                })?;
-                match text {
-                    Some(t) => usage("replicas", build::parse_replicas(&t))?,
-                    None => build::DEFAULT_REPLICAS,
-                }
-            }
-        };
-        let schedule = if kind == NewKind::Cronjob {
-            text_answer(
-                p,
-                self.schedule.clone().or_else(|| file.schedule.clone()),
-                "--schedule",
-                TextQuestion {
-                    prompt: "Schedule (cron)",
-                    default: Some(build::DEFAULT_SCHEDULE.into()),
-                    optional: false,
-                    secret: false,
-                    validate: &build::check_schedule,
-                },
-            )?
-            .unwrap_or_else(|| build::DEFAULT_SCHEDULE.into())
-        } else {
-            build::DEFAULT_SCHEDULE.into()
-        };
-        let flag = match (self.service, self.no_service) {
-            (true, _) => Some(true),
-            (_, true) => Some(false),
-            _ => None,
-        };
-        let service = match flag.or(file.service) {
-            _ if ports.is_empty() || !kind.can_have_service() => false,
-            Some(s) => s,
-            None => {
-                let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
-                let prompt = format!("Add a Service for port {}?", ports.join(", "));
-                p.confirm(&prompt, false)?.unwrap_or(false)
-            }
-        };
-        Ok(name.zip(image).map(|(name, image)| Answers {
-            kind,
-            name,
-            namespace,
-            image,
-            ports,
-            command,
-            replicas,
-            schedule,
-            service,
-        }))
     }
 
     /// The patterns: -p, else the values file's, else a choice grouped by kind.
@@ -503,7 +357,7 @@ impl NewCmd {
         catalogue: &Catalogue,
         request: &mut Request,
         p: &mut dyn Prompter,
-        missing: &mut Missing,
+        missing: &mut questions::Missing,
     ) -> Result<()> {
         for choice in request.patterns.clone() {
             let pattern = catalogue.get(&choice.id)?;

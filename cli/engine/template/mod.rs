@@ -125,25 +125,19 @@ impl TemplatePattern {
                 files.dir_name
             )));
         }
-        if raw.spec.summary.trim().is_empty() || raw.spec.summary.contains('\n') {
-            return Err(fail("spec.summary must be one non-empty line".into()));
-        }
-        for (i, p) in raw.spec.params.iter().enumerate() {
-            p.check().map_err(&fail)?;
-            if raw.spec.params[..i].iter().any(|q| q.name == p.name) {
-                return Err(fail(format!("parameter {} is declared twice", p.name)));
-            }
-        }
-        for (name, value) in &raw.spec.examples {
-            let spec = raw
-                .spec
-                .params
-                .iter()
-                .find(|p| &p.name == name)
-                .ok_or_else(|| fail(format!("example for undeclared parameter {name}")))?;
-            spec.validate(value)
-                .map_err(|e| fail(format!("example of {e}")))?;
-        }
+        let mut spec = PatternSpec {
+            id,
+            kind: raw.spec.kind,
+            version: raw.spec.version,
+            summary: raw.spec.summary,
+            docs: raw.spec.docs,
+            params: raw.spec.params,
+            examples: raw.spec.examples,
+            source,
+        };
+        spec.check()
+            .map_err(|e| fail(format!("pattern.yaml: {e}")))?;
+        spec.summary = spec.summary.trim().to_string();
         let mut registry = new_registry();
         let mut has_entry = false;
         for (name, text) in shared.iter().chain(&files.templates) {
@@ -165,16 +159,7 @@ impl TemplatePattern {
         }
         let workload_dependent = dependence::reads_workload(&registry, ENTRY_TEMPLATE);
         Ok(TemplatePattern {
-            spec: PatternSpec {
-                id,
-                kind: raw.spec.kind,
-                version: raw.spec.version,
-                summary: raw.spec.summary.trim().to_string(),
-                docs: raw.spec.docs,
-                params: raw.spec.params,
-                examples: raw.spec.examples,
-                source,
-            },
+            spec,
             registry,
             workload_dependent,
             cache: Mutex::new(HashMap::new()),
