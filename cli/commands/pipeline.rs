@@ -69,7 +69,8 @@ pub fn run(
     let shared_format: OutputFormat = out.format().into();
     // Output beyond 256 KiB spills to a temporary file, so memory does not grow with the stream,
     // and nothing reaches stdout unless every document succeeded.
-    let spool = tempfile::spooled_tempfile(256 << 10);
+    // Buffered: once the spool is a file, every document would otherwise be a few small writes.
+    let spool = std::io::BufWriter::with_capacity(64 << 10, tempfile::spooled_tempfile(256 << 10));
     let mut shared = StreamWriter::with_sink(shared_format, spool);
     let prepare = |doc: &Document, processed: Processed| -> Result<Prepared, EngineError> {
         let changed = matches!(processed.emit, output::Emit::Changed(_));
@@ -159,7 +160,7 @@ pub fn run(
         Delivery::ReportsOnly => {}
         Delivery::Stream if per_file => deliver_files(&files, out)?,
         Delivery::Stream => {
-            let mut spool = shared.finish()?;
+            let mut spool = shared.finish()?.into_inner().map_err(|e| e.into_error())?;
             spool.seek(SeekFrom::Start(0))?;
             let mut stdout = std::io::stdout().lock();
             std::io::copy(&mut spool, &mut stdout)

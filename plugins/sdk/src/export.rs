@@ -6,10 +6,7 @@ use std::sync::Once;
 
 use crate::bindings::exports::kubectl_pattern::plugin::pattern::Guest;
 use crate::bindings::kubectl_pattern::plugin::types as wit;
-use crate::{
-    Contribution, Param, ParamType, Pattern, PatternInfo, PatternKind, RenderError, Request,
-    SidecarMode,
-};
+use crate::{Contribution, Param, Pattern, PatternInfo, RenderError, Request, SidecarMode};
 
 /// Implements the generated `Guest` trait for a [`Pattern`].
 pub struct Adapter<P>(PhantomData<fn() -> P>);
@@ -61,34 +58,10 @@ pub fn install_panic_hook() {
     });
 }
 
-fn kind_to_wit(kind: PatternKind) -> wit::PatternKind {
-    match kind {
-        PatternKind::Sidecar => wit::PatternKind::Sidecar,
-        PatternKind::Adapter => wit::PatternKind::Adapter,
-        PatternKind::Ambassador => wit::PatternKind::Ambassador,
-        PatternKind::Init => wit::PatternKind::Init,
-    }
-}
-
-fn param_type_to_wit(t: ParamType) -> wit::ParamType {
-    match t {
-        ParamType::String => wit::ParamType::String,
-        ParamType::Int => wit::ParamType::Int,
-        ParamType::Bool => wit::ParamType::Bool,
-        ParamType::Port => wit::ParamType::Port,
-        ParamType::Quantity => wit::ParamType::Quantity,
-        ParamType::Image => wit::ParamType::Image,
-        ParamType::DnsName => wit::ParamType::DnsName,
-        ParamType::Duration => wit::ParamType::Duration,
-        ParamType::Enum => wit::ParamType::Enum,
-        ParamType::List => wit::ParamType::List,
-    }
-}
-
 fn param_to_wit(p: Param) -> wit::ParamSpec {
     wit::ParamSpec {
         name: p.name,
-        kind: param_type_to_wit(p.kind),
+        kind: p.kind,
         description: p.description,
         default_json: p.default.map(|v| v.to_string()),
         required: p.required,
@@ -96,7 +69,7 @@ fn param_to_wit(p: Param) -> wit::ParamSpec {
         pattern: p.pattern,
         min: p.min,
         max: p.max,
-        items: p.items.map(param_type_to_wit),
+        items: p.items,
         secret: p.secret,
     }
 }
@@ -105,7 +78,7 @@ fn param_to_wit(p: Param) -> wit::ParamSpec {
 pub fn info_to_wit(info: PatternInfo) -> wit::PatternInfo {
     wit::PatternInfo {
         id: info.id,
-        kind: kind_to_wit(info.kind),
+        kind: info.kind,
         version: info.version,
         summary: info.summary,
         docs: wit::Docs {
@@ -175,6 +148,7 @@ pub fn error_to_wit(e: RenderError) -> wit::RenderError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{ParamType, PatternKind};
     use serde_json::json;
 
     #[test]

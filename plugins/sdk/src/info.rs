@@ -2,43 +2,10 @@
 
 use serde_json::Value;
 
-/// The multi-container pattern a plugin implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PatternKind {
-    /// Extends the main container (log shipping, git sync).
-    Sidecar,
-    /// Transforms the main container's output (metrics into Prometheus format).
-    Adapter,
-    /// Brokers the main container's external connections (proxy, TLS, traffic split).
-    Ambassador,
-    /// Runs to completion before the app starts.
-    Init,
-}
-
-/// The type of a parameter; the host validates values against it before `render`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParamType {
-    /// Any text.
-    String,
-    /// A whole number.
-    Int,
-    /// true or false.
-    Bool,
-    /// 1-65535.
-    Port,
-    /// A Kubernetes resource quantity (100m, 64Mi).
-    Quantity,
-    /// An OCI image reference.
-    Image,
-    /// An RFC 1123 DNS subdomain.
-    DnsName,
-    /// A Go-style duration (1m30s).
-    Duration,
-    /// One of the parameter's `values`.
-    Enum,
-    /// A list (comma-separated on the command line).
-    List,
-}
+/// The multi-container pattern a plugin implements, and the type of a parameter (the host
+/// validates values against it before `render`): the contract's own types, generated from
+/// `wit/plugin.wit`, so the SDK keeps no copy of them.
+pub use crate::bindings::kubectl_pattern::plugin::types::{ParamType, PatternKind};
 
 /// The documentation `kubectl pattern explain` shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
