@@ -234,4 +234,36 @@ mod tests {
         assert_eq!(https, Some(Value::Bool(true)));
         assert_eq!(image, Some(Value::String("busybox:1.36.1".into())));
     }
+
+    /// The wizard's answers join the request as typed values (a port as a number, not
+    /// `--set` text) and reach the rendered helper.
+    #[test]
+    fn the_wizards_answers_reach_rendering_as_typed_values() {
+        use crate::engine::params::Given;
+        use crate::engine::process::{Action, AddAction};
+        let catalogue = Catalogue::builtin();
+        let mut request = Request::for_patterns(&["wait-for".to_string()], None).unwrap();
+        let mut p = Scripted {
+            answers: ["db.shop.svc"].map(String::from).into(),
+            ..Default::default()
+        };
+        let requests = resolve_asking(&mut request, &catalogue, &mut p).unwrap();
+        assert_eq!(p.prompts, ["wait-for · host (dns-name)"]);
+        let answered: Vec<&Given> = request.params.iter().map(|e| &e.value).collect();
+        assert_eq!(
+            answered,
+            [&Given::Value(Value::String("db.shop.svc".into()))]
+        );
+        let mut object = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "app", "image": "nginx:1.27.3"}]}});
+        AddAction {
+            requests,
+            options: request.merge_options(),
+        }
+        .run(&mut object)
+        .unwrap();
+        let rendered = object["spec"]["initContainers"][0].to_string();
+        assert!(rendered.contains("db.shop.svc"), "{rendered}");
+    }
 }

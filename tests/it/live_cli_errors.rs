@@ -47,6 +47,48 @@ fn an_unknown_deployment_is_reported_not_found() {
     assert!(live.patches().is_empty());
 }
 
+/// `--request-timeout` and `--timeout` take kubectl's durations (`1m30s`): they parse, and the
+/// run gets as far as the connection; a bad one is a usage error before any connection.
+#[test]
+fn timeouts_take_kubectl_durations() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let home = tempfile::tempdir().unwrap();
+    let kubeconfig = fake_api::kubeconfig_for(&format!("http://127.0.0.1:{port}"), home.path());
+    let run_with = |flags: &[&str]| {
+        run(crate::common::bin()
+            .args(["add", "log-shipper", "deploy/web", "--wait"])
+            .args(flags)
+            .env("KUBECONFIG", &kubeconfig)
+            .env("HOME", home.path()))
+    };
+    for flags in [
+        ["--request-timeout", "1m30s", "--timeout", "1m30s"],
+        ["--request-timeout", "30", "--timeout", "0"],
+    ] {
+        let (code, _, err) = run_with(&flags);
+        assert_eq!(code, 1, "{flags:?}: {err}");
+        assert!(
+            err.contains("cannot reach the API server"),
+            "{flags:?}: {err}"
+        );
+    }
+    for (flags, needle) in [
+        (
+            ["--request-timeout", "1x", "--timeout", "5m"],
+            "--request-timeout",
+        ),
+        (["--request-timeout", "0", "--timeout", "30"], "has no unit"),
+    ] {
+        let (code, _, err) = run_with(&flags);
+        assert_eq!(code, 2, "{flags:?}: {err}");
+        assert!(err.contains(needle), "{flags:?}: {err}");
+    }
+}
+
 #[test]
 fn an_unreachable_server_is_named_with_its_context() {
     // A port nobody listens on any more.
