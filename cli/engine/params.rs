@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 /// The type of a parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -347,14 +348,53 @@ impl ParamSpec {
 }
 
 /// Validated parameters, keyed by name; every declared parameter is present (absent optional
-/// ones are `null`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Params(pub Map<String, Value>);
+/// ones are `null`). Their canonical JSON and its hash are computed once: a run renders and
+/// records the same parameters for every object.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Params {
+    values: Map<String, Value>,
+    canonical: String,
+    hash: String,
+}
 
 impl Params {
+    /// Parameters with these values.
+    pub fn new(values: Map<String, Value>) -> Self {
+        let canonical = serde_json::to_string(&values).unwrap_or_default();
+        let digest = Sha256::digest(canonical.as_bytes());
+        let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        Params {
+            values,
+            canonical,
+            hash: format!("sha256:{hex}"),
+        }
+    }
+
     /// The value of `name`.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name).filter(|v| !v.is_null())
+        self.values.get(name).filter(|v| !v.is_null())
+    }
+
+    /// Every parameter, `null` for absent optional ones.
+    pub fn values(&self) -> &Map<String, Value> {
+        &self.values
+    }
+
+    /// The values as canonical JSON.
+    pub fn canonical(&self) -> &str {
+        &self.canonical
+    }
+
+    /// `sha256:` + the first 16 hex digits of the canonical JSON's hash (the tracking record's
+    /// `paramsHash`).
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+}
+
+impl Serialize for Params {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.values.serialize(serializer)
     }
 }
 
@@ -476,7 +516,7 @@ pub fn resolve(
             names: missing,
         });
     }
-    Ok(Params(out))
+    Ok(Params::new(out))
 }
 
 #[cfg(test)]
@@ -570,7 +610,7 @@ mod tests {
             .text("port", "81");
         let params = resolve("x", &[a, b, c], &input).unwrap();
         assert_eq!(
-            Value::Object(params.0),
+            Value::Object(params.values().clone()),
             json!({"port": 81, "host": "h", "path": "/p"})
         );
     }

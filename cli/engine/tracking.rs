@@ -25,9 +25,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use super::params::Params;
 use super::podspec::{ContainerList, ItemRef, ListRef, PodList};
 use super::workload::Workload;
 
@@ -357,14 +355,6 @@ pub fn write(workload: &mut Workload<'_>, records: &[AppliedRecord]) {
             Value::String(encode(records)),
         );
     }
-}
-
-/// A short, stable hash of validated parameters.
-pub fn params_hash(params: &Params) -> String {
-    let canonical = serde_json::to_string(&params.0).unwrap_or_default();
-    let digest = Sha256::digest(canonical.as_bytes());
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
 }
 
 #[cfg(test)]

@@ -98,7 +98,7 @@ pub fn spec(info: wit::PatternInfo, path: &Path, sha256: &str) -> Result<Pattern
 pub fn request(ctx: &RenderContext<'_>) -> wit::RenderRequest {
     wit::RenderRequest {
         workload_json: to_json(ctx.object),
-        params_json: to_json(&ctx.params.0),
+        params_json: to_json(ctx.params.values()),
         instance: ctx.instance.to_string(),
         main_container: ctx.workload.main_container.clone(),
         target: wit::TargetInfo {

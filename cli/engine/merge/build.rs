@@ -313,7 +313,7 @@ fn new_record(
         pattern: instance.pattern.id.clone(),
         instance: instance.name.to_string(),
         version: instance.pattern.version.clone(),
-        params_hash: tracking::params_hash(instance.params),
+        params_hash: instance.params.hash().to_string(),
         containers: names(&contribution.containers),
         init_containers: names(&contribution.init_containers),
         volumes: contribution

@@ -214,17 +214,28 @@ impl Pattern for TemplatePattern {
     }
 
     fn render(&self, ctx: &RenderContext<'_>) -> Result<Arc<Contribution>, PatternError> {
+        let native = ctx.target.native_sidecars();
+        let version = ctx.target.version_string();
+        // Everything the data holds but the workload: the cache key, found without building it.
+        let key = (!self.workload_dependent).then(|| {
+            format!(
+                "{}\n{native}\n{version}\n{}",
+                ctx.instance,
+                ctx.params.canonical()
+            )
+        });
+        if let Some(key) = &key
+            && let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(key).cloned())
+        {
+            return Ok(hit);
+        }
         let mut data = json!({
             "instance": ctx.instance,
-            "params": &ctx.params.0,
+            "params": ctx.params.values(),
             "pattern": {"id": self.spec.id, "version": self.spec.version},
-            "target": {"nativeSidecars": ctx.target.native_sidecars(), "kubeVersion": ctx.target.version_string()},
+            "target": {"nativeSidecars": native, "kubeVersion": version},
         });
-        if !self.workload_dependent {
-            let key = data.to_string();
-            if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-                return Ok(hit);
-            }
+        if let Some(key) = key {
             let contribution = Arc::new(self.render_uncached(&data)?);
             if let Ok(mut cache) = self.cache.lock() {
                 cache.insert(key, contribution.clone());
