@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod connect;
+pub mod doctor;
 pub mod error;
 pub mod live;
 pub mod resource;
