@@ -87,19 +87,19 @@ pub async fn run(
     Ok(report)
 }
 
-/// The helpers the workload's pods should run: its record's, then those of injectors whose
-/// bindings select its pods.
-fn expected(
-    owner: &Owner,
-    object: &Value,
-    injector: Option<&Injector>,
-    report: &mut Report,
-) -> Vec<Expected> {
+/// The helpers its record lists, and its pod template's labels and annotations.
+fn recorded(owner: &Owner, object: &Value, report: &mut Report) -> (Vec<Expected>, PodMeta) {
     let mut copy = object.clone();
     let Ok(workload) = Workload::new(&mut copy) else {
-        return Vec::new();
+        return (Vec::new(), PodMeta::default());
     };
-    let mut out: Vec<Expected> = match tracking::read(&workload) {
+    let meta = workload.pod_metadata();
+    let map = |key: &str| labels::map(meta.and_then(|m| m.get(key)));
+    let pod_meta = PodMeta {
+        labels: map("labels"),
+        annotations: map("annotations"),
+    };
+    let expected = match tracking::read(&workload) {
         Ok(records) => records
             .iter()
             .flat_map(|r| {
@@ -117,16 +117,36 @@ fn expected(
             Vec::new()
         }
     };
+    (expected, pod_meta)
+}
+
+/// A pod's (or pod template's) labels and annotations.
+#[derive(Debug, Default)]
+struct PodMeta {
+    labels: labels::Labels,
+    annotations: labels::Labels,
+}
+
+impl PodMeta {
+    fn of(pod: &Pod) -> Self {
+        PodMeta {
+            labels: pod.metadata.labels.clone().unwrap_or_default(),
+            annotations: pod.metadata.annotations.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// `recorded`, then the helpers injectors add to pods with `meta` (each helper once).
+fn with_injected(
+    recorded: &[Expected],
+    injector: Option<&Injector>,
+    namespace: &str,
+    meta: &PodMeta,
+    notes: &mut Vec<String>,
+) -> Vec<Expected> {
+    let mut out = recorded.to_vec();
     if let Some(injector) = injector {
-        let meta = workload.pod_metadata();
-        let map = |key: &str| labels::map(meta.and_then(|m| m.get(key)));
-        let injected = injector.expected(
-            &owner.namespace,
-            &map("labels"),
-            &map("annotations"),
-            &mut report.notes,
-        );
-        for e in injected {
+        for e in injector.expected(namespace, &meta.labels, &meta.annotations, notes) {
             if !out.iter().any(|o| o.name == e.name) {
                 out.push(e);
             }
@@ -241,7 +261,10 @@ async fn check_workload(
 ) -> Result<(), ClusterError> {
     let owner = Owner::new(target.resource, &target.name, &target.namespace);
     let before = report.findings.len();
-    let expected = expected(&owner, object, shared.injector.as_ref(), report);
+    let (recorded, template_meta) = recorded(&owner, object, report);
+    let injector = shared.injector.as_ref();
+    let ns = target.namespace.clone();
+    let expected = with_injected(&recorded, injector, &ns, &template_meta, &mut report.notes);
     if expected.is_empty() {
         report.skipped.push(Skipped {
             namespace: owner.namespace,
@@ -254,7 +277,6 @@ async fn check_workload(
         .into_iter()
         .filter(|p| p.metadata.deletion_timestamp.is_none())
         .collect();
-    let ns = target.namespace.clone();
     if !shared.events.contains_key(&ns) {
         let read = gather::events(conn, &ns).await;
         let what = format!(
@@ -289,11 +311,13 @@ async fn check_workload(
         old_pods: &old_pods,
     };
     for pod in &pods {
+        let meta = PodMeta::of(pod);
+        let expected = with_injected(&recorded, injector, &ns, &meta, &mut report.notes);
         report
             .findings
             .extend(helpers::check_pod(&scope, pod, &expected));
     }
-    if let Some(injector) = &shared.injector {
+    if let Some(injector) = injector {
         let denials = injector::denials(injector, &owner, &controllers, events, shared.window);
         report.findings.extend(denials);
     }

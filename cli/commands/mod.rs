@@ -4,6 +4,12 @@ pub mod args;
 mod ask;
 mod catalogue_cmds;
 mod complete;
+mod doctor;
+#[cfg(feature = "cluster")]
+mod doctor_run;
+#[cfg(not(feature = "cluster"))]
+#[path = "doctor_off.rs"]
+mod doctor_run;
 pub mod inject;
 mod krm;
 #[cfg(feature = "cluster")]
@@ -76,6 +82,9 @@ Examples:
   kubectl pattern status -f k8s/ -R
   kubectl pattern lint -f k8s/ -R
 
+  # Are the helpers running in every pod of a live workload?
+  kubectl pattern doctor deploy/web -n shop
+
   # Scaffold a new workload with patterns, asked step by step
   kubectl pattern new
 
@@ -107,6 +116,8 @@ enum Command {
     Completion(catalogue_cmds::CompletionCmd),
     Plugin(plugin::PluginCmd),
     Inject(inject::InjectCmd),
+    #[command(hide = !cfg!(feature = "cluster"))]
+    Doctor(doctor::DoctorCmd),
     Fn(krm::FnCmd),
     #[command(name = "__complete", hide = true)]
     Complete(complete::CompleteCmd),
@@ -138,6 +149,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Completion(cmd) => cmd.run(&mut Cli::command()),
         Command::Plugin(cmd) => cmd.run(),
         Command::Inject(cmd) => cmd.run(),
+        Command::Doctor(cmd) => cmd.run(),
         Command::Fn(cmd) => cmd.run(),
         Command::Complete(cmd) => cmd.run(&mut Cli::command()),
     }

@@ -34,6 +34,8 @@ mod wasm_authoring;
 #[cfg(feature = "cluster")]
 mod apiserver;
 #[cfg(feature = "cluster")]
+mod doctor;
+#[cfg(feature = "cluster")]
 mod e2e_cluster;
 #[cfg(feature = "cluster")]
 mod live_cli;

@@ -63,6 +63,8 @@ struct State {
     nodes: Vec<Value>,
     version: (u32, u32),
     lists: BTreeMap<String, (String, Vec<Value>)>,
+    /// Response bodies served as they are (recorded responses) to a GET of the path.
+    bodies: BTreeMap<String, Value>,
     requests: Vec<Request>,
     resource_version: u64,
     faults: VecDeque<Fault>,
@@ -152,6 +154,12 @@ impl FakeApi {
         self.lock()
             .lists
             .insert(path.to_string(), (kind.to_string(), items));
+    }
+
+    /// Answers every GET of `path`, whatever its query, with `body` as it is (a recorded
+    /// response: an object, a list, or a Status with its own code).
+    pub fn serve_body(&self, path: &str, body: Value) {
+        self.lock().bodies.insert(path.to_string(), body);
     }
 
     /// Answers the next `times` requests with `method` with this error.
@@ -339,6 +347,15 @@ fn handle(req: &Request, state: &Mutex<State>) -> (u16, Value) {
     if let Some(i) = st.faults.iter().position(|f| f.method == req.method) {
         let f = st.faults.remove(i).expect("present");
         return status(f.code, &f.reason, &f.message);
+    }
+    if req.method == "GET"
+        && let Some(body) = st.bodies.get(&req.path)
+    {
+        let code = match body["kind"].as_str() {
+            Some("Status") => body["code"].as_u64().and_then(|c| u16::try_from(c).ok()),
+            _ => None,
+        };
+        return (code.unwrap_or(200), body.clone());
     }
     let segments: Vec<&str> = req.path.trim_matches('/').split('/').collect();
     match (req.method.as_str(), segments.as_slice()) {
