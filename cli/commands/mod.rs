@@ -41,9 +41,10 @@ use clap::{CommandFactory, Parser, Subcommand};
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// Exit codes: 0 success; 1 a failure (an input, a plugin, the cluster) or `lint` findings
-/// of error level; 2 a usage error: the command line or what it names is wrong (unknown flags,
-/// patterns, parameters or targets, invalid or missing values, a bad values file);
+/// Exit codes: 0 success; 1 a failure (an input, a plugin, the cluster) or `lint`/`doctor`
+/// findings of error level; 2 a usage error: the command line or what it names is wrong
+/// (unknown flags, patterns, parameters or targets, invalid or missing values, a bad values
+/// file);
 /// 3 `lint` could not check (see `LintCmd`).
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     use crate::request::{MissingParams, RequestError, TargetError, ValuesError};

@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
+use k8s_openapi::api::core::v1::{
+    ContainerStateTerminated, ContainerStateWaiting, ContainerStatus, Event, Pod,
+};
 use kubectl_pattern_engine::pattern::parse_kube_version;
 use kubectl_pattern_engine::tracking::{self, TRACKING_ANNOTATION};
 
@@ -293,72 +295,117 @@ fn state_problem(
     if matches!(phase(pod), "Succeeded" | "Failed") {
         return None;
     }
-    let owner = scope.owner;
-    let pod_name = name(pod);
-    let h = &helper.name;
-    let Some(s) = status(pod, place, h) else {
-        return Some(if phase(pod) == "Pending" {
-            Problem::new(
-                Severity::Warning,
-                Check::HelperNotStarted,
-                format!("{h} has not started yet (the pod is Pending)"),
-                format!("see why the pod waits: {}", owner.describe(pod_name)),
-            )
-        } else {
-            Problem::new(
-                Severity::Error,
-                Check::HelperNotStarted,
-                format!("{h} has no status in a {} pod", phase(pod)),
-                owner.describe(pod_name),
-            )
-        });
-    };
-    let with_restarts = |m: String| match restarts(s) {
-        Some(r) => format!("{m}; {r}"),
-        None => m,
+    let Some(s) = status(pod, place, &helper.name) else {
+        return Some(no_status(scope, pod, &helper.name));
     };
     let state = s.state.as_ref();
     if let Some(w) = state.and_then(|st| st.waiting.as_ref()) {
-        let reason = w.reason.as_deref().unwrap_or("Waiting");
-        let detail = w
-            .message
-            .as_deref()
-            .map(|m| format!(" ({m})"))
-            .unwrap_or_default();
-        let severity = if transient(reason) {
-            Severity::Warning
-        } else {
-            Severity::Error
-        };
-        let check = if place == Placement::Init {
-            Check::HelperInitFailed
-        } else {
-            Check::HelperWaiting
-        };
-        return Some(Problem::new(
-            severity,
-            check,
-            with_restarts(format!("{h} is waiting: {reason}{detail}")),
-            waiting_fix(scope, pod, helper, s, reason),
-        ));
+        return Some(waiting(scope, pod, place, helper, s, w));
     }
     if let Some(t) = state.and_then(|st| st.terminated.as_ref()) {
         if place == Placement::Init && t.exit_code == 0 {
             return restarted(scope, pod, helper, s);
         }
-        let reason = t.reason.as_deref().unwrap_or("Terminated");
-        let (check, what) = if place == Placement::Init {
-            (Check::HelperInitFailed, "init container failed")
-        } else {
-            (Check::HelperTerminated, "terminated")
-        };
-        return Some(Problem::new(
-            Severity::Error,
-            check,
-            with_restarts(format!("{h} {what}: {reason} (exit code {})", t.exit_code)),
-            format!("read why: {}", owner.logs(pod_name, h, false)),
-        ));
+        return Some(terminated(scope, pod, place, helper, s, t));
     }
+    running(scope, pod, place, helper, s)
+}
+
+/// `message`, then the restarts when there were any.
+fn with_restarts(s: &ContainerStatus, message: String) -> String {
+    match restarts(s) {
+        Some(r) => format!("{message}; {r}"),
+        None => message,
+    }
+}
+
+fn no_status(scope: &PodScope<'_>, pod: &Pod, h: &str) -> Problem {
+    let describe = scope.owner.describe(name(pod));
+    if phase(pod) == "Pending" {
+        Problem::new(
+            Severity::Warning,
+            Check::HelperNotStarted,
+            format!("{h} has not started yet (the pod is Pending)"),
+            format!("see why the pod waits: {describe}"),
+        )
+    } else {
+        Problem::new(
+            Severity::Error,
+            Check::HelperNotStarted,
+            format!("{h} has no status in a {} pod", phase(pod)),
+            describe,
+        )
+    }
+}
+
+fn waiting(
+    scope: &PodScope<'_>,
+    pod: &Pod,
+    place: Placement,
+    helper: &Expected,
+    s: &ContainerStatus,
+    w: &ContainerStateWaiting,
+) -> Problem {
+    let reason = w.reason.as_deref().unwrap_or("Waiting");
+    let detail = w
+        .message
+        .as_deref()
+        .map(|m| format!(" ({m})"))
+        .unwrap_or_default();
+    let severity = if transient(reason) {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
+    let check = if place == Placement::Init {
+        Check::HelperInitFailed
+    } else {
+        Check::HelperWaiting
+    };
+    Problem::new(
+        severity,
+        check,
+        with_restarts(s, format!("{} is waiting: {reason}{detail}", helper.name)),
+        waiting_fix(scope, pod, helper, s, reason),
+    )
+}
+
+fn terminated(
+    scope: &PodScope<'_>,
+    pod: &Pod,
+    place: Placement,
+    helper: &Expected,
+    s: &ContainerStatus,
+    t: &ContainerStateTerminated,
+) -> Problem {
+    let h = &helper.name;
+    let reason = t.reason.as_deref().unwrap_or("Terminated");
+    let (check, what) = if place == Placement::Init {
+        (Check::HelperInitFailed, "init container failed")
+    } else {
+        (Check::HelperTerminated, "terminated")
+    };
+    Problem::new(
+        Severity::Error,
+        check,
+        with_restarts(
+            s,
+            format!("{h} {what}: {reason} (exit code {})", t.exit_code),
+        ),
+        format!("read why: {}", scope.owner.logs(name(pod), h, false)),
+    )
+}
+
+/// A running helper: an init helper that has not finished, a sidecar not started or not
+/// ready, or one that works but restarted recently.
+fn running(
+    scope: &PodScope<'_>,
+    pod: &Pod,
+    place: Placement,
+    helper: &Expected,
+    s: &ContainerStatus,
+) -> Option<Problem> {
+    let (owner, pod_name, h) = (scope.owner, name(pod), &helper.name);
     if place == Placement::Init {
         return Some(Problem::new(
             Severity::Warning,
@@ -371,7 +418,7 @@ fn state_problem(
         return Some(Problem::new(
             Severity::Error,
             Check::HelperNotStarted,
-            with_restarts(format!("{h} runs but has not passed its startup probe")),
+            with_restarts(s, format!("{h} runs but has not passed its startup probe")),
             format!(
                 "check the probe and the logs: {}",
                 owner.logs(pod_name, h, false)
@@ -382,7 +429,7 @@ fn state_problem(
         return Some(Problem::new(
             Severity::Error,
             Check::HelperNotReady,
-            with_restarts(format!("{h} runs but is not ready")),
+            with_restarts(s, format!("{h} runs but is not ready")),
             format!(
                 "see its readiness probe and events: {}",
                 owner.describe(pod_name)
@@ -500,3 +547,7 @@ fn helper_events(scope: &PodScope<'_>, pod: &Pod, helper: &str, healthy: bool) -
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "helpers_tests.rs"]
+mod tests;

@@ -122,3 +122,28 @@ fn doctor_needs_workloads_and_documents_itself() {
     );
     assert!(help.contains("--since <DURATION>"), "{help}");
 }
+
+#[test]
+fn a_terminal_sees_what_is_being_checked() {
+    let live = serve(&Stage::healthy());
+    let kubeconfig = live.api.kubeconfig(live.home.path());
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-pattern"));
+    cmd.args(["doctor", "deploy/web", "-n", "fixtures"])
+        .env("KUBECONFIG", kubeconfig)
+        .env("HOME", live.home.path())
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .env_remove("KUBERNETES_SERVICE_HOST");
+    let mut p = rexpect::spawn_with_options(
+        cmd,
+        rexpect::reader::Options::new()
+            .timeout_ms(Some(30_000))
+            .strip_ansi_escape_codes(true),
+    )
+    .unwrap();
+    // The spinner names what is being read (the injector, then each workload).
+    p.exp_string("checking ").unwrap();
+    p.exp_string("ok: deployment.apps/web: log-shipper healthy in 2 pods")
+        .unwrap();
+    p.exp_eof().unwrap();
+}
