@@ -9,6 +9,7 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 
 use crate::engine::duration::{self, DurationError, TimeoutSyntax};
+use crate::engine::target::{Scope, Selection};
 
 use super::UsageError;
 use super::doctor_run;
@@ -76,6 +77,24 @@ pub struct DoctorCmd {
     cluster: ClusterArgs,
 }
 
+/// What one `doctor` run checks and prints.
+#[cfg_attr(
+    not(feature = "cluster"),
+    allow(dead_code, reason = "read by the live runner, which this build lacks")
+)]
+pub struct DoctorRun<'a> {
+    /// The cluster flags.
+    pub cluster: &'a ClusterArgs,
+    /// The workloads.
+    pub selection: Selection,
+    /// Their namespaces (the context's when empty).
+    pub scope: Scope,
+    /// Text or JSON.
+    pub output: DoctorOutput,
+    /// How far back events and restarts count (`None`: all).
+    pub since: Option<Duration>,
+}
+
 /// `--since`: `None` is no limit (`0`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Since(pub Option<Duration>);
@@ -99,7 +118,7 @@ impl DoctorCmd {
             )
             .into());
         };
-        doctor_run::run(doctor_run::DoctorRun {
+        doctor_run::run(DoctorRun {
             cluster: &self.cluster,
             selection,
             scope,

@@ -13,25 +13,10 @@ use crate::cluster::connect;
 use crate::cluster::doctor::events::Window;
 use crate::cluster::doctor::report::{Finding, Report, Severity};
 use crate::cluster::doctor::{self, Options};
-use crate::cluster::live::{Scope, Selection};
+use crate::cluster::live::Scope;
 use crate::ui::{BOLD, ERROR, WARNING};
 
-use super::doctor::DoctorOutput;
-use super::target::ClusterArgs;
-
-/// What one `doctor` run checks and prints.
-pub struct DoctorRun<'a> {
-    /// The cluster flags.
-    pub cluster: &'a ClusterArgs,
-    /// The workloads.
-    pub selection: Selection,
-    /// Their namespaces (the context's when empty).
-    pub scope: Scope,
-    /// Text or JSON.
-    pub output: DoctorOutput,
-    /// How far back events and restarts count (`None`: all).
-    pub since: Option<Duration>,
-}
+use super::doctor::{DoctorOutput, DoctorRun};
 
 /// Checks, prints, and exits 1 when an error-level finding was made.
 pub fn run(run: DoctorRun<'_>) -> Result<ExitCode> {

@@ -39,43 +39,24 @@ async fn a_healthy_workload_has_no_finding_and_each_read_is_the_expected_request
         (s.workloads, s.pods, s.errors, s.warnings, s.healthy),
         (1, 2, 0, 0, true)
     );
-    let requests: Vec<(String, String, Vec<(String, String)>)> = seen
+    // Each request as `METHOD path?decoded query`.
+    let requests: Vec<String> = seen
         .iter()
         .map(|r| {
-            let query = r
-                .query
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            (r.method.clone(), r.path.clone(), query)
+            let query: Vec<String> = r.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("{} {}?{}", r.method, r.path, query.join("&"))
         })
         .collect();
-    let q = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
     assert_eq!(
         requests,
         [
-            (
-                "GET".into(),
-                POLICIES.into(),
-                q(
-                    "labelSelector",
-                    "app.kubernetes.io/managed-by=kubectl-pattern"
-                )
-            ),
-            ("GET".into(), BINDINGS.into(), vec![]),
-            ("GET".into(), DEPLOYMENT.into(), vec![]),
-            (
-                "GET".into(),
-                REPLICASETS.into(),
-                q("labelSelector", "app=web")
-            ),
-            ("GET".into(), PODS.into(), q("labelSelector", "app=web")),
-            (
-                "GET".into(),
-                EVENTS.into(),
-                q("fieldSelector", "type=Warning")
-            ),
-            ("GET".into(), NODES.into(), vec![]),
+            format!("GET {POLICIES}?labelSelector=app.kubernetes.io/managed-by=kubectl-pattern"),
+            format!("GET {BINDINGS}?"),
+            format!("GET {DEPLOYMENT}?"),
+            format!("GET {REPLICASETS}?labelSelector=app=web"),
+            format!("GET {PODS}?labelSelector=app=web"),
+            format!("GET {EVENTS}?fieldSelector=type=Warning"),
+            format!("GET {NODES}?"),
         ]
     );
 }
