@@ -17,6 +17,7 @@ mod krew;
 mod lint;
 mod new;
 mod properties;
+mod release;
 mod structure;
 mod tracking;
 mod validate;
