@@ -126,7 +126,7 @@ fn stripped_binary(dir: &Path) -> PathBuf {
     let out = dir.join("kubectl-pattern");
     let status = Command::new("strip")
         .arg("--strip-debug")
-        .arg(&bin)
+        .arg(bin)
         .arg("-o")
         .arg(&out)
         .status()
