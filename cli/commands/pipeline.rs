@@ -48,16 +48,7 @@ pub fn run(
     out: &OutputArgs,
     delivery: Delivery,
 ) -> Result<Vec<ObjectReport>> {
-    let per_file = delivery == Delivery::Stream && (out.in_place || out.diff);
-    if per_file && out.in_place && inputs.contains(&Input::Stdin) {
-        return Err(UsageError(
-            "--in-place rewrites files; it cannot be used with stdin (-f -)".into(),
-        )
-        .into());
-    }
-    if out.in_place && out.format() != super::args::OutputArg::Yaml {
-        return Err(UsageError("--in-place keeps each file's format; drop -o".into()).into());
-    }
+    let per_file = per_file_output(inputs, out, delivery)?;
     // Keep only what will be shown: for a big stream, whole reports would outweigh the data.
     let mut collected = report::Collector::new(if delivery == Delivery::ReportsOnly {
         None
@@ -72,25 +63,8 @@ pub fn run(
     // Buffered: once the spool is a file, every document would otherwise be a few small writes.
     let spool = std::io::BufWriter::with_capacity(64 << 10, tempfile::spooled_tempfile(256 << 10));
     let mut shared = StreamWriter::with_sink(shared_format, spool);
-    let prepare = |doc: &Document, processed: Processed| -> Result<Prepared, EngineError> {
-        let changed = matches!(processed.emit, output::Emit::Changed(_));
-        let rendered = match delivery {
-            Delivery::ReportsOnly => None,
-            Delivery::Stream => {
-                let format = match (per_file, doc.format) {
-                    (false, _) => shared_format,
-                    (true, Format::Json) => OutputFormat::Json,
-                    (true, Format::Yaml) => OutputFormat::Yaml,
-                };
-                Some(output::render(doc, processed.emit, format)?)
-            }
-        };
-        Ok(Prepared {
-            reports: processed.reports,
-            changed,
-            rendered,
-        })
-    };
+    let rendering = delivery.then_format(per_file, shared_format);
+    let prepare = |doc: &Document, processed: Processed| prepare(doc, processed, rendering);
     for input in inputs {
         let docs = stream::read_input(input)?;
         let mut writer: Option<StreamWriter> = None;
@@ -143,6 +117,34 @@ pub fn run(
             });
         }
     }
+    check_found(inputs, objects, &collected)?;
+    match delivery {
+        Delivery::ReportsOnly => {}
+        Delivery::Stream if per_file => deliver_files(&files, out)?,
+        Delivery::Stream => deliver_stream(shared)?,
+    }
+    collected.print()?;
+    Ok(collected.kept)
+}
+
+/// Whether each input gets its own output (`--in-place`, `--diff`), after checking the flags
+/// allow it.
+fn per_file_output(inputs: &[Input], out: &OutputArgs, delivery: Delivery) -> Result<bool> {
+    let per_file = delivery == Delivery::Stream && (out.in_place || out.diff);
+    if per_file && out.in_place && inputs.contains(&Input::Stdin) {
+        return Err(UsageError(
+            "--in-place rewrites files; it cannot be used with stdin (-f -)".into(),
+        )
+        .into());
+    }
+    if out.in_place && out.format() != super::args::OutputArg::Yaml {
+        return Err(UsageError("--in-place keeps each file's format; drop -o".into()).into());
+    }
+    Ok(per_file)
+}
+
+/// Fails when the inputs held no object, or no workload a pattern applies to.
+fn check_found(inputs: &[Input], objects: usize, collected: &report::Collector) -> Result<()> {
     if objects == 0 {
         let names: Vec<String> = inputs.iter().map(Input::display_name).collect();
         anyhow::bail!(
@@ -156,21 +158,68 @@ pub fn run(
             collected.skipped.join(", ")
         );
     }
-    match delivery {
-        Delivery::ReportsOnly => {}
-        Delivery::Stream if per_file => deliver_files(&files, out)?,
-        Delivery::Stream => {
-            let mut spool = shared.finish()?.into_inner().map_err(|e| e.into_error())?;
-            spool.seek(SeekFrom::Start(0))?;
-            let mut stdout = std::io::stdout().lock();
-            std::io::copy(&mut spool, &mut stdout)
-                .map(|_| ())
-                .and_then(|()| stdout.flush())
-                .or_else(ignore_broken_pipe)?;
+    Ok(())
+}
+
+/// Copies the spooled stream to stdout (a closed pipe, as with `| head`, is not an error).
+fn deliver_stream(
+    shared: StreamWriter<std::io::BufWriter<tempfile::SpooledTempFile>>,
+) -> Result<()> {
+    let mut spool = shared.finish()?.into_inner().map_err(|e| e.into_error())?;
+    spool.seek(SeekFrom::Start(0))?;
+    let mut stdout = std::io::stdout().lock();
+    std::io::copy(&mut spool, &mut stdout)
+        .map(|_| ())
+        .and_then(|()| stdout.flush())
+        .or_else(ignore_broken_pipe)?;
+    Ok(())
+}
+
+impl Delivery {
+    /// How documents are rendered: not at all for reports, else the shared format, or each
+    /// document's own (`per_file`).
+    fn then_format(self, per_file: bool, shared: OutputFormat) -> Rendering {
+        match (self, per_file) {
+            (Delivery::ReportsOnly, _) => Rendering::None,
+            (Delivery::Stream, false) => Rendering::Shared(shared),
+            (Delivery::Stream, true) => Rendering::OwnFormat,
         }
     }
-    collected.print()?;
-    Ok(collected.kept)
+}
+
+/// How a processed document is rendered.
+#[derive(Clone, Copy)]
+enum Rendering {
+    /// Not rendered (reports only).
+    None,
+    /// In the stream's one format.
+    Shared(OutputFormat),
+    /// In the document's own format (per-file output).
+    OwnFormat,
+}
+
+/// Renders one processed document (run on the worker threads).
+fn prepare(
+    doc: &Document,
+    processed: Processed,
+    rendering: Rendering,
+) -> Result<Prepared, EngineError> {
+    let changed = matches!(processed.emit, output::Emit::Changed(_));
+    let format = match (rendering, doc.format) {
+        (Rendering::None, _) => None,
+        (Rendering::Shared(format), _) => Some(format),
+        (Rendering::OwnFormat, Format::Json) => Some(OutputFormat::Json),
+        (Rendering::OwnFormat, Format::Yaml) => Some(OutputFormat::Yaml),
+    };
+    let rendered = match format {
+        Some(format) => Some(output::render(doc, processed.emit, format)?),
+        None => None,
+    };
+    Ok(Prepared {
+        reports: processed.reports,
+        changed,
+        rendered,
+    })
 }
 
 fn ignore_broken_pipe(e: std::io::Error) -> std::io::Result<()> {

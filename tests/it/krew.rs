@@ -40,7 +40,10 @@ fn template_has_placeholders_exactly_where_release_fills_in() {
     let m = yaml(&text);
     assert_eq!(m["spec"]["version"], "@TAG@");
     for (os, arch, p) in platforms(&m) {
-        assert_eq!(p["sha256"], "@SHA256@", "{os}/{arch}: sha256 is the placeholder");
+        assert_eq!(
+            p["sha256"], "@SHA256@",
+            "{os}/{arch}: sha256 is the placeholder"
+        );
         let uri = p["uri"].as_str().unwrap();
         assert_eq!(uri.matches("@TAG@").count(), 2, "{os}/{arch}: {uri}");
     }
@@ -58,21 +61,38 @@ fn filled_template_passes_krews_rules_for_all_six_platforms() {
         m["metadata"]["name"], "pattern",
         "kubectl finds kubectl-pattern as `kubectl pattern`"
     );
-    assert_eq!(m["spec"]["version"], TAG, "the version comes from Cargo.toml");
-    assert!(m["spec"]["homepage"].as_str().unwrap().starts_with("https://"));
+    assert_eq!(
+        m["spec"]["version"], TAG,
+        "the version comes from Cargo.toml"
+    );
+    assert!(
+        m["spec"]["homepage"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
     assert!(m["spec"]["shortDescription"].as_str().unwrap().len() <= 50);
     let found: Vec<(String, String)> = platforms(&m).into_iter().map(|(o, a, _)| (o, a)).collect();
     for (os, arch) in krew_rules::PLATFORMS {
-        assert!(found.contains(&(os.into(), arch.into())), "no platform {os}/{arch}");
+        assert!(
+            found.contains(&(os.into(), arch.into())),
+            "no platform {os}/{arch}"
+        );
     }
     assert_eq!(found.len(), 6);
     for (os, arch, p) in platforms(&m) {
         let ext = if os == "windows" { "zip" } else { "tar.gz" };
         assert_eq!(
             p["uri"],
-            format!("https://github.com/kubectl-pattern/kubectl-pattern/releases/download/{TAG}/kubectl-pattern_{TAG}_{os}_{arch}.{ext}")
+            format!(
+                "https://github.com/kubectl-pattern/kubectl-pattern/releases/download/{TAG}/kubectl-pattern_{TAG}_{os}_{arch}.{ext}"
+            )
         );
-        let bin = if os == "windows" { "kubectl-pattern.exe" } else { "kubectl-pattern" };
+        let bin = if os == "windows" {
+            "kubectl-pattern.exe"
+        } else {
+            "kubectl-pattern"
+        };
         assert_eq!(p["bin"], bin);
         let from: Vec<&str> = p["files"]
             .as_array()
@@ -80,8 +100,18 @@ fn filled_template_passes_krews_rules_for_all_six_platforms() {
             .iter()
             .map(|f| f["from"].as_str().unwrap())
             .collect();
-        assert_eq!(from, [bin, "LICENSE", "README.md", "integrations"], "{os}/{arch}");
-        assert!(p["files"].as_array().unwrap().iter().all(|f| f["to"] == "."));
+        assert_eq!(
+            from,
+            [bin, "LICENSE", "README.md", "integrations"],
+            "{os}/{arch}"
+        );
+        assert!(
+            p["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["to"] == ".")
+        );
     }
 }
 
@@ -94,9 +124,9 @@ fn krew_release_bot_template_renders_to_the_same_manifest() {
     for line in read(".krew.yaml").replace("{{ .TagName }}", TAG).lines() {
         match line.trim().strip_prefix("{{addURIAndSha \"") {
             Some(rest) => {
-                let url = rest.strip_suffix("\" .TagName }}").unwrap_or_else(|| {
-                    panic!("unexpected addURIAndSha line: {line}")
-                });
+                let url = rest
+                    .strip_suffix("\" .TagName }}")
+                    .unwrap_or_else(|| panic!("unexpected addURIAndSha line: {line}"));
                 rendered.push_str(&format!("    uri: {url}\n    sha256: \"{sha}\"\n"));
             }
             None => rendered.push_str(&format!("{line}\n")),
@@ -109,7 +139,10 @@ fn krew_release_bot_template_renders_to_the_same_manifest() {
 pub fn release(args: &[String]) -> String {
     let out = release_cmd(args).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "scripts/release {args:?} failed:\n{stderr}");
+    assert!(
+        out.status.success(),
+        "scripts/release {args:?} failed:\n{stderr}"
+    );
     stderr
 }
 
@@ -141,10 +174,9 @@ pub fn install_and_run_through_kubectl(m: &Value, dist: &Path, arch: &str) {
     let root = tempfile::tempdir().unwrap();
     let link = install::install(m, dist, root.path(), "linux", arch).unwrap();
     assert_eq!(link, root.path().join("bin/kubectl-pattern"));
-    let path = std::env::join_paths(
-        std::iter::once(root.path().join("bin"))
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
+    let path = std::env::join_paths(std::iter::once(root.path().join("bin")).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
     .unwrap();
     let kubectl = crate::common::tool("kubectl");
     let run = |args: &[&str]| {
@@ -155,7 +187,10 @@ pub fn install_and_run_through_kubectl(m: &Value, dist: &Path, arch: &str) {
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(out.status.success(), "kubectl {args:?} (linux/{arch}):\n{stderr}");
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} (linux/{arch}):\n{stderr}"
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let version = run(&["pattern", "version"]);
@@ -167,12 +202,20 @@ pub fn install_and_run_through_kubectl(m: &Value, dist: &Path, arch: &str) {
         ),
         "linux/{arch}"
     );
-    eprintln!("linux/{arch}: kubectl pattern version -> {}", version.trim());
+    eprintln!(
+        "linux/{arch}: kubectl pattern version -> {}",
+        version.trim()
+    );
     let plugins = run(&["plugin", "list", "--name-only"]);
     assert!(plugins.lines().any(|l| l == "kubectl-pattern"), "{plugins}");
     // What krew installed is what the archive's files list moved there.
     let store = root.path().join(format!("store/pattern/{TAG}"));
-    assert!(store.join("LICENSE").is_file() && store.join("integrations/kubectl_complete-pattern").is_file());
+    assert!(
+        store.join("LICENSE").is_file()
+            && store
+                .join("integrations/kubectl_complete-pattern")
+                .is_file()
+    );
 }
 
 #[test]
@@ -188,16 +231,27 @@ fn release_packs_this_binary_and_it_installs_krew_style_through_kubectl() {
         "--allow-missing".into(),
         "--no-checks".into(),
     ]);
-    assert!(log.contains("left out of the manifest (no archive): linux/arm64, darwin/amd64"), "{log}");
+    assert!(
+        log.contains("left out of the manifest (no archive): linux/arm64, darwin/amd64"),
+        "{log}"
+    );
     let m = manifest_in(&dist);
     let errors = krew_rules::validate(&m, None);
     assert!(errors.is_empty(), "{}", errors.join("\n"));
     let found = platforms(&m);
-    assert_eq!(found.len(), 1, "only the platform with an archive is listed");
+    assert_eq!(
+        found.len(),
+        1,
+        "only the platform with an archive is listed"
+    );
     let p = &found[0].2;
     let bytes = krew_rules::archive_for(p, &dist).unwrap();
     assert_eq!(archive::kind(&bytes), Some(archive::Kind::TarGz));
-    let mut names: Vec<String> = archive::read(&bytes).unwrap().into_iter().map(|e| e.path).collect();
+    let mut names: Vec<String> = archive::read(&bytes)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.path)
+        .collect();
     names.sort();
     assert_eq!(names, expected_members("linux"));
     install_and_run_through_kubectl(&m, &dist, "amd64");
@@ -221,19 +275,33 @@ fn release_refuses_a_manifest_with_missing_platforms_unless_told() {
     };
     pack(&dist);
     std::fs::remove_file(dist.join("krew-manifest.yaml")).unwrap();
-    let out = release_cmd(&["--manifest-only".into(), "--out".into(), dist.display().to_string(), "--no-checks".into()])
-        .output()
-        .unwrap();
+    let out = release_cmd(&[
+        "--manifest-only".into(),
+        "--out".into(),
+        dist.display().to_string(),
+        "--no-checks".into(),
+    ])
+    .output()
+    .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        stderr.contains("no archive in") && stderr.contains("linux/arm64, darwin/amd64, darwin/arm64, windows/amd64, windows/arm64") && stderr.contains("--allow-missing"),
+        stderr.contains("no archive in")
+            && stderr
+                .contains("linux/arm64, darwin/amd64, darwin/arm64, windows/amd64, windows/arm64")
+            && stderr.contains("--allow-missing"),
         "{stderr}"
     );
-    assert!(!dist.join("krew-manifest.yaml").exists(), "nothing written on failure");
+    assert!(
+        !dist.join("krew-manifest.yaml").exists(),
+        "nothing written on failure"
+    );
     // Packing the same binary again gives the same archive bytes.
     let again = work.path().join("again");
     pack(&again);
     let name = format!("kubectl-pattern_{TAG}_linux_amd64.tar.gz");
-    assert_eq!(std::fs::read(dist.join(&name)).unwrap(), std::fs::read(again.join(&name)).unwrap());
+    assert_eq!(
+        std::fs::read(dist.join(&name)).unwrap(),
+        std::fs::read(again.join(&name)).unwrap()
+    );
 }

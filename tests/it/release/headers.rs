@@ -102,7 +102,8 @@ fn pe(b: &[u8], h: &mut Header) -> Result<(), String> {
     let offset = |rva: u32| -> Result<usize, String> {
         for s in 0..sections {
             let sec = table + s * 40;
-            let (vsize, vaddr, raw) = (u32le(b, sec + 8)?, u32le(b, sec + 12)?, u32le(b, sec + 20)?);
+            let (vsize, vaddr, raw) =
+                (u32le(b, sec + 8)?, u32le(b, sec + 12)?, u32le(b, sec + 20)?);
             if (vaddr..vaddr + vsize).contains(&rva) {
                 return Ok(at(rva - vaddr + raw));
             }
@@ -117,7 +118,8 @@ fn pe(b: &[u8], h: &mut Header) -> Result<(), String> {
             if name == 0 {
                 break;
             }
-            h.libraries.push(cstr(b, offset(name)?).to_ascii_lowercase());
+            h.libraries
+                .push(cstr(b, offset(name)?).to_ascii_lowercase());
             desc += 20;
         }
     }

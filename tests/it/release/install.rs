@@ -22,12 +22,16 @@ pub fn install(
 ) -> Result<PathBuf, String> {
     let name = manifest["metadata"]["name"].as_str().ok_or("no name")?;
     let version = manifest["spec"]["version"].as_str().ok_or("no version")?;
-    let platforms = manifest["spec"]["platforms"].as_array().ok_or("no platforms")?;
+    let platforms = manifest["spec"]["platforms"]
+        .as_array()
+        .ok_or("no platforms")?;
     // GetMatchingPlatform: the first platform whose selector matches.
     let platform = platforms
         .iter()
         .find(|p| krew_rules::selected(p) == Some((os.to_string(), arch.to_string())))
-        .ok_or(format!("plugin {name:?} does not offer installation for {os}/{arch}"))?;
+        .ok_or(format!(
+            "plugin {name:?} does not offer installation for {os}/{arch}"
+        ))?;
     let bytes = krew_rules::archive_for(platform, dist)?;
     let staging = root.join("staging");
     extract(&bytes, &staging)?;
@@ -51,7 +55,9 @@ pub fn install(
     let bin = platform["bin"].as_str().ok_or("no bin")?;
     let target = install_dir.join(bin);
     if !inside(&install_dir, &target) {
-        return Err(format!("bin {bin:?} is not inside the installation directory"));
+        return Err(format!(
+            "bin {bin:?} is not inside the installation directory"
+        ));
     }
     if !target.is_file() {
         return Err(format!(
@@ -199,7 +205,9 @@ fn glob(base: &Path, pattern: &str) -> Result<Vec<PathBuf>, String> {
 fn segment_matches(p: &[u8], s: &[u8]) -> bool {
     match (p.first(), s.first()) {
         (None, None) => true,
-        (Some(b'*'), _) => segment_matches(&p[1..], s) || (!s.is_empty() && segment_matches(p, &s[1..])),
+        (Some(b'*'), _) => {
+            segment_matches(&p[1..], s) || (!s.is_empty() && segment_matches(p, &s[1..]))
+        }
         (Some(b'?'), Some(_)) => segment_matches(&p[1..], &s[1..]),
         (Some(a), Some(b)) if a == b => segment_matches(&p[1..], &s[1..]),
         _ => false,
@@ -217,7 +225,10 @@ fn krew_moves_refuse_unclean_targets_escapes_and_empty_globs() {
     assert!(move_targets(&staging, &install, "../outside.txt", ".").is_err());
     assert!(move_targets(&staging, &install, "sub/*.md", ".").is_err());
     let globbed = move_targets(&staging, &install, "sub/*.txt", "docs").unwrap();
-    assert_eq!(globbed, vec![(staging.join("sub/a.txt"), install.join("docs/a.txt"))]);
+    assert_eq!(
+        globbed,
+        vec![(staging.join("sub/a.txt"), install.join("docs/a.txt"))]
+    );
     let direct = move_targets(&staging, &install, "sub", ".").unwrap();
     assert_eq!(direct, vec![(staging.join("sub"), install.join("sub"))]);
 }

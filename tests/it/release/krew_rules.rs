@@ -21,7 +21,9 @@ pub const PLATFORMS: [(&str, &str); 6] = [
 ];
 
 fn is_sha256(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Go's `k8s.io/apimachinery/pkg/util/version.ParseSemantic` after krew's `v` check.
@@ -33,7 +35,9 @@ fn is_krew_semver(v: &str) -> bool {
     let parts: Vec<&str> = core.split('.').collect();
     parts.len() == 3
         && parts.iter().all(|p| {
-            !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (p == &"0" || !p.starts_with('0'))
+            !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && (p == &"0" || !p.starts_with('0'))
         })
 }
 
@@ -51,22 +55,46 @@ pub fn selected(platform: &Value) -> Option<(String, String)> {
     ))
 }
 
+/// Broken rules, collected.
+#[derive(Default)]
+struct Rules(Vec<String>);
+
+impl Rules {
+    fn rule(&mut self, ok: bool, msg: String) {
+        if !ok {
+            self.0.push(msg);
+        }
+    }
+}
+
 /// The structural rules of `ValidatePlugin` and krew-index's manifest check; `file_name` is the
 /// manifest's file name (the index requires `<plugin name>.yaml`; `None` skips that rule for a
 /// manifest installed with `--manifest`). Returns every broken rule.
 pub fn validate(m: &Value, file_name: Option<&str>) -> Vec<String> {
-    let mut errors = Vec::new();
-    let mut rule = |ok: bool, msg: String| {
-        if !ok {
-            errors.push(msg);
-        }
-    };
-    let name = m["metadata"]["name"].as_str().unwrap_or_default();
-    rule(
+    let mut r = Rules::default();
+    plugin_rules(&mut r, m, file_name);
+    let spec = &m["spec"];
+    text_rules(&mut r, spec);
+    let platforms = spec["platforms"].as_array().cloned().unwrap_or_default();
+    r.rule(!platforms.is_empty(), "ValidatePlugin: no platforms".into());
+    let mut seen = Vec::new();
+    for (i, p) in platforms.iter().enumerate() {
+        platform_rules(&mut r, i, p, &mut seen);
+    }
+    r.0
+}
+
+/// apiVersion, kind and the plugin's (file) name.
+fn plugin_rules(r: &mut Rules, m: &Value, file_name: Option<&str>) {
+    r.rule(
         m["apiVersion"] == "krew.googlecontainertools.github.com/v1alpha2",
         "ValidatePlugin: apiVersion must be krew.googlecontainertools.github.com/v1alpha2".into(),
     );
-    rule(m["kind"] == "Plugin", "ValidatePlugin: kind must be Plugin".into());
+    r.rule(
+        m["kind"] == "Plugin",
+        "ValidatePlugin: kind must be Plugin".into(),
+    );
+    let name = m["metadata"]["name"].as_str().unwrap_or_default();
     // IsSafePluginName: ^[\w-]+$ and not a reserved Windows device name.
     let reserved = ["CON", "PRN", "AUX", "NUL"];
     let device = |n: &str| {
@@ -75,98 +103,108 @@ pub fn validate(m: &Value, file_name: Option<&str>) -> Vec<String> {
             && (n[..3].eq_ignore_ascii_case("COM") || n[..3].eq_ignore_ascii_case("LPT"))
             && (b'1'..=b'9').contains(&n.as_bytes()[3])
     };
-    rule(
+    r.rule(
         !name.is_empty()
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-            && !reserved.iter().any(|r| r.eq_ignore_ascii_case(name))
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            && !reserved.iter().any(|d| d.eq_ignore_ascii_case(name))
             && !device(name),
         format!("IsSafePluginName: {name:?}"),
     );
     if let Some(file) = file_name {
-        rule(
+        r.rule(
             file == format!("{name}.yaml"),
             format!("validate-krew-manifest: the file must be named {name}.yaml, not {file}"),
         );
     }
-    let spec = &m["spec"];
+}
+
+/// The descriptions and the version.
+fn text_rules(r: &mut Rules, spec: &Value) {
     let short = spec["shortDescription"].as_str().unwrap_or_default();
-    rule(!short.is_empty(), "ValidatePlugin: no shortDescription".into());
-    rule(
+    r.rule(
+        !short.is_empty(),
+        "ValidatePlugin: no shortDescription".into(),
+    );
+    r.rule(
         !short.contains(['\r', '\n']),
         "ValidatePlugin: line break in shortDescription".into(),
     );
     // validate-krew-manifest warns about long lines; krew-index reviewers ask for them fixed.
-    for (field, max) in [("shortDescription", 70), ("description", 80), ("caveats", 80)] {
+    for (field, max) in [
+        ("shortDescription", 70),
+        ("description", 80),
+        ("caveats", 80),
+    ] {
         for line in spec[field].as_str().unwrap_or_default().lines() {
-            rule(
+            r.rule(
                 line.len() <= max || !line.trim().contains(' '),
                 format!("validateLineLength: a {field} line is over {max} characters: {line:?}"),
             );
         }
     }
     let version = spec["version"].as_str().unwrap_or_default();
-    rule(
+    r.rule(
         is_krew_semver(version),
         format!("semver.Parse: version {version:?} is not v<semver>"),
     );
-    let platforms = spec["platforms"].as_array().cloned().unwrap_or_default();
-    rule(!platforms.is_empty(), "ValidatePlugin: no platforms".into());
-    let mut seen = Vec::new();
-    for (i, p) in platforms.iter().enumerate() {
-        let at = format!("spec.platforms[{i}]");
-        rule(
-            p["uri"].as_str().is_some_and(|u| !u.is_empty()),
-            format!("{at}: validatePlatform: uri has to be set"),
+}
+
+/// One platform: uri, sha256, bin, files and a selector no other platform has.
+fn platform_rules(r: &mut Rules, i: usize, p: &Value, seen: &mut Vec<(String, String)>) {
+    let at = format!("spec.platforms[{i}]");
+    r.rule(
+        p["uri"].as_str().is_some_and(|u| !u.is_empty()),
+        format!("{at}: validatePlatform: uri has to be set"),
+    );
+    let sha = p["sha256"].as_str().unwrap_or_default();
+    r.rule(
+        is_sha256(sha),
+        format!("{at}: validatePlatform: sha256 {sha:?} must match ^[a-f0-9]{{64}}$"),
+    );
+    r.rule(
+        p["bin"].as_str().is_some_and(|b| !b.is_empty()),
+        format!("{at}: validatePlatform: bin has to be set"),
+    );
+    // validateFiles: unspecified, or non-empty with from and to set.
+    if let Some(files) = p.get("files") {
+        let files = files.as_array().cloned().unwrap_or_default();
+        r.rule(
+            !files.is_empty(),
+            format!("{at}: validateFiles: files is empty"),
         );
-        let sha = p["sha256"].as_str().unwrap_or_default();
-        rule(
-            is_sha256(sha),
-            format!("{at}: validatePlatform: sha256 {sha:?} must match ^[a-f0-9]{{64}}$"),
-        );
-        rule(
-            p["bin"].as_str().is_some_and(|b| !b.is_empty()),
-            format!("{at}: validatePlatform: bin has to be set"),
-        );
-        // validateFiles: unspecified, or non-empty with from and to set.
-        if let Some(files) = p.get("files") {
-            let files = files.as_array().cloned().unwrap_or_default();
-            rule(
-                !files.is_empty(),
-                format!("{at}: validateFiles: files is empty"),
+        for f in &files {
+            r.rule(
+                f["from"].as_str().is_some_and(|s| !s.is_empty())
+                    && f["to"].as_str().is_some_and(|s| !s.is_empty()),
+                format!("{at}: validateFiles: from and to have to be set: {f}"),
             );
-            for f in &files {
-                rule(
-                    f["from"].as_str().is_some_and(|s| !s.is_empty())
-                        && f["to"].as_str().is_some_and(|s| !s.is_empty()),
-                    format!("{at}: validateFiles: from and to have to be set: {f}"),
-                );
-            }
-        }
-        // validateSelector: present, non-empty, only the keys os and arch.
-        let keys: Vec<String> = p["selector"]["matchLabels"]
-            .as_object()
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default();
-        rule(
-            !keys.is_empty() && keys.iter().all(|k| k == "os" || k == "arch"),
-            format!("{at}: validateSelector: keys {keys:?}"),
-        );
-        match selected(p) {
-            Some((os, arch)) if PLATFORMS.contains(&(os.as_str(), arch.as_str())) => {
-                // isOverlappingPlatformSelectors: one platform per <os, arch>.
-                rule(
-                    !seen.contains(&(os.clone(), arch.clone())),
-                    format!("{at}: overlapping selector {os}/{arch}"),
-                );
-                seen.push((os, arch));
-            }
-            other => rule(
-                false,
-                format!("{at}: the selector matches no supported platform: {other:?}"),
-            ),
         }
     }
-    errors
+    // validateSelector: present, non-empty, only the keys os and arch.
+    let keys: Vec<String> = p["selector"]["matchLabels"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    r.rule(
+        !keys.is_empty() && keys.iter().all(|k| k == "os" || k == "arch"),
+        format!("{at}: validateSelector: keys {keys:?}"),
+    );
+    match selected(p) {
+        Some((os, arch)) if PLATFORMS.contains(&(os.as_str(), arch.as_str())) => {
+            // isOverlappingPlatformSelectors: one platform per <os, arch>.
+            r.rule(
+                !seen.contains(&(os.clone(), arch.clone())),
+                format!("{at}: overlapping selector {os}/{arch}"),
+            );
+            seen.push((os, arch));
+        }
+        other => r.rule(
+            false,
+            format!("{at}: the selector matches no supported platform: {other:?}"),
+        ),
+    }
 }
 
 /// The download verifier's rule for one platform: the archive at its uri (here: the file of the

@@ -95,7 +95,10 @@ fn dist_manifest_passes_krews_rules_with_real_sha256s() {
     let errors = krew_rules::validate(&m, None);
     assert!(errors.is_empty(), "{}", errors.join("\n"));
     let text = std::fs::read_to_string(dir.join("krew-manifest.yaml")).unwrap();
-    assert!(!text.contains('@'), "a template placeholder is left:\n{text}");
+    assert!(
+        !text.contains('@'),
+        "a template placeholder is left:\n{text}"
+    );
     assert_eq!(
         m["spec"]["version"],
         format!("v{}", env!("CARGO_PKG_VERSION"))
@@ -117,15 +120,26 @@ fn dist_manifest_passes_krews_rules_with_real_sha256s() {
         // Every `files` operation finds what it moves (krew: no match is an install error).
         for f in p["files"].as_array().unwrap() {
             let from = f["from"].as_str().unwrap();
-            assert!(names.iter().any(|n| n == from), "{os}/{arch}: {from} is not in the archive");
+            assert!(
+                names.iter().any(|n| n == from),
+                "{os}/{arch}: {from} is not in the archive"
+            );
         }
         let bin = entries
             .iter()
             .find(|e| e.path == p["bin"].as_str().unwrap())
             .unwrap_or_else(|| panic!("{os}/{arch}: bin is not in the archive"));
-        assert_eq!(bin.mode & 0o111, 0o111, "{os}/{arch}: the binary is executable");
+        assert_eq!(
+            bin.mode & 0o111,
+            0o111,
+            "{os}/{arch}: the binary is executable"
+        );
         let h = headers::parse(&bin.data).unwrap();
-        assert_eq!((h.os, h.arch), (os.as_str(), arch.as_str()), "{os}/{arch}: header");
+        assert_eq!(
+            (h.os, h.arch),
+            (os.as_str(), arch.as_str()),
+            "{os}/{arch}: header"
+        );
     }
 }
 
@@ -141,19 +155,47 @@ fn dist_linux_binaries_are_static_and_windows_ones_need_only_system_dlls() {
             "linux" => assert!(!h.interpreter, "{arch}: linux binaries are static (musl)"),
             "windows" => {
                 assert!(h.console, "{arch}: a console program");
-                let system = ["kernel32.dll", "ntdll.dll", "advapi32.dll", "bcrypt.dll", "ws2_32.dll", "userenv.dll", "ole32.dll", "oleaut32.dll", "shell32.dll", "user32.dll", "crypt32.dll", "secur32.dll", "ncrypt.dll", "iphlpapi.dll", "psapi.dll", "dbghelp.dll", "msvcrt.dll", "synchronization.dll"];
+                let system = [
+                    "kernel32.dll",
+                    "ntdll.dll",
+                    "advapi32.dll",
+                    "bcrypt.dll",
+                    "ws2_32.dll",
+                    "userenv.dll",
+                    "ole32.dll",
+                    "oleaut32.dll",
+                    "shell32.dll",
+                    "user32.dll",
+                    "crypt32.dll",
+                    "secur32.dll",
+                    "ncrypt.dll",
+                    "iphlpapi.dll",
+                    "psapi.dll",
+                    "dbghelp.dll",
+                    "msvcrt.dll",
+                    "synchronization.dll",
+                ];
                 let foreign: Vec<&String> = h
                     .libraries
                     .iter()
                     .filter(|l| !system.contains(&l.as_str()) && !l.starts_with("api-ms-win-"))
                     .collect();
-                assert!(foreign.is_empty(), "{arch}: DLLs a plain Windows lacks: {foreign:?} (all: {:?})", h.libraries);
+                assert!(
+                    foreign.is_empty(),
+                    "{arch}: DLLs a plain Windows lacks: {foreign:?} (all: {:?})",
+                    h.libraries
+                );
             }
             "darwin" => {
                 let (major, _) = h.min_os.expect("a minimum macOS version");
-                assert!(major <= 11, "{arch}: runs on macOS 11 (the oldest arm64 macOS); min {:?}", h.min_os);
                 assert!(
-                    h.libraries.iter().all(|l| l.starts_with("/usr/lib/") || l.starts_with("/System/Library/Frameworks/")),
+                    major <= 11,
+                    "{arch}: runs on macOS 11 (the oldest arm64 macOS); min {:?}",
+                    h.min_os
+                );
+                assert!(
+                    h.libraries.iter().all(|l| l.starts_with("/usr/lib/")
+                        || l.starts_with("/System/Library/Frameworks/")),
                     "{arch}: only system libraries: {:?}",
                     h.libraries
                 );
@@ -173,7 +215,11 @@ fn dist_linux_archives_install_krew_style_and_run_through_kubectl() {
         .filter(|(os, _, _)| os == "linux")
         .map(|(_, arch, _)| arch)
         .collect();
-    assert!(linux.contains(&"amd64".to_string()), "the linux/amd64 archive is in {}", dir.display());
+    assert!(
+        linux.contains(&"amd64".to_string()),
+        "the linux/amd64 archive is in {}",
+        dir.display()
+    );
     for arch in linux {
         crate::krew::install_and_run_through_kubectl(&m, &dir, &arch);
     }

@@ -64,19 +64,34 @@ fn run(via: Option<&Path>, bin: &Path, args: &[&str], home: &Path) -> Run {
 /// wine, which maps `/` to `Z:`).
 fn commands(home: &Path) -> Vec<Vec<&'static str>> {
     std::fs::copy(crate::common::plugins::EXAMPLE, home.join("web.yaml")).unwrap();
-    std::fs::copy(crate::common::plugins::wasm("otel-collector"), home.join("otel.wasm")).unwrap();
+    std::fs::copy(
+        crate::common::plugins::wasm("otel-collector"),
+        home.join("otel.wasm"),
+    )
+    .unwrap();
     vec![
         vec!["version"],
         vec!["list"],
         vec!["add", "log-shipper", "-f", "web.yaml"],
-        vec!["add", "otel-collector", "--plugin", "otel.wasm", "-f", "web.yaml", "-q"],
+        vec![
+            "add",
+            "otel-collector",
+            "--plugin",
+            "otel.wasm",
+            "-f",
+            "web.yaml",
+            "-q",
+        ],
     ]
 }
 
 fn cache_entries(home: &Path) -> Vec<String> {
     let dir = home.join("cache/kubectl-pattern/wasm");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .map(|r| r.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+        .map(|r| {
+            r.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .collect()
+        })
         .unwrap_or_default();
     names.retain(|n| n.ends_with(".cwasm"));
     names.sort();
@@ -94,15 +109,35 @@ fn same_output_as_native(via: &Path, foreign: &Path, label: &str) -> Vec<String>
         let want = run(None, &native, &args, home.path());
         if args.contains(&"--plugin") {
             first_native_cache = cache_entries(home.path());
-            assert_eq!(first_native_cache.len(), 1, "the native run cached the plugin");
+            assert_eq!(
+                first_native_cache.len(),
+                1,
+                "the native run cached the plugin"
+            );
         }
         let got = run(Some(via), foreign, &args, home.path());
-        assert_eq!(got.stdout, want.stdout, "{label}: `{}` differs from native", args.join(" "));
-        assert!(!want.stdout.is_empty(), "`{}` printed nothing", args.join(" "));
-        eprintln!("{label}: `kubectl-pattern {}`: same {} bytes as native", args.join(" "), got.stdout.len());
+        assert_eq!(
+            got.stdout,
+            want.stdout,
+            "{label}: `{}` differs from native",
+            args.join(" ")
+        );
+        assert!(
+            !want.stdout.is_empty(),
+            "`{}` printed nothing",
+            args.join(" ")
+        );
+        eprintln!(
+            "{label}: `kubectl-pattern {}`: same {} bytes as native",
+            args.join(" "),
+            got.stdout.len()
+        );
     }
     let after = cache_entries(home.path());
-    assert!(after.contains(&first_native_cache[0]), "the native entry is still there");
+    assert!(
+        after.contains(&first_native_cache[0]),
+        "the native entry is still there"
+    );
     after
 }
 
@@ -125,5 +160,9 @@ fn windows_amd64_under_wine_prints_what_the_native_binary_prints() {
     let cache = same_output_as_native(&runner("wine"), &exe, "windows/amd64 (wine)");
     // Same CPU, other OS and calling convention: native code compiled for linux must not be
     // loaded by the windows binary either.
-    assert_eq!(cache.len(), 2, "one precompiled entry per platform: {cache:?}");
+    assert_eq!(
+        cache.len(),
+        2,
+        "one precompiled entry per platform: {cache:?}"
+    );
 }

@@ -46,30 +46,7 @@ impl Pattern for DbProxy {
     fn render(req: Request) -> Result<Contribution, RenderError> {
         let view = req.view();
         let main = req.require_main_container()?;
-        let (host, port, source) =
-            match (view.annotation(TARGET_ANNOTATION), req.param_str("target")) {
-                (Some(text), _) => {
-                    let (h, p) = parse_target(text).map_err(|m| {
-                        RenderError::UnsupportedWorkload(format!(
-                            "annotation {TARGET_ANNOTATION}: {m}"
-                        ))
-                    })?;
-                    (h, p, "annotation")
-                }
-                (None, Some(text)) => {
-                    let (h, p) = parse_target(text)
-                        .map_err(|m| RenderError::InvalidParams(format!("target: {m}")))?;
-                    (h, p, "parameter")
-                }
-                (None, None) => {
-                    return Err(RenderError::UnsupportedWorkload(format!(
-                        "{} {} does not say which database to proxy: annotate it with \
-                     {TARGET_ANNOTATION}: HOST:PORT, or --set target=HOST:PORT",
-                        view.kind(),
-                        view.name()
-                    )));
-                }
-            };
+        let (host, port, source) = target(&req)?;
         let listen = match req.param_i64("listenPort") {
             Some(_) => req.require_port("listenPort")?,
             None => port,
@@ -81,17 +58,7 @@ impl Pattern for DbProxy {
                 "listenPort ({listen}), healthPort ({health}) and adminPort ({admin}) must differ"
             )));
         }
-        for c in view.containers().iter().chain(view.init_containers()) {
-            for p in container_ports(c) {
-                if [listen, health, admin].contains(&p.container_port) {
-                    let owner = c.get("name").and_then(Value::as_str).unwrap_or("?");
-                    return Err(RenderError::InvalidParams(format!(
-                        "port {} is already used by container {owner}: change listenPort, healthPort or adminPort",
-                        p.container_port
-                    )));
-                }
-            }
-        }
+        check_ports_free(&view, [listen, health, admin])?;
         let prefix = req.param_str("envPrefix").unwrap_or("DATABASE");
         let (host_var, port_var) = (format!("{prefix}_HOST"), format!("{prefix}_PORT"));
         for var in [&host_var, &port_var] {
@@ -154,6 +121,50 @@ impl Pattern for DbProxy {
         }
         Ok(contribution)
     }
+}
+
+/// Where the proxy connects, from the workload's annotation or else the `target` parameter, and
+/// which of the two said so.
+fn target(req: &Request) -> Result<(String, u16, &'static str), RenderError> {
+    let view = req.view();
+    let found = match (view.annotation(TARGET_ANNOTATION), req.param_str("target")) {
+        (Some(text), _) => {
+            let (h, p) = parse_target(text).map_err(|m| {
+                RenderError::UnsupportedWorkload(format!("annotation {TARGET_ANNOTATION}: {m}"))
+            })?;
+            (h, p, "annotation")
+        }
+        (None, Some(text)) => {
+            let (h, p) = parse_target(text)
+                .map_err(|m| RenderError::InvalidParams(format!("target: {m}")))?;
+            (h, p, "parameter")
+        }
+        (None, None) => {
+            return Err(RenderError::UnsupportedWorkload(format!(
+                "{} {} does not say which database to proxy: annotate it with \
+             {TARGET_ANNOTATION}: HOST:PORT, or --set target=HOST:PORT",
+                view.kind(),
+                view.name()
+            )));
+        }
+    };
+    Ok(found)
+}
+
+/// Fails when a container of the workload already uses one of `ports`.
+fn check_ports_free(view: &Workload<'_>, ports: [u16; 3]) -> Result<(), RenderError> {
+    for c in view.containers().iter().chain(view.init_containers()) {
+        for p in container_ports(c) {
+            if ports.contains(&p.container_port) {
+                let owner = c.get("name").and_then(Value::as_str).unwrap_or("?");
+                return Err(RenderError::InvalidParams(format!(
+                    "port {} is already used by container {owner}: change listenPort, healthPort or adminPort",
+                    p.container_port
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Splits `host:port` (`[v6]:port` for IPv6), checking both.

@@ -85,19 +85,7 @@ impl Pattern for VaultAgent {
             )));
         }
         let secrets_dir = req.param_str("secretsDir").unwrap_or("/vault/secrets");
-        let mounted_there = main
-            .get("volumeMounts")
-            .and_then(Value::as_array)
-            .is_some_and(|ms| {
-                ms.iter()
-                    .any(|m| m.get("mountPath").and_then(Value::as_str) == Some(secrets_dir))
-            });
-        if mounted_there {
-            return Err(RenderError::InvalidParams(format!(
-                "container {} already mounts a volume at {secrets_dir}: --set secretsDir=ANOTHER_PATH",
-                req.main_container()
-            )));
-        }
+        check_secrets_dir_free(main, secrets_dir, req.main_container())?;
         let (secrets_vol, config_vol, token_vol) =
             (req.name("secrets"), req.name("config"), req.name("token"));
         for v in [&secrets_vol, &config_vol, &token_vol] {
@@ -159,23 +147,48 @@ impl Pattern for VaultAgent {
                 "refresh=false: secrets are rendered once at pod start; leased secrets will expire",
             );
         }
-        let account = view
-            .pod_spec()
-            .and_then(|s| s.get("serviceAccountName"))
-            .and_then(Value::as_str)
-            .unwrap_or("default");
-        if account == "default" {
-            c.warn(format!(
-                "the pod runs as service account default: bind Vault role {} to a dedicated account",
-                settings.role
-            ));
-        }
+        warn_default_account(&view, settings.role, &mut c);
         let files: Vec<&str> = secrets.iter().map(|s| s.file.as_str()).collect();
         log::info(&format!(
             "rendering {} into {secrets_dir}",
             files.join(", ")
         ));
         Ok(c)
+    }
+}
+
+/// Fails when the main container already mounts something at `secrets_dir`.
+fn check_secrets_dir_free(
+    main: &Value,
+    secrets_dir: &str,
+    container: &str,
+) -> Result<(), RenderError> {
+    let mounted_there = main
+        .get("volumeMounts")
+        .and_then(Value::as_array)
+        .is_some_and(|ms| {
+            ms.iter()
+                .any(|m| m.get("mountPath").and_then(Value::as_str) == Some(secrets_dir))
+        });
+    if mounted_there {
+        return Err(RenderError::InvalidParams(format!(
+            "container {container} already mounts a volume at {secrets_dir}: --set secretsDir=ANOTHER_PATH"
+        )));
+    }
+    Ok(())
+}
+
+/// Warns when the pod logs in to Vault as the namespace's `default` service account.
+fn warn_default_account(view: &Workload<'_>, role: &str, c: &mut Contribution) {
+    let account = view
+        .pod_spec()
+        .and_then(|s| s.get("serviceAccountName"))
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    if account == "default" {
+        c.warn(format!(
+            "the pod runs as service account default: bind Vault role {role} to a dedicated account"
+        ));
     }
 }
 
