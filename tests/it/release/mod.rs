@@ -199,6 +199,19 @@ fn dist_linux_binaries_are_static_and_windows_ones_need_only_system_dlls() {
                     "{arch}: only system libraries: {:?}",
                     h.libraries
                 );
+                // The frameworks the trust store and time zone code need, at the install
+                // paths macOS has them (linked on Linux against stubs naming those paths).
+                for lib in [
+                    "/usr/lib/libSystem.B.dylib",
+                    "/System/Library/Frameworks/Security.framework/Versions/A/Security",
+                    "/System/Library/Frameworks/CoreFoundation.framework/Versions/A/CoreFoundation",
+                ] {
+                    assert!(
+                        h.libraries.iter().any(|l| l == lib),
+                        "{arch}: loads {lib}: {:?}",
+                        h.libraries
+                    );
+                }
             }
             other => panic!("unexpected os {other}"),
         }
