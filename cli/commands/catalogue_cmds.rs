@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
 use crate::engine::catalogue::{self, Catalogue};
+use crate::engine::params::ParamSpec;
 use crate::engine::params::nearest;
 use crate::engine::pattern::{Pattern, PatternKind};
 use crate::ui::{BOLD, DIM};
@@ -112,26 +113,14 @@ fn indent(text: &str) -> String {
         .collect()
 }
 
-fn explain_pattern(p: &dyn Pattern) -> String {
-    let s = p.spec();
-    let mut out = format!(
-        "{BOLD}{}{BOLD:#} — {} pattern, v{} ({})\n\n{}\n\n",
-        s.id, s.kind, s.version, s.source, s.summary
-    );
-    let d = &s.docs;
-    for (title, text) in [
-        ("WHAT IT DOES", &d.description),
-        ("USE IT WHEN", &d.use_when),
-        ("AVOID IT WHEN", &d.avoid_when),
-        ("DIAGRAM", &d.diagram),
-    ] {
-        out.push_str(&format!("{BOLD}{title}{BOLD:#}\n{}\n", indent(text)));
-    }
-    out.push_str(&format!("{BOLD}PARAMETERS{BOLD:#}\n"));
-    if s.params.is_empty() {
+/// The parameters as `explain` and `plugin inspect` show them: name, type, allowed values,
+/// default or required, and the description below.
+pub(super) fn param_lines(params: &[ParamSpec]) -> String {
+    let mut out = String::new();
+    if params.is_empty() {
         out.push_str("  (none)\n");
     }
-    for param in &s.params {
+    for param in params {
         let default = match (&param.default, param.required) {
             (_, true) => "required".to_string(),
             (Some(Value::String(d)), _) => format!("default {d:?}"),
@@ -152,6 +141,26 @@ fn explain_pattern(p: &dyn Pattern) -> String {
             out.push_str(&format!("      {DIM}{}{DIM:#}\n", param.description.trim()));
         }
     }
+    out
+}
+
+fn explain_pattern(p: &dyn Pattern) -> String {
+    let s = p.spec();
+    let mut out = format!(
+        "{BOLD}{}{BOLD:#} — {} pattern, v{} ({})\n\n{}\n\n",
+        s.id, s.kind, s.version, s.source, s.summary
+    );
+    let d = &s.docs;
+    for (title, text) in [
+        ("WHAT IT DOES", &d.description),
+        ("USE IT WHEN", &d.use_when),
+        ("AVOID IT WHEN", &d.avoid_when),
+        ("DIAGRAM", &d.diagram),
+    ] {
+        out.push_str(&format!("{BOLD}{title}{BOLD:#}\n{}\n", indent(text)));
+    }
+    out.push_str(&format!("{BOLD}PARAMETERS{BOLD:#}\n"));
+    out.push_str(&param_lines(&s.params));
     let required: Vec<String> = s
         .params
         .iter()
@@ -200,11 +209,11 @@ impl ExplainCmd {
             .chain(topics.iter().map(|(t, _)| t.as_str()))
             .collect();
         let hint = nearest(name, ids.iter().copied())
-            .map(|n| format!(", did you mean {n:?}?"))
+            .map(|n| format!(": did you mean {n:?}?"))
             .unwrap_or_default();
         let topic_names: Vec<&str> = topics.iter().map(|(t, _)| t.as_str()).collect();
         anyhow::bail!(
-            "no pattern or topic {name:?}{hint}; topics: {}; patterns: `kubectl pattern list`",
+            "no pattern or topic {name:?}{hint} (topics: {}; patterns: `kubectl pattern list`)",
             topic_names.join(", ")
         )
     }

@@ -6,12 +6,11 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
-use serde_json::json;
 
 use crate::engine::catalogue::{Catalogue, Loader};
 use crate::engine::pattern::{Pattern, PatternSource};
 use crate::engine::template::LoadError;
-use crate::ui::{BOLD, DIM};
+use crate::ui::BOLD;
 use crate::wasm::Limits;
 use crate::wasm::pattern::WasmPattern;
 use crate::wasm::store::{self, PluginStore};
@@ -100,7 +99,7 @@ enum PluginCommand {
     List {
         /// Output format.
         #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
-        output: crate::ui::report::ReportArg,
+        output: ListFormat,
     },
     /// Remove an installed plugin.
     #[command(after_help = "Examples:\n  kubectl pattern plugin remove my-pattern")]
@@ -170,14 +169,14 @@ impl PluginCmd {
             PluginCommand::List { output } => {
                 let plugins = plugin_store()?.list()?;
                 let text = match output {
-                    crate::ui::report::ReportArg::Json => {
+                    ListFormat::Json => {
                         format!("{}\n", serde_json::to_string_pretty(&plugins)?)
                     }
-                    crate::ui::report::ReportArg::Text if plugins.is_empty() => {
+                    ListFormat::Text if plugins.is_empty() => {
                         "no plugins installed; see `kubectl pattern plugin install --help`\n"
                             .to_string()
                     }
-                    crate::ui::report::ReportArg::Text => {
+                    ListFormat::Text => {
                         let mut out = format!(
                             "{BOLD}{:<20} {:<9} {:<11} {:<14} SOURCE{BOLD:#}\n",
                             "NAME", "VERSION", "KIND", "SHA256"
@@ -228,13 +227,21 @@ impl PluginCmd {
     }
 }
 
+/// `plugin list -o`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// A table, one plugin per line.
+    Text,
+    /// A JSON array, one object per plugin (name, version, kind, sha256, source).
+    Json,
+}
+
 fn inspect(pattern: &WasmPattern) -> String {
     let s = pattern.spec();
     let (path, sha) = match &s.source {
         PatternSource::Plugin { path, sha256 } => (path.display().to_string(), sha256.clone()),
         other => (other.to_string(), String::new()),
     };
-    let params: Vec<serde_json::Value> = s.params.iter().map(|p| json!(p)).collect();
     let mut out = format!(
         "{BOLD}{}{BOLD:#} {} ({} pattern)\n  {}\n",
         s.id, s.version, s.kind, s.summary
@@ -263,8 +270,6 @@ fn inspect(pattern: &WasmPattern) -> String {
         out.push_str(&format!("  {import}\n"));
     }
     out.push_str(&format!("{BOLD}parameters{BOLD:#}:\n"));
-    for p in params {
-        out.push_str(&format!("  {DIM}{p}{DIM:#}\n"));
-    }
+    out.push_str(&super::catalogue_cmds::param_lines(&s.params));
     out
 }

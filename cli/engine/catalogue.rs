@@ -21,11 +21,11 @@ const TOPICS_DIR: &str = "_topics";
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueError {
     /// No pattern has this id.
-    #[error("unknown pattern {id:?}{hint}; `kubectl pattern list` shows them all")]
+    #[error("unknown pattern {id:?}{hint} (`kubectl pattern list` shows them all)")]
     Unknown {
         /// The id asked for.
         id: String,
-        /// ", did you mean …?" or "".
+        /// ": did you mean …?" or "".
         hint: String,
     },
     /// The pattern exists but did not load.
@@ -231,7 +231,7 @@ impl Catalogue {
             });
         }
         let hint = nearest(id, self.slots.iter().map(|(i, _)| i.as_str()))
-            .map(|n| format!(", did you mean {n:?}?"))
+            .map(|n| format!(": did you mean {n:?}?"))
             .unwrap_or_default();
         Err(CatalogueError::Unknown {
             id: id.to_string(),

@@ -109,7 +109,7 @@ pub enum ParamError {
         name: String,
         /// The pattern.
         pattern: String,
-        /// ", did you mean …? (parameters: …)".
+        /// ": did you mean …?", or the parameters.
         hint: String,
     },
     /// Required parameters were not given.
@@ -472,7 +472,7 @@ pub fn resolve(
     let unknown = |name: &str| {
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
         let hint = match nearest(name, names.iter().copied()) {
-            Some(n) => format!(", did you mean {n:?}?"),
+            Some(n) => format!(": did you mean {n:?}?"),
             None if names.is_empty() => " (it takes no parameters)".to_string(),
             None => format!(" (parameters: {})", names.join(", ")),
         };

@@ -44,8 +44,15 @@ pub fn warn(message: &str) {
 pub fn error(message: &str, causes: &[String]) {
     let style = ERROR;
     let mut text = format!("{style}error:{style:#} {}", clean(message));
+    let mut shown = message;
     for cause in causes {
+        // Many messages already end with their cause ("cannot read x: No such file…"):
+        // printing it again below adds nothing.
+        if shown.contains(cause.as_str()) {
+            continue;
+        }
         text.push_str(&format!("\n  caused by: {}", clean(cause)));
+        shown = cause;
     }
     anstream::eprintln!("{text}");
 }

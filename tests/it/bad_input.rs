@@ -52,10 +52,27 @@ fn unknown_pattern_suggests_the_nearest() {
         None,
         2,
         &[
-            "unknown pattern \"log-shiper\"",
-            "did you mean \"log-shipper\"",
-            "kubectl pattern list",
+            "unknown pattern \"log-shiper\": did you mean \"log-shipper\"? (`kubectl pattern list` shows them all)",
         ],
+    );
+}
+
+#[test]
+fn a_missing_file_names_the_file_and_its_cause_once() {
+    let out = crate::common::bin()
+        .args(["add", "log-shipper", "-f", "no-such-file.yaml"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot read no-such-file.yaml: No such file or directory"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "the cause is printed once:\n{stderr}"
     );
 }
 

@@ -121,6 +121,11 @@ fn install_list_use_tamper_and_remove() {
             && inspect.contains("wasi:cli/environment"),
         "{inspect}"
     );
+    // Parameters as `explain` lists them, not as raw JSON.
+    assert!(
+        inspect.contains("  image (image, default ") && !inspect.contains("{\""),
+        "{inspect}"
+    );
 
     // a modified file is refused, with the way back
     let file = home
