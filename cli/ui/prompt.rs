@@ -219,6 +219,7 @@ pub fn for_run(forced: bool, forbidden: bool) -> Result<Box<dyn Prompter>> {
 /// terminal settings saved before the first prompt, shows the cursor, says that nothing was
 /// written, and exits with 130 (nothing is written before the last answer, so there is nothing
 /// to undo).
+#[cfg(unix)]
 #[allow(
     unsafe_code,
     reason = "signal handling and termios through libc; see the SAFETY notes"
@@ -273,4 +274,15 @@ mod interrupt {
         // SAFETY: restoring the default disposition.
         unsafe { libc::signal(libc::SIGINT, libc::SIG_DFL) };
     }
+}
+
+/// Windows: the console restores its own input mode for the shell after the process ends, and
+/// Ctrl-C ends the run before anything is written (nothing is written before the last answer).
+#[cfg(not(unix))]
+mod interrupt {
+    /// Nothing to install.
+    pub fn install() {}
+
+    /// Nothing to reset.
+    pub fn reset() {}
 }
