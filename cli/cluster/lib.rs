@@ -5,5 +5,7 @@ pub mod apply;
 pub mod connect;
 pub mod error;
 pub mod live;
+pub mod ownership;
 pub mod resource;
 pub mod rollout;
+mod write;

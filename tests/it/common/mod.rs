@@ -177,3 +177,13 @@ pub fn validate(path: &Path) {
         "kubernetes-validate:\n{text}"
     );
 }
+
+/// A response body recorded from a real Kubernetes v1.36.2 API server
+/// (`tests/it/fixtures/k8s-1.36/`, copied from the shared recordings).
+pub fn k8s_fixture(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/fixtures/k8s-1.36")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
