@@ -7,6 +7,8 @@ use std::process::Command;
 
 pub mod bad;
 pub mod fake_api;
+pub mod fake_apply;
+pub mod fake_defaults;
 pub mod fake_ssa;
 pub mod live;
 pub mod plugins;
