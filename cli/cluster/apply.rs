@@ -138,8 +138,15 @@ async fn hand_over_patterns(
         let Ok(config) = owned::apply_configuration(object, object, Some(manager)) else {
             return Ok(());
         };
-        api.patch(name, &PatchParams::apply(manager), &Patch::Apply(&config))
-            .await?;
+        // Forced: both managers are this tool's, and the whole-object apply just wrote these
+        // values; what differs is only what the server defaulted inside atomic fields
+        // (`env[].valueFrom.fieldRef.apiVersion`), which a real server reports as a conflict.
+        api.patch(
+            name,
+            &PatchParams::apply(manager).force(),
+            &Patch::Apply(&config),
+        )
+        .await?;
     }
     let mut base = object.clone();
     let remove = RemoveAction {

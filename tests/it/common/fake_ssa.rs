@@ -42,6 +42,14 @@ pub fn config_of(object: &Value) -> Value {
             m.remove(k);
         }
     }
+    // What is left of an identity-only metadata is no field (the server strips it too).
+    if let Some(o) = c.as_object_mut()
+        && o.get("metadata")
+            .and_then(Value::as_object)
+            .is_some_and(Map::is_empty)
+    {
+        o.remove("metadata");
+    }
     c
 }
 
