@@ -36,11 +36,11 @@ struct Write {
 /// What the engine decided for the object as read.
 enum Decision {
     /// Nothing to send.
-    Done(Outcome),
+    Done(Box<Outcome>),
     /// Send these, in order.
     Send {
         edited: Value,
-        report: ObjectReport,
+        report: Box<ObjectReport>,
         writes: Vec<Write>,
         notes: Vec<String>,
     },
@@ -63,7 +63,7 @@ pub(super) async fn process(
     loop {
         let (edited, report, writes, notes) =
             match decide(conn, &target, &live, action, opts, write)? {
-                Decision::Done(outcome) => return Ok(outcome),
+                Decision::Done(outcome) => return Ok(*outcome),
                 Decision::Send {
                     edited,
                     report,
@@ -79,7 +79,7 @@ pub(super) async fn process(
                     target: target.clone(),
                     before: live,
                     after,
-                    report,
+                    report: *report,
                     written: true,
                     notes,
                     field_managers: writes.into_iter().map(|w| w.manager).collect(),
@@ -146,7 +146,7 @@ fn decide(
         result,
     );
     let done = |after: Value, written: bool, managers: Vec<String>| {
-        Decision::Done(Outcome {
+        Decision::Done(Box::new(Outcome {
             target: target.clone(),
             before: live.clone(),
             after,
@@ -154,7 +154,7 @@ fn decide(
             written,
             notes: vec![],
             field_managers: managers,
-        })
+        }))
     };
     if writes.is_empty() {
         return Ok(done(live.clone(), false, vec![]));
@@ -166,7 +166,7 @@ fn decide(
     let notes = override_notes(live, &edited, opts);
     Ok(Decision::Send {
         edited,
-        report,
+        report: Box::new(report),
         writes,
         notes,
     })

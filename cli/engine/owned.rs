@@ -267,7 +267,7 @@ mod tests {
     fn only_the_patterns_fields_are_claimed() {
         let mut object = deployment();
         add(&mut object, "log-shipper", &[]);
-        let config = apply_configuration(&object).unwrap();
+        let config = apply_configuration(&object, &object, None).unwrap();
         let template = &config["spec"]["template"];
         // Identity only at the top: no replicas, selector, labels or resourceVersion.
         assert_eq!(
@@ -309,7 +309,7 @@ mod tests {
         let mut object = deployment();
         add(&mut object, "log-shipper", &[]);
         add(&mut object, "wait-for", &[("host", "db.shop.svc")]);
-        let both = apply_configuration(&object).unwrap();
+        let both = apply_configuration(&object, &object, None).unwrap();
         let inits = both["spec"]["template"]["spec"]["initContainers"]
             .as_array()
             .unwrap()
@@ -320,7 +320,7 @@ mod tests {
         }
         .run(&mut object)
         .unwrap();
-        let left = apply_configuration(&object).unwrap();
+        let left = apply_configuration(&object, &object, None).unwrap();
         let spec = &left["spec"]["template"]["spec"];
         assert_eq!(spec["initContainers"].as_array().unwrap().len(), 1);
         assert_eq!(spec["initContainers"][0]["name"], "wait-for");
@@ -329,7 +329,7 @@ mod tests {
 
     #[test]
     fn with_nothing_applied_only_the_identity_is_sent() {
-        let config = apply_configuration(&deployment()).unwrap();
+        let config = apply_configuration(&deployment(), &deployment(), None).unwrap();
         assert_eq!(
             config,
             json!({"apiVersion": "apps/v1", "kind": "Deployment",
@@ -345,7 +345,7 @@ mod tests {
                 "restartPolicy": "Never",
                 "containers": [{"name": "job", "image": "busybox:1.36"}]}}}}}});
         add(&mut cron, "wait-for", &[("host", "db")]);
-        let config = apply_configuration(&cron).unwrap();
+        let config = apply_configuration(&cron, &cron, None).unwrap();
         assert!(
             config
                 .pointer("/spec/jobTemplate/spec/template/spec/initContainers/0/name")
@@ -354,7 +354,7 @@ mod tests {
         let mut pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
             "spec": {"containers": [{"name": "app", "image": "busybox:1.36"}]}});
         add(&mut pod, "wait-for", &[("host", "db")]);
-        let config = apply_configuration(&pod).unwrap();
+        let config = apply_configuration(&pod, &pod, None).unwrap();
         assert_eq!(config["metadata"]["name"], "p");
         assert!(config["metadata"]["annotations"][TRACKING_ANNOTATION].is_string());
         assert_eq!(config["spec"]["initContainers"][0]["name"], "wait-for");
