@@ -47,6 +47,10 @@ mod live_cli_rollout;
 #[cfg(feature = "cluster")]
 mod live_conflicts;
 #[cfg(feature = "cluster")]
+mod live_findings;
+#[cfg(feature = "cluster")]
+mod live_findings_more;
+#[cfg(feature = "cluster")]
 mod live_mock;
 #[cfg(feature = "cluster")]
 mod live_wait;
