@@ -25,6 +25,9 @@ mod wizard;
 
 #[cfg(feature = "plugins")]
 mod inject;
+mod inject_admission;
+#[cfg(feature = "plugins")]
+mod inject_equivalence;
 #[cfg(feature = "plugins")]
 mod integrations;
 #[cfg(feature = "plugins")]

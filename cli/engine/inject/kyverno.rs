@@ -5,6 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::{AppTarget, InjectOptions, Injection, MANAGED_BY, OPT_OUT};
+use crate::podspec::PodList;
 
 /// Kyverno substitutes `{{ … }}` everywhere in a patch; literal braces in the pattern's
 /// fragments (e.g. a config file template) are escaped so they reach the pod unchanged.
@@ -46,14 +47,14 @@ fn preconditions(inj: &Injection) -> Vec<Value> {
         "AllNotIn",
         "{{ request.object.spec.[containers, initContainers][].name }}".into(),
     )];
-    if !inj.volumes.is_empty() {
+    if !inj.volume_names().is_empty() {
         all.push(condition(
             json!(inj.volume_names()),
             "AllNotIn",
             "{{ request.object.spec.volumes[].name || `[]` }}".into(),
         ));
     }
-    for w in &inj.wiring {
+    for w in &inj.wiring_groups() {
         if let AppTarget::Main(Some(n)) | AppTarget::Named(n) = &w.target {
             all.push(condition(
                 json!(n),
@@ -93,20 +94,22 @@ fn preconditions(inj: &Injection) -> Vec<Value> {
 /// The helpers, volumes and annotations, as a strategic-merge patch.
 fn helpers_patch(inj: &Injection) -> Value {
     let mut spec = Map::new();
-    for (key, items) in [
-        ("initContainers", &inj.init_containers),
-        ("containers", &inj.containers),
-        ("volumes", &inj.volumes),
-    ] {
+    for list in [PodList::InitContainers, PodList::Containers, PodList::Volumes] {
+        let items: Vec<Value> = inj.items_in(list).into_iter().cloned().collect();
         if !items.is_empty() {
-            spec.insert(key.into(), escaped(&Value::Array(items.clone())));
+            spec.insert(list.key().into(), escaped(&Value::Array(items)));
         }
     }
     let mut patch = Map::new();
     if !inj.annotations.is_empty() {
+        let annotations: Map<String, Value> = inj
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
         patch.insert(
             "metadata".into(),
-            escaped(&json!({"annotations": inj.annotations})),
+            escaped(&json!({"annotations": annotations})),
         );
     }
     patch.insert("spec".into(), Value::Object(spec));
@@ -121,7 +124,7 @@ pub fn cluster_policy(inj: &Injection, opts: &InjectOptions) -> Value {
         "list": "request.object.spec.containers[0:1]",
         "patchStrategicMerge": helpers_patch(inj),
     })];
-    for w in &inj.wiring {
+    for w in &inj.wiring_groups() {
         let mut container = Map::new();
         container.insert("name".into(), json!("{{ element.name }}"));
         if !w.mounts.is_empty() {

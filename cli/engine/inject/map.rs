@@ -1,29 +1,21 @@
-//! The `map` engine: a MutatingAdmissionPolicy whose ApplyConfiguration adds an `Injection` to
-//! every created Pod (server-side-apply merge by name, so nothing of the pod is replaced), match
-//! conditions that skip pods already carrying the helpers, opted-out pods and pods where the
-//! helpers would clash, and the MutatingAdmissionPolicyBinding that selects the pods.
+//! The `map` engine: a MutatingAdmissionPolicy that adds an `Injection` to every created Pod —
+//! the annotations by an ApplyConfiguration (a granular map), the helpers, volumes, mounts and
+//! env by a JSONPatch (which, unlike an ApplyConfiguration, may set the atomic fields
+//! containers have) — with match conditions that skip pods already carrying the helpers,
+//! opted-out pods and pods where the helpers would clash, and the
+//! MutatingAdmissionPolicyBinding that selects the pods.
 
 use k8s_openapi::api::admissionregistration::v1::{
-    ApplyConfiguration, MatchCondition, MatchResources, MutatingAdmissionPolicy,
+    ApplyConfiguration, JSONPatch, MatchCondition, MatchResources, MutatingAdmissionPolicy,
     MutatingAdmissionPolicyBinding, MutatingAdmissionPolicyBindingSpec,
-    MutatingAdmissionPolicySpec, Mutation, NamedRuleWithOperations,
+    MutatingAdmissionPolicySpec, Mutation, NamedRuleWithOperations, Variable,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
-use super::cel::{pretty, string, strings};
-use super::{AppTarget, InjectOptions, Injection, MANAGED_BY, OPT_OUT};
-
-/// The CEL predicate on app container `c` for a wiring target.
-fn predicate(target: &AppTarget) -> String {
-    match target {
-        AppTarget::Main(None) => "c.name == object.spec.containers[0].name".into(),
-        AppTarget::Main(Some(name)) | AppTarget::Named(name) => {
-            format!("c.name == {}", string(name))
-        }
-        AppTarget::All => "true".into(),
-    }
-}
+use super::cel::{string, strings};
+use super::jsonpatch::predicate;
+use super::{AppTarget, InjectOptions, Injection, MANAGED_BY, OPT_OUT, jsonpatch, record};
 
 fn names_of<'a>(items: &'a [Value], key: &str) -> Vec<&'a str> {
     items
@@ -69,7 +61,7 @@ pub fn match_conditions(inj: &Injection) -> Vec<MatchCondition> {
             any_container("initContainers", &format!("c.name in {helpers}"))
         ),
     );
-    if !inj.volumes.is_empty() {
+    if !inj.volume_names().is_empty() {
         add(
             "volumes-free",
             format!(
@@ -78,8 +70,9 @@ pub fn match_conditions(inj: &Injection) -> Vec<MatchCondition> {
             ),
         );
     }
+    let groups = inj.wiring_groups();
     let mut required: Vec<&str> = Vec::new();
-    for w in &inj.wiring {
+    for w in &groups {
         if let AppTarget::Main(Some(n)) | AppTarget::Named(n) = &w.target
             && !required.contains(&n.as_str())
         {
@@ -94,8 +87,7 @@ pub fn match_conditions(inj: &Injection) -> Vec<MatchCondition> {
         add("target-containers-present", each.join(" && "));
     }
     let clash = |key: &str, field: &str, pick: fn(&super::Wiring) -> &Vec<Value>| {
-        let parts: Vec<String> = inj
-            .wiring
+        let parts: Vec<String> = groups
             .iter()
             .filter(|w| !pick(w).is_empty())
             .map(|w| {
@@ -117,6 +109,26 @@ pub fn match_conditions(inj: &Injection) -> Vec<MatchCondition> {
     if let Some(e) = clash("env", "name", |w| &w.env) {
         add("env-names-free", e);
     }
+    if !inj.annotations.is_empty() {
+        let taken: Vec<String> = inj
+            .annotations
+            .iter()
+            .map(|(k, v)| {
+                let k = string(k);
+                format!(
+                    "({k} in object.metadata.annotations && object.metadata.annotations[{k}] != {})",
+                    string(v)
+                )
+            })
+            .collect();
+        add(
+            "annotations-free",
+            format!(
+                "!(has(object.metadata.annotations) && ({}))",
+                taken.join(" || ")
+            ),
+        );
+    }
     if !inj.ports.is_empty() {
         let ports: Vec<String> = inj.ports.iter().map(i64::to_string).collect();
         let cond = format!(
@@ -132,91 +144,10 @@ pub fn match_conditions(inj: &Injection) -> Vec<MatchCondition> {
             ),
         );
     }
+    for (name, expression) in record::conditions(inj) {
+        add(&name, expression);
+    }
     out
-}
-
-/// The ApplyConfiguration expression that adds the injection to a pod.
-pub fn apply_expression(inj: &Injection) -> String {
-    let mut spec = Vec::new();
-    if !inj.init_containers.is_empty() {
-        spec.push(format!(
-            "initContainers: {}",
-            pretty(
-                &Value::Array(inj.init_containers.clone()),
-                "Object.spec.initContainers",
-                4
-            )
-        ));
-    }
-    let mut containers = Vec::new();
-    if !inj.containers.is_empty() {
-        containers.push(pretty(
-            &Value::Array(inj.containers.clone()),
-            "Object.spec.containers",
-            4,
-        ));
-    }
-    if !inj.wiring.is_empty() {
-        let single = inj.wiring.len() == 1;
-        let list = |key: &str, pick: fn(&super::Wiring) -> &Vec<Value>| -> Option<String> {
-            let path = format!("Object.spec.containers.{key}");
-            let parts: Vec<String> = inj
-                .wiring
-                .iter()
-                .filter(|w| !pick(w).is_empty())
-                .map(|w| {
-                    let items = pretty(&Value::Array(pick(w).clone()), &path, 6);
-                    if single {
-                        items
-                    } else {
-                        format!("({} ? {items} : [])", predicate(&w.target))
-                    }
-                })
-                .collect();
-            (!parts.is_empty()).then(|| format!("{key}: {}", parts.join(" + ")))
-        };
-        let fields: Vec<String> = ["name: c.name".to_string()]
-            .into_iter()
-            .chain(list("volumeMounts", |w| &w.mounts))
-            .chain(list("env", |w| &w.env))
-            .collect();
-        let any: Vec<String> = inj.wiring.iter().map(|w| predicate(&w.target)).collect();
-        let filter = if any.iter().any(|p| p == "true") {
-            String::new()
-        } else {
-            format!(".filter(c, {})", any.join(" || "))
-        };
-        containers.push(format!(
-            "object.spec.containers{filter}.map(c, Object.spec.containers{{\n      {}\n    }})",
-            fields.join(",\n      ")
-        ));
-    }
-    if !containers.is_empty() {
-        spec.push(format!("containers: {}", containers.join(" + ")));
-    }
-    if !inj.volumes.is_empty() {
-        spec.push(format!(
-            "volumes: {}",
-            pretty(&Value::Array(inj.volumes.clone()), "Object.spec.volumes", 4)
-        ));
-    }
-    let mut top = Vec::new();
-    if !inj.annotations.is_empty() {
-        let entries: Vec<String> = inj
-            .annotations
-            .iter()
-            .map(|(k, v)| format!("{}: {}", string(k), string(v)))
-            .collect();
-        top.push(format!(
-            "metadata: Object.metadata{{annotations: {{{}}}}}",
-            entries.join(", ")
-        ));
-    }
-    top.push(format!(
-        "spec: Object.spec{{\n    {}\n  }}",
-        spec.join(",\n    ")
-    ));
-    format!("Object{{\n  {}\n}}\n", top.join(",\n  "))
 }
 
 fn metadata(inj: &Injection) -> ObjectMeta {
@@ -240,6 +171,27 @@ fn metadata(inj: &Injection) -> ObjectMeta {
     }
 }
 
+/// The mutations, in order: the annotations (an ApplyConfiguration, evaluated on the pod as
+/// created), then the helpers, volumes, mounts and env (a JSONPatch).
+pub fn mutations(inj: &Injection) -> Vec<Mutation> {
+    vec![
+        Mutation {
+            patch_type: "ApplyConfiguration".into(),
+            apply_configuration: Some(ApplyConfiguration {
+                expression: Some(record::expression(inj)),
+            }),
+            json_patch: None,
+        },
+        Mutation {
+            patch_type: "JSONPatch".into(),
+            apply_configuration: None,
+            json_patch: Some(JSONPatch {
+                expression: Some(jsonpatch::expression(inj)),
+            }),
+        },
+    ]
+}
+
 /// The MutatingAdmissionPolicy and its binding, as JSON, for `opts.api_version`.
 pub fn objects(inj: &Injection, opts: &InjectOptions) -> Vec<Value> {
     let name = InjectOptions::object_name(inj);
@@ -258,13 +210,13 @@ pub fn objects(inj: &Injection, opts: &InjectOptions) -> Vec<Value> {
                 ..Default::default()
             }),
             match_conditions: Some(match_conditions(inj)),
-            mutations: Some(vec![Mutation {
-                patch_type: "ApplyConfiguration".into(),
-                apply_configuration: Some(ApplyConfiguration {
-                    expression: Some(apply_expression(inj)),
-                }),
-                json_patch: None,
-            }]),
+            variables: Some(
+                record::variables(inj)
+                    .into_iter()
+                    .map(|(name, expression)| Variable { name, expression })
+                    .collect(),
+            ),
+            mutations: Some(mutations(inj)),
             reinvocation_policy: Some("Never".into()),
             ..Default::default()
         }),

@@ -4,8 +4,11 @@
 //! matching pod.
 
 pub mod cel;
+pub mod check;
+pub mod jsonpatch;
 pub mod kyverno;
 pub mod map;
+pub mod record;
 
 use std::collections::BTreeMap;
 
@@ -17,9 +20,9 @@ use std::sync::Arc;
 use super::contribution::{ContainerTarget, Contribution};
 use super::merge::{self, AnnotationEdit, MergeError, MergeOptions, Plan};
 use super::pattern::{PatternError, RenderContext, TargetInfo};
-use super::podspec::{ContainerList, ListRef, PodList};
+use super::podspec::{ContainerList, ListRef, PodList, Position};
 use super::process::{PatternRequest, workload_info};
-use super::tracking;
+use super::tracking::{self, AppliedRecord};
 use super::workload::{NotAWorkload, Workload};
 
 /// The label or annotation that opts a pod out of every injector this tool exports.
@@ -58,7 +61,31 @@ pub enum AppTarget {
     Named(String),
 }
 
-/// Mounts and env vars for one target.
+/// A helper container or volume the merge put into a pod list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodItem {
+    /// The pod list (`initContainers` for native sidecars and init containers).
+    pub list: PodList,
+    /// Where the merge puts it when the list has no item of its name.
+    pub position: Position,
+    /// The item's JSON (containers with their `restartPolicy`).
+    pub value: Value,
+}
+
+/// A mount or env var the merge added to app containers chosen by one target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wired {
+    /// Which app containers.
+    pub target: AppTarget,
+    /// `volumeMounts` or `env`.
+    pub list: ContainerList,
+    /// Where the merge puts it when the list has no item of its key.
+    pub position: Position,
+    /// The VolumeMount or EnvVar JSON.
+    pub value: Value,
+}
+
+/// Mounts and env vars for one target (the Kyverno export patches per target).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Wiring {
     /// Which containers.
@@ -80,16 +107,18 @@ pub struct Injection {
     pub instance: String,
     /// The hash of the parameters (as in the tracking annotation).
     pub params_hash: String,
-    /// Init containers and native sidecars, in the merged order (with restartPolicy).
-    pub init_containers: Vec<Value>,
-    /// Classic helper containers.
-    pub containers: Vec<Value>,
-    /// Volumes.
-    pub volumes: Vec<Value>,
-    /// App container wiring, grouped by target.
-    pub wiring: Vec<Wiring>,
-    /// Pod annotations.
-    pub annotations: BTreeMap<String, String>,
+    /// Helpers (init containers, native sidecars with restartPolicy, classic helpers) and
+    /// volumes, in the order the merge placed them.
+    pub items: Vec<PodItem>,
+    /// Mounts and env vars on app containers, in the order the merge placed them; a target
+    /// that chose several containers of the synthetic pod (`*`) counts once.
+    pub wiring: Vec<Wired>,
+    /// Pod annotations the pattern sets (the tracking annotation aside), in the merge's order.
+    pub annotations: Vec<(String, String)>,
+    /// The instance's tracking record on the synthetic pod: what it names is the same on
+    /// every pod (the containers its mounts and env went to, and the lists it created, are
+    /// the synthetic pod's).
+    pub record: AppliedRecord,
     /// Ports the long-running helpers listen on.
     pub ports: Vec<i64>,
     /// The merge's and the pattern's warnings.
@@ -97,21 +126,53 @@ pub struct Injection {
 }
 
 impl Injection {
+    /// The items of one pod list, in order.
+    pub fn items_in(&self, list: PodList) -> Vec<&Value> {
+        self.items
+            .iter()
+            .filter(|i| i.list == list)
+            .map(|i| &i.value)
+            .collect()
+    }
+
     /// Names of every helper container (init containers included).
     pub fn helper_names(&self) -> Vec<&str> {
-        self.init_containers
+        self.items
             .iter()
-            .chain(&self.containers)
-            .filter_map(|c| c.get("name").and_then(Value::as_str))
+            .filter(|i| i.list != PodList::Volumes)
+            .filter_map(|i| i.value.get("name").and_then(Value::as_str))
             .collect()
     }
 
     /// Names of the volumes.
     pub fn volume_names(&self) -> Vec<&str> {
-        self.volumes
-            .iter()
+        self.items_in(PodList::Volumes)
+            .into_iter()
             .filter_map(|v| v.get("name").and_then(Value::as_str))
             .collect()
+    }
+
+    /// The wiring grouped by target, in the order targets first appear.
+    pub fn wiring_groups(&self) -> Vec<Wiring> {
+        let mut groups: Vec<Wiring> = Vec::new();
+        for w in &self.wiring {
+            let index = match groups.iter().position(|g| g.target == w.target) {
+                Some(i) => i,
+                None => {
+                    groups.push(Wiring {
+                        target: w.target.clone(),
+                        mounts: vec![],
+                        env: vec![],
+                    });
+                    groups.len() - 1
+                }
+            };
+            match w.list {
+                ContainerList::VolumeMounts => groups[index].mounts.push(w.value.clone()),
+                ContainerList::Env => groups[index].env.push(w.value.clone()),
+            }
+        }
+        groups
     }
 }
 
@@ -174,24 +235,35 @@ pub fn derive(
         params: &request.params,
     };
     let plan = merge::plan(&w, &instance, &contribution, &options)?;
-    let placed = |list: PodList| -> Vec<Value> {
-        plan.placements_in(&ListRef::Pod(list))
-            .map(|p| p.value.clone())
-            .collect()
-    };
-    let init_containers = placed(PodList::InitContainers);
-    let containers = placed(PodList::Containers);
-    if init_containers.is_empty() && containers.is_empty() {
+    let items: Vec<PodItem> = plan
+        .placements
+        .iter()
+        .filter_map(|p| match p.item.list {
+            ListRef::Pod(list) => Some(PodItem {
+                list,
+                position: p.position,
+                value: p.value.clone(),
+            }),
+            ListRef::Container { .. } => None,
+        })
+        .collect();
+    if !items.iter().any(|i| i.list != PodList::Volumes) {
         return Err(InjectError::NoHelper(spec.id.clone()));
     }
     // Ports of the helpers that keep running (run-to-completion init containers are gone
     // before the app starts).
-    let ports = init_containers
+    let ports = items
         .iter()
-        .filter(|c| c.get("restartPolicy").and_then(Value::as_str) == Some("Always"))
-        .chain(&containers)
-        .flat_map(|c| {
-            c.get("ports")
+        .filter(|i| match i.list {
+            PodList::Containers => true,
+            PodList::InitContainers => {
+                i.value.get("restartPolicy").and_then(Value::as_str) == Some("Always")
+            }
+            PodList::Volumes => false,
+        })
+        .flat_map(|i| {
+            i.value
+                .get("ports")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
@@ -213,11 +285,10 @@ pub fn derive(
         version: spec.version.clone(),
         instance: request.instance.clone(),
         params_hash: plan.record.params_hash.clone(),
-        init_containers,
-        containers,
-        volumes: placed(PodList::Volumes),
+        items,
         wiring: wiring(&plan, container),
         annotations,
+        record: plan.record.clone(),
         ports,
         warnings: plan.warnings.clone(),
     })
@@ -267,11 +338,12 @@ fn render_for_pod(
     Ok((pod, contribution))
 }
 
-/// The plan's mounts and env vars on app containers, grouped by the contribution's target (in
-/// the order targets first appear). A target that chose several containers of the synthetic
-/// pod (`*`) counts once: its items on the first of them.
-fn wiring(plan: &Plan, container: Option<&str>) -> Vec<Wiring> {
-    let mut groups: Vec<(Wiring, String)> = Vec::new();
+/// The plan's mounts and env vars on app containers, in order, each with the contribution's
+/// target. A target that chose several containers of the synthetic pod (`*`) counts once: its
+/// items on the first of them.
+fn wiring(plan: &Plan, container: Option<&str>) -> Vec<Wired> {
+    let mut first: Vec<(AppTarget, String)> = Vec::new();
+    let mut out = Vec::new();
     for p in &plan.placements {
         let (
             Some(via),
@@ -289,28 +361,23 @@ fn wiring(plan: &Plan, container: Option<&str>) -> Vec<Wiring> {
             ContainerTarget::All => AppTarget::All,
             ContainerTarget::Named(n) => AppTarget::Named(n.clone()),
         };
-        let index = match groups.iter().position(|(w, _)| w.target == target) {
-            Some(i) => i,
+        let on_first = match first.iter().find(|(t, _)| *t == target) {
+            Some((_, name)) => name == on,
             None => {
-                let group = Wiring {
-                    target,
-                    mounts: vec![],
-                    env: vec![],
-                };
-                groups.push((group, on.clone()));
-                groups.len() - 1
+                first.push((target.clone(), on.clone()));
+                true
             }
         };
-        let (group, first) = &mut groups[index];
-        if first != on {
-            continue;
-        }
-        match list {
-            ContainerList::VolumeMounts => group.mounts.push(p.value.clone()),
-            ContainerList::Env => group.env.push(p.value.clone()),
+        if on_first {
+            out.push(Wired {
+                target,
+                list: *list,
+                position: p.position,
+                value: p.value.clone(),
+            });
         }
     }
-    groups.into_iter().map(|(w, _)| w).collect()
+    out
 }
 
 #[cfg(test)]

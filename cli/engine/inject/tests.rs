@@ -36,6 +36,10 @@ fn options() -> InjectOptions {
     }
 }
 
+fn items(inj: &Injection, list: PodList) -> Vec<Value> {
+    inj.items_in(list).into_iter().cloned().collect()
+}
+
 fn names(items: &[Value]) -> Vec<&str> {
     items.iter().map(|c| c["name"].as_str().unwrap()).collect()
 }
@@ -49,18 +53,18 @@ fn native_sidecars_come_from_the_merge_with_restart_policy_always() {
         &BTreeMap::new(),
     )
     .unwrap();
-    assert_eq!(names(&inj.init_containers), ["log-shipper"]);
-    assert_eq!(inj.init_containers[0]["restartPolicy"], "Always");
-    assert!(inj.containers.is_empty());
+    assert_eq!(names(&items(&inj, PodList::InitContainers)), ["log-shipper"]);
+    assert_eq!(items(&inj, PodList::InitContainers)[0]["restartPolicy"], "Always");
+    assert!(items(&inj, PodList::Containers).is_empty());
     assert_eq!(
-        names(&inj.volumes),
+        names(&items(&inj, PodList::Volumes)),
         ["log-shipper-logs", "log-shipper-state"]
     );
     assert_eq!(inj.ports, [2020]);
     assert_eq!(inj.wiring.len(), 1);
     assert_eq!(inj.wiring[0].target, AppTarget::Main(None));
     assert_eq!(
-        inj.wiring[0].mounts,
+        inj.wiring_groups()[0].mounts,
         [json!({"name": "log-shipper-logs", "mountPath": "/var/log/app"})]
     );
 }
@@ -78,15 +82,15 @@ fn old_clusters_get_classic_helpers() {
         &BTreeMap::new(),
     )
     .unwrap();
-    assert!(inj.init_containers.is_empty());
-    assert_eq!(names(&inj.containers), ["log-shipper"]);
-    assert!(inj.containers[0].get("restartPolicy").is_none());
-    let expr = map::apply_expression(&inj);
-    let helper = expr.find("Object.spec.containers{\n        name: \"log-shipper\"");
-    let wiring = expr.find("] + object.spec.containers.filter(c, c.name == object.spec.containers[0].name).map(c, Object.spec.containers{\n      name: c.name,\n      volumeMounts: [Object.spec.containers.volumeMounts{name: \"log-shipper-logs\", mountPath: \"/var/log/app\"}]\n    })");
+    assert!(items(&inj, PodList::InitContainers).is_empty());
+    assert_eq!(names(&items(&inj, PodList::Containers)), ["log-shipper"]);
+    assert!(items(&inj, PodList::Containers)[0].get("restartPolicy").is_none());
+    let expr = jsonpatch::expression(&inj);
+    let mount = expr.find("path: \"/spec/containers/0/volumeMounts/-\"");
+    let helper = expr.find("path: \"/spec/containers/-\"");
     assert!(
-        matches!((helper, wiring), (Some(h), Some(w)) if h < w),
-        "classic helper first, then the app container's mount:\n{expr}"
+        matches!((mount, helper), (Some(m), Some(h)) if m < h),
+        "the app container's mount at its index first, then the classic helper:\n{expr}"
     );
     assert!(!expr.contains("initContainers"), "{expr}");
 }
@@ -101,9 +105,9 @@ fn init_patterns_and_annotations_are_carried() {
     )
     .unwrap();
     assert!(!inj.annotations.is_empty(), "scrape annotations");
-    let expr = map::apply_expression(&inj);
+    let expr = record::expression(&inj);
     assert!(
-        expr.contains("metadata: Object.metadata{annotations: {\"prometheus.io/"),
+        expr.contains("metadata: Object.metadata{\n    annotations: {\n      \"prometheus.io/"),
         "{expr}"
     );
     let wait = derive(
@@ -113,8 +117,8 @@ fn init_patterns_and_annotations_are_carried() {
         &BTreeMap::new(),
     )
     .unwrap();
-    assert_eq!(names(&wait.init_containers), ["wait-for"]);
-    assert!(wait.init_containers[0].get("restartPolicy").is_none());
+    assert_eq!(names(&items(&wait, PodList::InitContainers)), ["wait-for"]);
+    assert!(items(&wait, PodList::InitContainers)[0].get("restartPolicy").is_none());
 }
 
 #[test]
@@ -135,12 +139,15 @@ fn match_conditions_cover_idempotency_opt_out_and_clashes() {
         by_name.keys().copied().collect::<Vec<_>>(),
         [
             "helpers-absent",
+            "instance-absent",
             "mount-paths-free",
             "not-opted-out",
             "ports-free",
+            "tracking-annotation-readable",
             "volumes-free"
         ]
     );
+    assert!(by_name["instance-absent"].contains("\"instance\":\"log-shipper\","));
     assert!(by_name["helpers-absent"].contains("c.name in [\"log-shipper\"]"));
     assert!(by_name["not-opted-out"].contains("\"pattern.kubectl.io/inject\""));
     assert!(by_name["mount-paths-free"].contains("x.mountPath in [\"/var/log/app\"]"));
@@ -167,7 +174,7 @@ fn a_named_container_is_required_and_targeted() {
         present.expression,
         "object.spec.containers.exists(c, c.name == \"web\")"
     );
-    assert!(map::apply_expression(&inj).contains(".filter(c, c.name == \"web\")"));
+    assert!(jsonpatch::expression(&inj).contains(".filter(c, c.name == \"web\")"));
     let policy = kyverno::cluster_policy(&inj, &opts);
     let rule = &policy["spec"]["rules"][0];
     assert_eq!(
@@ -213,7 +220,7 @@ fn kyverno_escapes_braces_in_fragments() {
         &BTreeMap::new(),
     )
     .unwrap();
-    inj.init_containers[0]["args"] = json!(["{{ with secret }}"]);
+    inj.items[0].value["args"] = json!(["{{ with secret }}"]);
     let policy = kyverno::cluster_policy(&inj, &options());
     let patch = &policy["spec"]["rules"][0]["mutate"]["foreach"][0]["patchStrategicMerge"];
     assert_eq!(
@@ -305,7 +312,7 @@ fn wiring_is_grouped_by_the_contributions_target_and_counted_once() {
     let inj = derive(&wiring_request(), &native(), None, &BTreeMap::new()).unwrap();
     // The synthetic pod has `app` and `worker`; `*` chose both, and counts once.
     assert_eq!(
-        inj.wiring,
+        inj.wiring_groups(),
         [
             Wiring {
                 target: AppTarget::All,
@@ -324,6 +331,6 @@ fn wiring_is_grouped_by_the_contributions_target_and_counted_once() {
             },
         ]
     );
-    assert_eq!(names(&inj.init_containers), ["helper"]);
-    assert_eq!(names(&inj.volumes), ["shared"]);
+    assert_eq!(names(&items(&inj, PodList::InitContainers)), ["helper"]);
+    assert_eq!(names(&items(&inj, PodList::Volumes)), ["shared"]);
 }

@@ -5,11 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod admission;
 pub mod bad;
 pub mod fake_api;
 pub mod fake_apply;
 pub mod fake_defaults;
 pub mod fake_ssa;
+pub mod k8s_schema;
 pub mod live;
 pub mod plugins;
 

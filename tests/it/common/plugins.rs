@@ -39,6 +39,24 @@ pub fn wasm(crate_name: &str) -> PathBuf {
     path
 }
 
+/// A Python plugin of plugins/python, built once per test run by its build script (which
+/// installs componentize-py from PyPI on first use).
+pub fn python(name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/plugins/python/build.sh");
+        let status = Command::new("bash").arg(script).status().expect("run bash");
+        assert!(
+            status.success(),
+            "plugins/python/build.sh failed (it installs componentize-py from PyPI)"
+        );
+    });
+    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/plugins/python/target"))
+        .join(format!("{name}.wasm"));
+    assert!(path.is_file(), "{} was not built", path.display());
+    path
+}
+
 /// The binary with its config, cache and data directories in `home`.
 pub fn bin(home: &Path) -> assert_cmd::Command {
     let mut cmd = super::bin();
