@@ -29,7 +29,7 @@ use super::resource::Resource;
 pub const NEW_FIELD_MANAGER: &str = "kubectl-pattern-new";
 
 /// The API resource of an object this tool writes whole, and whether it is namespaced.
-fn resource_of(r: &ObjectRef) -> Option<(ApiResource, bool)> {
+pub(crate) fn resource_of(r: &ObjectRef) -> Option<(ApiResource, bool)> {
     if let Some(res) = Resource::from_type(&r.api_version, &r.kind) {
         return Some((super::resource::api_resource(res), true));
     }

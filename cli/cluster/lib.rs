@@ -9,4 +9,5 @@ pub mod live;
 pub mod ownership;
 pub mod resource;
 pub mod rollout;
+pub mod verify;
 mod write;

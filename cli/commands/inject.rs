@@ -7,7 +7,10 @@ use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
-use crate::engine::inject::{self, InjectOptions, kyverno, map};
+use crate::engine::inject::{self, InjectOptions, check, kyverno, map};
+use crate::engine::merge::MergeOptions;
+use crate::engine::pattern::TargetInfo;
+use crate::engine::process::{Action, AddAction, PatternRequest};
 use crate::engine::selector;
 
 use super::UsageError;
@@ -76,8 +79,10 @@ Examples:
   kubectl pattern inject log-shipper --select app=web --api-version v1beta1
   kubectl pattern inject redis-proxy --set servers=redis.cache.svc:6379 --select app=shop --engine kyverno
 
-  # Apply directly (server-side apply in the current context); preview with --dry-run=server
-  kubectl pattern inject log-shipper --select app=web --apply --dry-run=server
+  # Apply directly (server-side apply in the current context), then check it with a server
+  # dry run of a pod the binding selects; on a denial or a difference it is removed again
+  kubectl pattern inject log-shipper --select app=web --apply
+  kubectl pattern inject log-shipper --select app=web --apply --verify-with pod.yaml
 
   # Remove the injector (pods already created keep their helpers)
   kubectl delete mutatingadmissionpolicy,mutatingadmissionpolicybinding kubectl-pattern-log-shipper")]
@@ -107,7 +112,8 @@ pub struct InjectCmd {
     /// API version of the MutatingAdmissionPolicy objects (--engine map).
     #[arg(long, value_enum)]
     api_version: Option<ApiVersion>,
-    /// What happens to a pod when the policy cannot be evaluated (--engine map).
+    /// What happens to a pod when the policy cannot be evaluated or its patch cannot be applied
+    /// (--engine map). Default: Fail with --apply (the injector is verified), else Ignore.
     #[arg(long, value_enum)]
     failure_policy: Option<FailurePolicy>,
     #[command(flatten)]
@@ -124,6 +130,14 @@ pub struct InjectCmd {
     /// With --apply: the field manager.
     #[arg(long, default_value = "kubectl-pattern", requires = "apply")]
     field_manager: String,
+    /// With --apply: after applying, create a pod the binding selects in a server dry run and
+    /// compare it with what `add` makes of it; remove the injector on a denial or a difference.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, requires = "apply")]
+    verify: bool,
+    /// With --apply: the pod to verify with (a YAML or JSON Pod; its namespace, or the
+    /// context's). Default: a pod with the selector's labels and one app container.
+    #[arg(long, value_name = "FILE", requires = "apply")]
+    verify_with: Option<std::path::PathBuf>,
     #[command(flatten)]
     connect: super::target::ConnectArgs,
 }
@@ -177,7 +191,7 @@ impl InjectCmd {
                 ApiVersion::V1beta1 => "v1beta1",
             }
             .into(),
-            failure_policy: match self.failure_policy.unwrap_or(FailurePolicy::Fail) {
+            failure_policy: match self.failure_policy.unwrap_or(self.default_failure_policy()) {
                 FailurePolicy::Fail => "Fail",
                 FailurePolicy::Ignore => "Ignore",
             }
@@ -185,10 +199,23 @@ impl InjectCmd {
         })
     }
 
-    /// The objects that make the cluster inject the pattern (the seam for applying them to a
-    /// cluster: this prints them, live mode applies them).
-    pub fn objects(&self) -> Result<Exported> {
-        let options = self.options()?;
+    /// True when the applied injector is checked with a dry-run pod.
+    fn verified(&self) -> bool {
+        self.apply && self.verify && self.dry_run == InjectDryRun::None
+    }
+
+    /// `Fail` only behind the verification: an unverified policy that fails would block every
+    /// pod it selects.
+    fn default_failure_policy(&self) -> FailurePolicy {
+        if self.verified() {
+            FailurePolicy::Fail
+        } else {
+            FailurePolicy::Ignore
+        }
+    }
+
+    /// The resolved pattern request and the target it renders for.
+    fn resolved(&self) -> Result<(PatternRequest, TargetInfo)> {
         let request = self.params.request(std::slice::from_ref(&self.pattern))?;
         let catalogue = crate::catalogue::load(&request.sources)?;
         let requests = match request.resolve(&catalogue)? {
@@ -196,11 +223,58 @@ impl InjectCmd {
             Resolution::NeedsInput(missing) => return Err(missing.into()),
         };
         let request = requests
-            .first()
+            .into_iter()
+            .next()
             .context("no pattern request was resolved")?;
-        let target = self.params.target.target()?;
+        Ok((request, self.params.target.target()?))
+    }
+
+    /// The pod to verify with and what `add` makes of it.
+    fn check_pod(&self, options: &InjectOptions) -> Result<(Value, Value)> {
+        let pod = match &self.verify_with {
+            Some(path) => read_pod(path)?,
+            None => check::sample_pod(
+                &selector::required_labels(&options.selector),
+                options.container.as_deref(),
+            ),
+        };
+        let (request, target) = self.resolved()?;
+        let add = AddAction {
+            requests: vec![request],
+            options: MergeOptions {
+                main_container: options.container.clone(),
+                target,
+            },
+        };
+        let mut expected = pod.clone();
+        add.run(&mut expected).with_context(|| {
+            format!(
+                "cannot add pattern {} to the pod to verify with",
+                self.pattern
+            )
+        })?;
+        if self.engine == Engine::Kyverno {
+            // Kyverno's ClusterPolicy does not write the tracking annotation.
+            let key = crate::engine::tracking::TRACKING_ANNOTATION;
+            match pod["metadata"]["annotations"].get(key) {
+                Some(old) => expected["metadata"]["annotations"][key] = old.clone(),
+                None => {
+                    if let Some(a) = expected["metadata"]["annotations"].as_object_mut() {
+                        a.remove(key);
+                    }
+                }
+            }
+        }
+        Ok((pod, expected))
+    }
+
+    /// The objects that make the cluster inject the pattern (the seam for applying them to a
+    /// cluster: this prints them, live mode applies them).
+    pub fn objects(&self) -> Result<Exported> {
+        let options = self.options()?;
+        let (request, target) = self.resolved()?;
         let labels = selector::required_labels(&options.selector);
-        let injection = inject::derive(request, &target, options.container.as_deref(), &labels)
+        let injection = inject::derive(&request, &target, options.container.as_deref(), &labels)
             .with_context(|| format!("cannot export pattern {} as an injector", self.pattern))?;
         let objects = match self.engine {
             Engine::Map => map::objects(&injection, &options),
@@ -219,13 +293,29 @@ impl InjectCmd {
     /// Prints or applies the injector objects.
     pub fn run(self) -> Result<ExitCode> {
         let exported = self.objects()?;
+        if self.engine == Engine::Map && self.failure_policy.is_none() && !self.verified() {
+            crate::ui::warn(
+                "failurePolicy Ignore: a pod the policy cannot mutate is created without the helpers, silently; --apply verifies the injector and then uses Fail",
+            );
+        }
         if self.apply {
             let dry_run = self.dry_run == InjectDryRun::Server;
-            let lines = super::live::apply_objects(
+            if dry_run {
+                crate::ui::warn(
+                    "a server dry run of admission policies does not evaluate them: no pod was checked; run --apply without --dry-run to apply and verify with a dry-run pod (removed again on a denial)",
+                );
+            }
+            let check = if self.verified() {
+                Some(self.check_pod(&self.options()?)?)
+            } else {
+                None
+            };
+            let lines = super::live::apply_injector(
                 &self.connect,
                 &exported.objects,
                 &self.field_manager,
                 dry_run,
+                check,
             )?;
             for w in &exported.warnings {
                 crate::ui::warn(w);
@@ -255,4 +345,26 @@ impl InjectCmd {
         }
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// Reads the Pod of `--verify-with`.
+fn read_pod(path: &std::path::Path) -> Result<Value> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("--verify-with {}: cannot read the file", path.display()))?;
+    let pod: Value = crate::engine::yaml::from_str(&text).map_err(|e| {
+        UsageError(format!(
+            "--verify-with {}: not YAML or JSON: {}",
+            path.display(),
+            e.message
+        ))
+    })?;
+    if pod["kind"] != "Pod" {
+        return Err(UsageError(format!(
+            "--verify-with {}: not a Pod (kind {}); give a Pod manifest such as `kubectl run x --image=y --dry-run=client -o yaml` prints",
+            path.display(),
+            pod["kind"]
+        ))
+        .into());
+    }
+    Ok(pod)
 }

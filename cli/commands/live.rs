@@ -134,6 +134,40 @@ pub fn apply_objects(
 /// The field manager of the workloads `new --to cluster` creates.
 pub const NEW_FIELD_MANAGER: &str = crate::cluster::apply::NEW_FIELD_MANAGER;
 
+/// `inject --apply`: fails before applying when the server does not serve the objects' API;
+/// with `check` (the pod to try and what `add` makes of it), verifies the applied injector
+/// with a server dry run of that pod and removes it on a denial or a difference
+/// (`cluster::verify`).
+pub fn apply_injector(
+    connect: &ConnectArgs,
+    objects: &[Value],
+    field_manager: &str,
+    dry_run: bool,
+    check: Option<(Value, Value)>,
+) -> Result<Vec<String>> {
+    use crate::cluster::verify::{self, Check};
+    let options = connect.options()?;
+    runtime()?.block_on(async {
+        let conn = connect::connect(&options).await?;
+        let lines = match check {
+            Some((pod, expected)) => {
+                let check = Check {
+                    pod,
+                    expected,
+                    retry: std::time::Duration::from_millis(500),
+                    tries: 10,
+                };
+                verify::apply_verified(&conn, objects, field_manager, &check).await?
+            }
+            None => {
+                verify::ensure_served(&conn, objects).await?;
+                crate::cluster::apply::apply_objects(&conn, objects, field_manager, dry_run).await?
+            }
+        };
+        anyhow::Ok(lines)
+    })
+}
+
 /// Native sidecars or not, from the server and kubelet versions (the flags override).
 async fn cluster_target(conn: &Connection, flags: TargetInfo) -> Result<TargetInfo> {
     let caps = connect::capabilities(conn).await?;

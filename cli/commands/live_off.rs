@@ -37,6 +37,17 @@ pub fn inspect(_: LiveRun<'_>, _: bool) -> Result<Vec<ObjectReport>> {
 /// The field manager of the workloads `new --to cluster` creates (unused in this build).
 pub const NEW_FIELD_MANAGER: &str = "kubectl-pattern-new";
 
+/// `inject --apply` with its checks: not in this build.
+pub fn apply_injector(
+    _: &ConnectArgs,
+    _: &[Value],
+    _: &str,
+    _: bool,
+    _: Option<(Value, Value)>,
+) -> Result<Vec<String>> {
+    Err(unavailable())
+}
+
 /// Server-side apply of whole objects: not in this build.
 pub fn apply_objects(_: &ConnectArgs, _: &[Value], _: &str, _: bool) -> Result<Vec<String>> {
     Err(unavailable())

@@ -57,12 +57,21 @@ fn exported(id: &str) -> Value {
         .find(|p| p.spec().id == id)
         .cloned()
         .unwrap();
-    let mut args: Vec<String> = vec!["inject".into(), id.into(), "--select".into(), "app=web".into()];
+    let mut args: Vec<String> = vec![
+        "inject".into(),
+        id.into(),
+        "--select".into(),
+        "app=web".into(),
+    ];
     for s in crate::common::required_sets(pattern.as_ref()) {
         args.extend(["--set".into(), s]);
     }
     let out = crate::common::bin().args(&args).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     kubectl_pattern::engine::yaml::from_str(text.split("\n---\n").next().unwrap()).unwrap()
 }

@@ -99,16 +99,22 @@ struct Shape {
 }
 
 fn shape() -> impl Strategy<Value = Shape> {
-    (0..3usize, 0..3usize, any::<bool>(), any::<bool>(), any::<bool>(), 0..4u8).prop_map(
-        |(init, volumes, mounts, env, worker, annotations)| Shape {
+    (
+        0..3usize,
+        0..3usize,
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        0..4u8,
+    )
+        .prop_map(|(init, volumes, mounts, env, worker, annotations)| Shape {
             init,
             volumes,
             mounts,
             env,
             worker,
             annotations,
-        },
-    )
+        })
 }
 
 /// The record `add` writes for an `init` pattern instance `warmup` (created nothing).
@@ -124,8 +130,10 @@ fn pod(shape: &Shape, main: &str, index: usize) -> Value {
     }
     let mut containers = vec![app];
     if shape.worker {
-        containers.push(json!({"name": "worker", "image": "registry.example.com/shop/worker:2",
-            "volumeMounts": [{"name": "data-0", "mountPath": "/work"}]}));
+        containers.push(
+            json!({"name": "worker", "image": "registry.example.com/shop/worker:2",
+            "volumeMounts": [{"name": "data-0", "mountPath": "/work"}]}),
+        );
     }
     let mut spec = json!({"containers": containers});
     let mut init: Vec<Value> = (0..shape.init)
@@ -203,7 +211,10 @@ fn untracked(pod: &Value, before: &Value) -> Value {
             if let Some(a) = pod["metadata"]["annotations"].as_object_mut() {
                 a.remove(key);
                 if a.is_empty() {
-                    pod["metadata"].as_object_mut().unwrap().remove("annotations");
+                    pod["metadata"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("annotations");
                 }
             }
         }
@@ -236,7 +247,9 @@ fn substituted(value: &Value, element: &Value) -> Value {
     match value {
         Value::String(s) if s == "{{ element.name }}" => element["name"].clone(),
         Value::String(s) => Value::String(s.replace("\\{{", "{{")),
-        Value::Array(items) => Value::Array(items.iter().map(|i| substituted(i, element)).collect()),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|i| substituted(i, element)).collect())
+        }
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| (k.clone(), substituted(v, element)))

@@ -42,6 +42,8 @@ mod doctor;
 #[cfg(feature = "cluster")]
 mod e2e_cluster;
 #[cfg(feature = "cluster")]
+mod inject_apply;
+#[cfg(feature = "cluster")]
 mod live_cli;
 #[cfg(feature = "cluster")]
 mod live_cli_errors;

@@ -94,7 +94,11 @@ fn preconditions(inj: &Injection) -> Vec<Value> {
 /// The helpers, volumes and annotations, as a strategic-merge patch.
 fn helpers_patch(inj: &Injection) -> Value {
     let mut spec = Map::new();
-    for list in [PodList::InitContainers, PodList::Containers, PodList::Volumes] {
+    for list in [
+        PodList::InitContainers,
+        PodList::Containers,
+        PodList::Volumes,
+    ] {
         let items: Vec<Value> = inj.items_in(list).into_iter().cloned().collect();
         if !items.is_empty() {
             spec.insert(list.key().into(), escaped(&Value::Array(items)));

@@ -196,7 +196,8 @@ pub fn expression(inj: &Injection) -> String {
 pub fn conditions(inj: &Injection) -> Vec<(String, String)> {
     let key = string(TRACKING_ANNOTATION);
     let value = format!("object.metadata.annotations[{key}]");
-    let absent = format!("!(has(object.metadata.annotations) && {key} in object.metadata.annotations)");
+    let absent =
+        format!("!(has(object.metadata.annotations) && {key} in object.metadata.annotations)");
     let instance = single(&format!("\"instance\":{},", json(&inj.instance)));
     vec![
         (

@@ -53,8 +53,14 @@ fn native_sidecars_come_from_the_merge_with_restart_policy_always() {
         &BTreeMap::new(),
     )
     .unwrap();
-    assert_eq!(names(&items(&inj, PodList::InitContainers)), ["log-shipper"]);
-    assert_eq!(items(&inj, PodList::InitContainers)[0]["restartPolicy"], "Always");
+    assert_eq!(
+        names(&items(&inj, PodList::InitContainers)),
+        ["log-shipper"]
+    );
+    assert_eq!(
+        items(&inj, PodList::InitContainers)[0]["restartPolicy"],
+        "Always"
+    );
     assert!(items(&inj, PodList::Containers).is_empty());
     assert_eq!(
         names(&items(&inj, PodList::Volumes)),
@@ -84,7 +90,11 @@ fn old_clusters_get_classic_helpers() {
     .unwrap();
     assert!(items(&inj, PodList::InitContainers).is_empty());
     assert_eq!(names(&items(&inj, PodList::Containers)), ["log-shipper"]);
-    assert!(items(&inj, PodList::Containers)[0].get("restartPolicy").is_none());
+    assert!(
+        items(&inj, PodList::Containers)[0]
+            .get("restartPolicy")
+            .is_none()
+    );
     let expr = jsonpatch::expression(&inj);
     let mount = expr.find("path: \"/spec/containers/0/volumeMounts/-\"");
     let helper = expr.find("path: \"/spec/containers/-\"");
@@ -118,7 +128,11 @@ fn init_patterns_and_annotations_are_carried() {
     )
     .unwrap();
     assert_eq!(names(&items(&wait, PodList::InitContainers)), ["wait-for"]);
-    assert!(items(&wait, PodList::InitContainers)[0].get("restartPolicy").is_none());
+    assert!(
+        items(&wait, PodList::InitContainers)[0]
+            .get("restartPolicy")
+            .is_none()
+    );
 }
 
 #[test]

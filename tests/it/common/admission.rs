@@ -372,7 +372,12 @@ pub fn apply_patch(doc: &mut Value, ops: &[Op]) -> Result<bool, String> {
                     last.parse::<usize>()
                         .ok()
                         .filter(|i| *i <= list.len())
-                        .ok_or_else(|| format!("add operation does not apply: index {last} out of range in {:?}", op.path))?
+                        .ok_or_else(|| {
+                            format!(
+                                "add operation does not apply: index {last} out of range in {:?}",
+                                op.path
+                            )
+                        })?
                 };
                 list.insert(index, value()?);
             }
@@ -393,7 +398,12 @@ pub fn apply_patch(doc: &mut Value, ops: &[Op]) -> Result<bool, String> {
                     .parse::<usize>()
                     .ok()
                     .filter(|i| *i < list.len())
-                    .ok_or_else(|| format!("{} operation does not apply: doc is missing path: {:?}", op.op, op.path))?;
+                    .ok_or_else(|| {
+                        format!(
+                            "{} operation does not apply: doc is missing path: {:?}",
+                            op.op, op.path
+                        )
+                    })?;
                 match op.op.as_str() {
                     "replace" => list[i] = value()?,
                     "remove" => {
@@ -416,7 +426,11 @@ pub fn apply_patch(doc: &mut Value, ops: &[Op]) -> Result<bool, String> {
 }
 
 /// An ApplyConfiguration result, checked and merged into `pod`.
-fn apply_configuration(schema: &Schema, pod: &mut Value, result: &cel::Value) -> Result<(), String> {
+fn apply_configuration(
+    schema: &Schema,
+    pod: &mut Value,
+    result: &cel::Value,
+) -> Result<(), String> {
     if !matches!(result, cel::Value::Struct(s) if s.name() == "Object") {
         return Err(format!(
             "unsupported return type from ApplyConfiguration expression: {result:?}"
@@ -510,7 +524,9 @@ impl Compiled {
             mutations.push(match m["patchType"].as_str() {
                 Some("ApplyConfiguration") => Mutation::Apply(compile(
                     "applyConfiguration",
-                    m["applyConfiguration"]["expression"].as_str().unwrap_or_default(),
+                    m["applyConfiguration"]["expression"]
+                        .as_str()
+                        .unwrap_or_default(),
                 )?),
                 Some("JSONPatch") => Mutation::Json(compile(
                     "jsonPatch",
@@ -553,7 +569,9 @@ impl Compiled {
                 Ok(cel::Value::Bool(true)) => {}
                 Ok(cel::Value::Bool(false)) => failing.push(condition.clone()),
                 Ok(other) => {
-                    return deny(format!("matchCondition {condition} is not a bool: {other:?}"));
+                    return deny(format!(
+                        "matchCondition {condition} is not a bool: {other:?}"
+                    ));
                 }
                 Err(e) => return deny(format!("matchCondition {condition}: {e}")),
             }

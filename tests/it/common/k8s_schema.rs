@@ -242,7 +242,14 @@ impl Schema {
     /// and scalars are replaced.
     pub fn apply_merge(&self, node: &Value, live: &mut Value, patch: &Value) {
         match (self.node(node), live.as_object_mut(), patch) {
-            (Node::Struct { fields, atomic: false }, Some(live), Value::Object(patch)) => {
+            (
+                Node::Struct {
+                    fields,
+                    atomic: false,
+                },
+                Some(live),
+                Value::Object(patch),
+            ) => {
                 for (key, p) in patch {
                     match (fields.get(key), live.get_mut(key)) {
                         (Some(field), Some(l)) => self.apply_merge(field, l, p),
@@ -253,7 +260,14 @@ impl Schema {
                 }
                 return;
             }
-            (Node::Map { values, atomic: false }, Some(live), Value::Object(patch)) => {
+            (
+                Node::Map {
+                    values,
+                    atomic: false,
+                },
+                Some(live),
+                Value::Object(patch),
+            ) => {
                 for (key, p) in patch {
                     match live.get_mut(key) {
                         Some(l) => self.apply_merge(values, l, p),

@@ -7,6 +7,7 @@ use std::process::Command;
 
 pub mod admission;
 pub mod bad;
+pub mod fake_admission;
 pub mod fake_api;
 pub mod fake_apply;
 pub mod fake_defaults;

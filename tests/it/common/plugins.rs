@@ -51,8 +51,11 @@ pub fn python(name: &str) -> PathBuf {
             "plugins/python/build.sh failed (it installs componentize-py from PyPI)"
         );
     });
-    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/plugins/python/target"))
-        .join(format!("{name}.wasm"));
+    let path = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/plugins/python/target"
+    ))
+    .join(format!("{name}.wasm"));
     assert!(path.is_file(), "{} was not built", path.display());
     path
 }
