@@ -44,6 +44,8 @@ mod e2e_cluster;
 #[cfg(feature = "cluster")]
 mod inject_apply;
 #[cfg(feature = "cluster")]
+mod inject_verify_mock;
+#[cfg(feature = "cluster")]
 mod live_cli;
 #[cfg(feature = "cluster")]
 mod live_cli_errors;
