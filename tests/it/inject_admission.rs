@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use crate::common::admission::{Verdict, admit};
+use kubectl_pattern::engine::inject::jsonpatch::{self, Slot};
 
 fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/it/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -107,4 +108,55 @@ fn no_built_in_patterns_policy_mutates_an_atomic_field() {
             other => panic!("{id}: {other:?}"),
         }
     }
+}
+
+/// A policy whose only mutation adds helper `h` to `spec.initContainers` at `slot`, twice
+/// (the second with offset 1), as the exporter writes a placement's position.
+fn positioned(slot: &Slot) -> Value {
+    let path = |offset| {
+        let segment = jsonpatch::segment(slot, "object.spec.initContainers", "name", offset);
+        format!("\"/spec/initContainers/\" + {segment}")
+    };
+    let expression = format!(
+        "[JSONPatch{{op: \"add\", path: {}, value: Object.spec.initContainers{{name: \"h1\", image: \"h\"}}}}, JSONPatch{{op: \"add\", path: {}, value: Object.spec.initContainers{{name: \"h2\", image: \"h\"}}}}]",
+        path(0),
+        path(1)
+    );
+    json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingAdmissionPolicy",
+        "metadata": {"name": "positions"},
+        "spec": {"failurePolicy": "Fail", "mutations": [
+            {"patchType": "JSONPatch", "jsonPatch": {"expression": expression}}]}})
+}
+
+fn init_names(policy: &Value, init: &[&str]) -> Vec<String> {
+    let mut pod = plain_pod("p");
+    pod["spec"]["initContainers"] = Value::Array(
+        init.iter()
+            .map(|n| json!({"name": n, "image": "busybox:1.37.0"}))
+            .collect(),
+    );
+    let Verdict::Admitted(pod) = admit(policy, &pod) else {
+        panic!("not admitted");
+    };
+    pod["spec"]["initContainers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_json_patch_places_items_at_the_end_at_an_index_or_before_a_named_item() {
+    let end = positioned(&Slot::End);
+    assert_eq!(init_names(&end, &["a", "b"]), ["a", "b", "h1", "h2"]);
+    let first = positioned(&Slot::At(0));
+    assert_eq!(init_names(&first, &["a", "b"]), ["h1", "h2", "a", "b"]);
+    let before = positioned(&Slot::Before("b".into()));
+    assert_eq!(
+        init_names(&before, &["a", "b", "c"]),
+        ["a", "h1", "h2", "b", "c"]
+    );
+    // No item of that name: at the end.
+    assert_eq!(init_names(&before, &["a"]), ["a", "h1", "h2"]);
 }
