@@ -298,6 +298,13 @@ impl InjectCmd {
                 "failurePolicy Ignore: a pod the policy cannot mutate is created without the helpers, silently; --apply verifies the injector and then uses Fail",
             );
         }
+        if self.verify_with.is_some() && !self.verified() {
+            return Err(UsageError(
+                "--verify-with needs the verification: drop --verify=false and --dry-run=server"
+                    .into(),
+            )
+            .into());
+        }
         if self.apply {
             let dry_run = self.dry_run == InjectDryRun::Server;
             if dry_run {

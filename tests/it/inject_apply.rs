@@ -229,3 +229,18 @@ fn a_server_dry_run_says_no_pod_was_checked() {
     let patches = server.requests_to("PATCH", POLICY);
     assert_eq!(patches[0].param("dryRun"), Some("All"));
 }
+
+#[test]
+fn verify_with_without_the_verification_is_a_usage_error() {
+    let server = FakeAdmission::start(&[MAP_V1], PodAnswer::Evaluate);
+    let dir = tempfile::tempdir().unwrap();
+    for flag in ["--verify=false", "--dry-run=server"] {
+        let (ok, _, stderr) = inject(&server, dir.path(), &[flag, "--verify-with", "pod.yaml"]);
+        assert!(!ok);
+        assert!(
+            stderr.contains("--verify-with needs the verification"),
+            "{flag}: {stderr}"
+        );
+    }
+    assert!(server.requests().is_empty());
+}
