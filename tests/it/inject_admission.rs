@@ -147,7 +147,7 @@ fn init_names(policy: &Value, init: &[&str]) -> Vec<String> {
 }
 
 #[test]
-fn the_json_patch_places_items_at_the_end_at_an_index_or_before_a_named_item() {
+fn the_json_patch_places_items_at_the_end_at_an_index_or_next_to_a_named_item() {
     let end = positioned(&Slot::End);
     assert_eq!(init_names(&end, &["a", "b"]), ["a", "b", "h1", "h2"]);
     let first = positioned(&Slot::At(0));
@@ -159,4 +159,7 @@ fn the_json_patch_places_items_at_the_end_at_an_index_or_before_a_named_item() {
     );
     // No item of that name: at the end.
     assert_eq!(init_names(&before, &["a"]), ["a", "h1", "h2"]);
+    let after = positioned(&Slot::After("a".into()));
+    assert_eq!(init_names(&after, &["a", "b"]), ["a", "h1", "h2", "b"]);
+    assert_eq!(init_names(&after, &["b"]), ["b", "h1", "h2"]);
 }

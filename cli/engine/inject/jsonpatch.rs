@@ -19,6 +19,8 @@ pub enum Slot {
     /// Before the item with this key (its name, or a mount's mountPath), or at the end when
     /// the pod has no such item.
     Before(String),
+    /// Right after the item with this key, or at the end when the pod has no such item.
+    After(String),
 }
 
 impl From<Position> for Slot {
@@ -97,12 +99,13 @@ pub fn segment(slot: &Slot, list: &str, key: &str, offset: usize) -> String {
     match slot {
         Slot::End => "\"-\"".into(),
         Slot::At(index) => string(&(index + offset).to_string()),
-        Slot::Before(item) => {
+        Slot::Before(item) | Slot::After(item) => {
             let item = string(item);
-            let shift = if offset == 0 {
+            let shift = offset + usize::from(matches!(slot, Slot::After(_)));
+            let shift = if shift == 0 {
                 String::new()
             } else {
-                format!(" + {offset}")
+                format!(" + {shift}")
             };
             format!(
                 "((has({list}) && {list}.exists(i, i.{key} == {item})) ? string({list}.map(i, i.{key}).indexOf({item}){shift}) : \"-\")"
