@@ -21,12 +21,19 @@ pub enum Slot {
     Before(String),
     /// Right after the item with this key, or at the end when the pod has no such item.
     After(String),
+    /// `add`'s place for init containers and native sidecars: right after the last init
+    /// container a pattern instance added (named in the pod's tracking annotation), or else
+    /// before the pod's own first init container (`variables.initAt`, per pod).
+    AfterHelpers,
 }
 
 impl From<Position> for Slot {
     fn from(position: Position) -> Self {
         match position {
             Position::Append => Slot::End,
+            Position::First => Slot::At(0),
+            Position::Before(key) => Slot::Before(key),
+            Position::After(key) => Slot::After(key),
         }
     }
 }
@@ -99,6 +106,9 @@ pub fn segment(slot: &Slot, list: &str, key: &str, offset: usize) -> String {
     match slot {
         Slot::End => "\"-\"".into(),
         Slot::At(index) => string(&(index + offset).to_string()),
+        Slot::AfterHelpers => format!(
+            "(variables.initAt >= size(variables.initNames) ? \"-\" : string(variables.initAt + {offset}))"
+        ),
         Slot::Before(item) | Slot::After(item) => {
             let item = string(item);
             let shift = offset + usize::from(matches!(slot, Slot::After(_)));
@@ -112,6 +122,29 @@ pub fn segment(slot: &Slot, list: &str, key: &str, offset: usize) -> String {
             )
         }
     }
+}
+
+/// The policy variables the init-container slot needs: the pod's init container names, and
+/// the index after the last of them the tracking annotation names (0 when none).
+pub fn variables(inj: &Injection) -> Vec<(String, String)> {
+    if !inj.items.iter().any(|i| i.list == PodList::InitContainers) {
+        return vec![];
+    }
+    vec![
+        (
+            "initNames".into(),
+            "has(object.spec.initContainers) ? object.spec.initContainers.map(c, c.name) : []\n"
+                .into(),
+        ),
+        (
+            "ownedInit".into(),
+            "variables.initNames.filter(n, variables.applied.contains('\"' + n + '\"'))\n".into(),
+        ),
+        (
+            "initAt".into(),
+            "size(variables.ownedInit) == 0 ? 0 : variables.initNames.indexOf(variables.ownedInit[size(variables.ownedInit) - 1]) + 1\n".into(),
+        ),
+    ]
 }
 
 /// One `add` operation.
@@ -174,7 +207,7 @@ pub fn expression(inj: &Injection) -> String {
     let slots: Vec<(ContainerList, &AppTarget, Slot)> = inj
         .wiring
         .iter()
-        .map(|w| (w.list, &w.target, Slot::from(w.position)))
+        .map(|w| (w.list, &w.target, Slot::from(w.position.clone())))
         .collect();
     for (index, w) in inj.wiring.iter().enumerate() {
         let key = w.list.key();
@@ -194,7 +227,15 @@ pub fn expression(inj: &Injection) -> String {
     let slots: Vec<(PodList, Slot)> = inj
         .items
         .iter()
-        .map(|i| (i.list, Slot::from(i.position)))
+        .map(|i| {
+            let slot = if i.list == PodList::InitContainers {
+                // The synthetic pod has no init containers of its own; a real one may.
+                Slot::AfterHelpers
+            } else {
+                Slot::from(i.position.clone())
+            };
+            (i.list, slot)
+        })
         .collect();
     let mut items = Vec::new();
     for (index, item) in inj.items.iter().enumerate() {

@@ -213,6 +213,7 @@ pub fn objects(inj: &Injection, opts: &InjectOptions) -> Vec<Value> {
             variables: Some(
                 record::variables(inj)
                     .into_iter()
+                    .chain(jsonpatch::variables(inj))
                     .map(|(name, expression)| Variable { name, expression })
                     .collect(),
             ),

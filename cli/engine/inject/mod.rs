@@ -241,7 +241,7 @@ pub fn derive(
         .filter_map(|p| match p.item.list {
             ListRef::Pod(list) => Some(PodItem {
                 list,
-                position: p.position,
+                position: p.position.clone(),
                 value: p.value.clone(),
             }),
             ListRef::Container { .. } => None,
@@ -372,7 +372,7 @@ fn wiring(plan: &Plan, container: Option<&str>) -> Vec<Wired> {
             out.push(Wired {
                 target,
                 list: *list,
-                position: p.position,
+                position: p.position.clone(),
                 value: p.value.clone(),
             });
         }
