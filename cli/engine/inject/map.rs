@@ -35,32 +35,10 @@ fn any_container(list: &str, cond: &str) -> String {
 
 /// The match conditions: every one must hold for the pod to be mutated.
 pub fn match_conditions(inj: &Injection) -> Vec<MatchCondition> {
-    let mut out = Vec::new();
-    let mut add = |name: &str, expression: String| {
-        out.push(MatchCondition {
-            name: name.into(),
-            expression,
-        })
-    };
-    let opted = |field: &str| {
-        format!(
-            "(has(object.metadata.{field}) && {key} in object.metadata.{field} && object.metadata.{field}[{key}] == \"false\")",
-            key = string(OPT_OUT)
-        )
-    };
-    add(
-        "not-opted-out",
-        format!("!{} && !{}", opted("labels"), opted("annotations")),
-    );
-    let helpers = strings(inj.helper_names());
-    add(
-        "helpers-absent",
-        format!(
-            "!{} && !{}",
-            any_container("containers", &format!("c.name in {helpers}")),
-            any_container("initContainers", &format!("c.name in {helpers}"))
-        ),
-    );
+    let mut conditions: Vec<(String, String)> = Vec::new();
+    let mut add = |name: &str, expression: String| conditions.push((name.into(), expression));
+    add("not-opted-out", not_opted_out());
+    add("helpers-absent", helpers_absent(inj));
     if !inj.volume_names().is_empty() {
         add(
             "volumes-free",
@@ -71,83 +49,121 @@ pub fn match_conditions(inj: &Injection) -> Vec<MatchCondition> {
         );
     }
     let groups = inj.wiring_groups();
+    if let Some(e) = targets_present(&groups) {
+        add("target-containers-present", e);
+    }
+    if let Some(e) = clash(&groups, "volumeMounts", "mountPath", |w| &w.mounts) {
+        add("mount-paths-free", e);
+    }
+    if let Some(e) = clash(&groups, "env", "name", |w| &w.env) {
+        add("env-names-free", e);
+    }
+    if !inj.annotations.is_empty() {
+        add("annotations-free", annotations_free(inj));
+    }
+    if !inj.ports.is_empty() {
+        add("ports-free", ports_free(inj));
+    }
+    conditions.extend(record::conditions(inj));
+    conditions
+        .into_iter()
+        .map(|(name, expression)| MatchCondition { name, expression })
+        .collect()
+}
+
+/// Neither the pod's labels nor its annotations opt out.
+fn not_opted_out() -> String {
+    let opted = |field: &str| {
+        format!(
+            "(has(object.metadata.{field}) && {key} in object.metadata.{field} && object.metadata.{field}[{key}] == \"false\")",
+            key = string(OPT_OUT)
+        )
+    };
+    format!("!{} && !{}", opted("labels"), opted("annotations"))
+}
+
+/// No container or init container has a helper's name (the pod was not injected already).
+fn helpers_absent(inj: &Injection) -> String {
+    let helpers = strings(inj.helper_names());
+    format!(
+        "!{} && !{}",
+        any_container("containers", &format!("c.name in {helpers}")),
+        any_container("initContainers", &format!("c.name in {helpers}"))
+    )
+}
+
+/// The named containers the wiring targets are all there.
+fn targets_present(groups: &[super::Wiring]) -> Option<String> {
     let mut required: Vec<&str> = Vec::new();
-    for w in &groups {
+    for w in groups {
         if let AppTarget::Main(Some(n)) | AppTarget::Named(n) = &w.target
             && !required.contains(&n.as_str())
         {
             required.push(n);
         }
     }
-    if !required.is_empty() {
-        let each: Vec<String> = required
-            .iter()
-            .map(|n| any_container("containers", &format!("c.name == {}", string(n))))
-            .collect();
-        add("target-containers-present", each.join(" && "));
-    }
-    let clash = |key: &str, field: &str, pick: fn(&super::Wiring) -> &Vec<Value>| {
-        let parts: Vec<String> = groups
-            .iter()
-            .filter(|w| !pick(w).is_empty())
-            .map(|w| {
-                any_container(
-                    "containers",
-                    &format!(
-                        "{} && has(c.{key}) && c.{key}.exists(x, x.{field} in {})",
-                        predicate(&w.target),
-                        strings(names_of(pick(w), field))
-                    ),
-                )
-            })
-            .collect();
-        (!parts.is_empty()).then(|| format!("!({})", parts.join(" || ")))
-    };
-    if let Some(e) = clash("volumeMounts", "mountPath", |w| &w.mounts) {
-        add("mount-paths-free", e);
-    }
-    if let Some(e) = clash("env", "name", |w| &w.env) {
-        add("env-names-free", e);
-    }
-    if !inj.annotations.is_empty() {
-        let taken: Vec<String> = inj
-            .annotations
-            .iter()
-            .map(|(k, v)| {
-                let k = string(k);
-                format!(
-                    "({k} in object.metadata.annotations && object.metadata.annotations[{k}] != {})",
-                    string(v)
-                )
-            })
-            .collect();
-        add(
-            "annotations-free",
+    let each: Vec<String> = required
+        .iter()
+        .map(|n| any_container("containers", &format!("c.name == {}", string(n))))
+        .collect();
+    (!each.is_empty()).then(|| each.join(" && "))
+}
+
+/// No targeted container already has one of the `field` values the wiring adds to `key`.
+fn clash(
+    groups: &[super::Wiring],
+    key: &str,
+    field: &str,
+    pick: fn(&super::Wiring) -> &Vec<Value>,
+) -> Option<String> {
+    let parts: Vec<String> = groups
+        .iter()
+        .filter(|w| !pick(w).is_empty())
+        .map(|w| {
+            any_container(
+                "containers",
+                &format!(
+                    "{} && has(c.{key}) && c.{key}.exists(x, x.{field} in {})",
+                    predicate(&w.target),
+                    strings(names_of(pick(w), field))
+                ),
+            )
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("!({})", parts.join(" || ")))
+}
+
+/// No annotation the pattern sets holds another value already.
+fn annotations_free(inj: &Injection) -> String {
+    let taken: Vec<String> = inj
+        .annotations
+        .iter()
+        .map(|(k, v)| {
+            let k = string(k);
             format!(
-                "!(has(object.metadata.annotations) && ({}))",
-                taken.join(" || ")
-            ),
-        );
-    }
-    if !inj.ports.is_empty() {
-        let ports: Vec<String> = inj.ports.iter().map(i64::to_string).collect();
-        let cond = format!(
-            "has(c.ports) && c.ports.exists(p, p.containerPort in [{}])",
-            ports.join(", ")
-        );
-        add(
-            "ports-free",
-            format!(
-                "!{} && !{}",
-                any_container("containers", &cond),
-                any_container("initContainers", &cond)
-            ),
-        );
-    }
-    for (name, expression) in record::conditions(inj) {
-        add(&name, expression);
-    }
-    out
+                "({k} in object.metadata.annotations && object.metadata.annotations[{k}] != {})",
+                string(v)
+            )
+        })
+        .collect();
+    format!(
+        "!(has(object.metadata.annotations) && ({}))",
+        taken.join(" || ")
+    )
+}
+
+/// No container uses one of the helpers' ports.
+fn ports_free(inj: &Injection) -> String {
+    let ports: Vec<String> = inj.ports.iter().map(i64::to_string).collect();
+    let cond = format!(
+        "has(c.ports) && c.ports.exists(p, p.containerPort in [{}])",
+        ports.join(", ")
+    );
+    format!(
+        "!{} && !{}",
+        any_container("containers", &cond),
+        any_container("initContainers", &cond)
+    )
 }
 
 fn metadata(inj: &Injection) -> ObjectMeta {
