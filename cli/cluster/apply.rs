@@ -1,5 +1,14 @@
 //! Whole objects to the cluster by server-side apply: what `new --to cluster` scaffolds and
 //! what `inject --apply` exports (workloads, Services, admission policies, Kyverno policies).
+//!
+//! A whole workload is applied as its own field manager (`new --to cluster`:
+//! `kubectl-pattern-new`), never as the patterns' manager: server-side apply deletes the fields
+//! a manager stops sending, so if the patterns' manager owned the whole object, the next
+//! pattern apply (which sends only the patterns' fields) would drop the selector, the app
+//! container and the rest, and the server would refuse it. The patterns' fields are then handed
+//! to the manager their records name: it applies them (the same values, so both managers own
+//! them), and the whole-object manager applies the workload without them, letting go of them.
+//! The object does not change in those two steps, so nothing rolls out twice.
 
 use kube::Api;
 use kube::api::{DynamicObject, Patch, PatchParams};
@@ -7,10 +16,17 @@ use kube::core::{ApiResource, GroupVersionKind};
 use serde_json::Value;
 
 use kubectl_pattern_engine::output::ObjectRef;
+use kubectl_pattern_engine::owned;
+use kubectl_pattern_engine::process::{Action, RemoveAction};
+use kubectl_pattern_engine::tracking::{self, AppliedRecord};
+use kubectl_pattern_engine::workload::Workload;
 
 use super::connect::Connection;
 use super::error::{ClusterError, Named, classify_named};
 use super::resource::Resource;
+
+/// The field manager of the workloads `new --to cluster` creates.
+pub const NEW_FIELD_MANAGER: &str = "kubectl-pattern-new";
 
 /// The API resource of an object this tool writes whole, and whether it is namespaced.
 fn resource_of(r: &ObjectRef) -> Option<(ApiResource, bool)> {
@@ -88,10 +104,60 @@ pub async fn apply_objects(
         api.patch(&r.name, &params, &Patch::Apply(object))
             .await
             .map_err(|e| classify_named(e, &named, &conn.endpoint))?;
+        if !dry_run {
+            hand_over_patterns(&api, &r.name, object, field_manager)
+                .await
+                .map_err(|e| classify_named(e, &named, &conn.endpoint))?;
+        }
         let suffix = if dry_run { " (server dry run)" } else { "" };
         lines.push(format!("{prefix}/{} serverside-applied{suffix}", r.name));
     }
     Ok(lines)
+}
+
+/// Hands the patterns' fields of a workload applied whole as `whole` to the managers its
+/// records name (see the module documentation). Nothing for other objects, or when the records
+/// name `whole` itself.
+async fn hand_over_patterns(
+    api: &Api<DynamicObject>,
+    name: &str,
+    object: &Value,
+    whole: &str,
+) -> Result<(), kube::Error> {
+    let records = records_of(object);
+    let mut managers: Vec<&str> = Vec::new();
+    for r in &records {
+        if r.field_manager() != whole && !managers.contains(&r.field_manager()) {
+            managers.push(r.field_manager());
+        }
+    }
+    if managers.is_empty() {
+        return Ok(());
+    }
+    for manager in managers {
+        let Ok(config) = owned::apply_configuration(object, object, Some(manager)) else {
+            return Ok(());
+        };
+        api.patch(name, &PatchParams::apply(manager), &Patch::Apply(&config))
+            .await?;
+    }
+    let mut base = object.clone();
+    let remove = RemoveAction {
+        names: records.into_iter().map(|r| r.instance).collect(),
+    };
+    if remove.run(&mut base).is_ok() {
+        api.patch(name, &PatchParams::apply(whole), &Patch::Apply(&base))
+            .await?;
+    }
+    Ok(())
+}
+
+fn records_of(object: &Value) -> Vec<AppliedRecord> {
+    let mut copy = object.clone();
+    Workload::new(&mut copy)
+        .ok()
+        .and_then(|w| tracking::read(&w).ok())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

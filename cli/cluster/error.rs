@@ -6,6 +6,7 @@ use kube::core::Status;
 use super::resource::Resource;
 use kubectl_pattern_engine::owned::OwnedError;
 use kubectl_pattern_engine::process::ObjectError;
+use kubectl_pattern_engine::released::ReleasedError;
 
 /// What a request was doing, to name it in errors.
 #[derive(Debug, Clone)]
@@ -108,6 +109,18 @@ pub enum ClusterError {
         /// Who owns what.
         owners: Vec<FieldOwner>,
     },
+    /// Other field managers own fields the apply would let go of: the server would keep them.
+    #[error("{object}: other field managers also own fields that {manager} would let go of, so the API server would keep them (a helper that stays, or a half-removed container it refuses):\n{owners}\n  a pattern added with --field-manager NAME is changed and removed with the same flag; otherwise those managers must stop applying the fields, or delete them by hand: kubectl edit {object} -n {namespace}", owners = list_co_owners(owners))]
+    CoOwned {
+        /// The object (`deployment.apps/web`).
+        object: String,
+        /// Its namespace.
+        namespace: String,
+        /// The manager that lets go.
+        manager: String,
+        /// Who else owns what.
+        owners: Vec<FieldOwner>,
+    },
     /// The object kept changing under us.
     #[error(
         "{object} was modified by someone else {attempts} times while we patched it; nothing was lost, run again"
@@ -162,6 +175,14 @@ pub enum ClusterError {
         /// The engine's error.
         error: ObjectError,
     },
+    /// The fields an apply lets go of could not be named.
+    #[error("{object}: {error}")]
+    Released {
+        /// The object.
+        object: String,
+        /// Why.
+        error: ReleasedError,
+    },
     /// The apply configuration could not be built from the object.
     #[error("{object}: {error}")]
     ApplyConfiguration {
@@ -176,6 +197,14 @@ fn list_owners(owners: &[FieldOwner]) -> String {
     owners
         .iter()
         .map(|o| format!("    {} (owned by {})", o.field, o.manager))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn list_co_owners(owners: &[FieldOwner]) -> String {
+    owners
+        .iter()
+        .map(|o| format!("    {} (also owned by {})", o.field, o.manager))
         .collect::<Vec<_>>()
         .join("\n")
 }

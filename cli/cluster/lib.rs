@@ -6,5 +6,7 @@ pub mod connect;
 pub mod doctor;
 pub mod error;
 pub mod live;
+pub mod ownership;
 pub mod resource;
 pub mod rollout;
+mod write;

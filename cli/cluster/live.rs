@@ -1,22 +1,20 @@
 //! Runs an engine action on live objects: fetch (or list by selector), the same engine as for
-//! files, then server-side apply of the patterns' fields only, with bounded concurrency,
-//! optimistic locking (409 → re-read and retry with backoff) and dry runs.
+//! files, then server-side apply of the patterns' fields only (`write.rs`), with bounded
+//! concurrency, optimistic locking and dry runs.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::{StreamExt, stream};
-use kube::api::{DynamicObject, ListParams, Patch, PatchParams};
+use kube::api::{DynamicObject, ListParams};
 use kube::{Api, Client};
 use serde_json::Value;
 
-use kubectl_pattern_engine::output::ObjectRef;
-use kubectl_pattern_engine::owned;
 use kubectl_pattern_engine::process::{Action, ObjectReport};
 
 use super::connect::Connection;
-use super::error::{ClusterError, RequestContext, classify, is_stale_write};
+use super::error::{ClusterError, RequestContext, classify};
 use super::resource::Resource;
 
 /// `--dry-run`.
@@ -31,11 +29,22 @@ pub enum DryRun {
     Server,
 }
 
+/// Which field manager writes the patterns' fields.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Managers {
+    /// Each instance's fields as the manager its record names (`kubectl-pattern` unless it was
+    /// added with `--field-manager`).
+    #[default]
+    Recorded,
+    /// Every instance's fields as this manager (`remove --field-manager`).
+    Only(String),
+}
+
 /// How writes are made.
 #[derive(Debug, Clone)]
 pub struct LiveOptions {
-    /// The server-side apply field manager.
-    pub field_manager: String,
+    /// The server-side apply field managers.
+    pub managers: Managers,
     /// Take over fields other managers own.
     pub force_conflicts: bool,
     /// Dry run mode.
@@ -51,7 +60,7 @@ pub struct LiveOptions {
 impl Default for LiveOptions {
     fn default() -> Self {
         LiveOptions {
-            field_manager: "kubectl-pattern".into(),
+            managers: Managers::Recorded,
             force_conflicts: false,
             dry_run: DryRun::None,
             concurrency: 8,
@@ -77,7 +86,7 @@ pub struct Target {
 }
 
 impl Target {
-    fn ctx(&self, verb: &'static str) -> RequestContext {
+    pub(super) fn ctx(&self, verb: &'static str) -> RequestContext {
         RequestContext {
             verb,
             resource: self.resource,
@@ -107,6 +116,8 @@ pub struct Outcome {
     pub written: bool,
     /// Notes (fields another manager keeps, etc.).
     pub notes: Vec<String>,
+    /// The field managers the write was sent as, in order.
+    pub field_managers: Vec<String>,
 }
 
 /// Resolves the selection into targets (listing by selector).
@@ -182,11 +193,11 @@ pub async fn resolve(
     }
 }
 
-fn to_value(object: DynamicObject) -> Value {
+pub(super) fn to_value(object: DynamicObject) -> Value {
     serde_json::to_value(object).unwrap_or(Value::Null)
 }
 
-fn api(client: &Client, target: &Target) -> Api<DynamicObject> {
+pub(super) fn api(client: &Client, target: &Target) -> Api<DynamicObject> {
     Api::namespaced_with(
         client.clone(),
         &target.namespace,
@@ -194,7 +205,7 @@ fn api(client: &Client, target: &Target) -> Api<DynamicObject> {
     )
 }
 
-async fn fetch(conn: &Connection, target: &Target) -> Result<Value, ClusterError> {
+pub(super) async fn fetch(conn: &Connection, target: &Target) -> Result<Value, ClusterError> {
     let mut value = api(&conn.client, target)
         .get(&target.name)
         .await
@@ -240,7 +251,7 @@ pub async fn run(
                 let in_flight = in_flight.clone();
                 async move {
                     in_flight.enter();
-                    let r = process(conn, target, action.as_ref(), opts, write).await;
+                    let r = super::write::process(conn, target, action.as_ref(), opts, write).await;
                     in_flight.leave();
                     (i, r)
                 }
@@ -250,123 +261,4 @@ pub async fn run(
             .await;
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
-}
-
-async fn process(
-    conn: &Connection,
-    mut target: Target,
-    action: &(dyn Action + Send + Sync),
-    opts: &LiveOptions,
-    write: bool,
-) -> Result<Outcome, ClusterError> {
-    let mut live = match target.object.take() {
-        Some(v) => v,
-        None => fetch(conn, &target).await?,
-    };
-    let mut attempt = 1;
-    loop {
-        let mut edited = live.clone();
-        let result = action
-            .run(&mut edited)
-            .map_err(|error| ClusterError::Engine {
-                object: target.display(),
-                error,
-            })?;
-        let changed = result.changed;
-        let report = ObjectReport::new(
-            conn.endpoint.context.clone(),
-            0,
-            ObjectRef::of(&live),
-            result,
-        );
-        let outcome = |after: Value, written: bool, notes: Vec<String>| Outcome {
-            target: target.clone(),
-            before: live.clone(),
-            after,
-            report: report.clone(),
-            written,
-            notes,
-        };
-        if !write || !changed {
-            return Ok(outcome(live.clone(), false, vec![]));
-        }
-        if let Some(why) = target.resource.info().immutable_template {
-            return Err(ClusterError::Unsupported {
-                object: target.display(),
-                why: why.into(),
-            });
-        }
-        let mut config = owned::apply_configuration(&edited).map_err(|error| {
-            ClusterError::ApplyConfiguration {
-                object: target.display(),
-                error,
-            }
-        })?;
-        // Optimistic locking: the apply fails with 409 if the object changed since we read it.
-        if let Some(rv) = live.pointer("/metadata/resourceVersion").cloned() {
-            config["metadata"]["resourceVersion"] = rv;
-        }
-        if opts.dry_run == DryRun::Client {
-            return Ok(outcome(edited, true, vec![]));
-        }
-        let mut params = PatchParams::apply(&opts.field_manager);
-        if opts.force_conflicts {
-            params = params.force();
-        }
-        if opts.dry_run == DryRun::Server {
-            params = params.dry_run();
-        }
-        match api(&conn.client, &target)
-            .patch(&target.name, &params, &Patch::Apply(&config))
-            .await
-        {
-            Ok(obj) => {
-                let after = to_value(obj);
-                let notes = kept_by_others(&edited, &after);
-                return Ok(outcome(after, true, notes));
-            }
-            Err(e) if is_stale_write(&e) && attempt < opts.attempts => {
-                tokio::time::sleep(opts.backoff * 2u32.pow(attempt - 1)).await;
-                attempt += 1;
-                live = fetch(conn, &target).await?;
-            }
-            Err(e) if is_stale_write(&e) => {
-                return Err(ClusterError::Modified {
-                    object: target.display(),
-                    attempts: attempt,
-                });
-            }
-            Err(e) => return Err(classify(e, &target.ctx("patch"), &conn.endpoint)),
-        }
-    }
-}
-
-/// Containers and volumes the server kept although our result dropped them: another field
-/// manager owns them too (the pattern was applied from files as well).
-fn kept_by_others(edited: &Value, after: &Value) -> Vec<String> {
-    let names = |v: &Value, list: &str| -> Vec<String> {
-        let mut copy = v.clone();
-        let Ok(w) = kubectl_pattern_engine::workload::Workload::new(&mut copy) else {
-            return vec![];
-        };
-        w.pod_spec()
-            .get(list)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|c| c.get("name").and_then(Value::as_str).map(String::from))
-            .collect()
-    };
-    let mut notes = Vec::new();
-    for list in ["containers", "initContainers", "volumes"] {
-        let wanted = names(edited, list);
-        for name in names(after, list) {
-            if !wanted.contains(&name) {
-                notes.push(format!(
-                    "{list} entry {name} stays: another field manager owns it too (was the pattern also applied from files?); remove it there"
-                ));
-            }
-        }
-    }
-    notes
 }

@@ -31,6 +31,8 @@ pub struct RolloutState {
     pub failed: Option<String>,
     /// What kubectl would say.
     pub message: String,
+    /// A paused Deployment: nothing will happen until it is resumed.
+    pub paused: bool,
 }
 
 fn int(v: &Value, path: &str) -> i64 {
@@ -42,6 +44,27 @@ pub fn state(resource: Resource, object: &Value) -> RolloutState {
     let generation = int(object, "/metadata/generation");
     let observed = int(object, "/status/observedGeneration");
     let mut s = RolloutState::default();
+    // A paused Deployment does not roll out whatever the controller has seen: say so at once
+    // (`kubectl rollout resume` starts it), instead of waiting until the timeout.
+    if resource.info().rollout == Rollout::Deployment
+        && object.pointer("/spec/paused") == Some(&Value::Bool(true))
+    {
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let ns = object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .map(|ns| format!(" -n {ns}"))
+            .unwrap_or_default();
+        s.message = "paused".into();
+        s.paused = true;
+        s.failed = Some(format!(
+            "the Deployment is paused (kubectl rollout pause), so the new pod template does not roll out; resume it: kubectl rollout resume deployment/{name}{ns}"
+        ));
+        return s;
+    }
     if observed < generation {
         s.message = "waiting for the controller to see the new spec".into();
         return s;
@@ -196,6 +219,11 @@ pub async fn wait(
         }
     };
     match s.failed {
+        // The pods say nothing about a pause.
+        Some(reason) if s.paused => Err(ClusterError::Rollout {
+            object: target.display(),
+            reason,
+        }),
         Some(reason) => {
             let why = newest_pod_problem(conn, target).await;
             Err(ClusterError::Rollout {
@@ -276,6 +304,19 @@ mod tests {
         assert_eq!(
             s.failed.as_deref(),
             Some("ReplicaSet \"web-5d\" has timed out progressing.")
+        );
+    }
+
+    #[test]
+    fn a_paused_deployment_fails_at_once_with_how_to_resume() {
+        let d = json!({"metadata": {"name": "web", "namespace": "t", "generation": 3},
+            "spec": {"replicas": 1, "paused": true}, "status": {"observedGeneration": 2}});
+        let s = state(Resource::Deployment, &d);
+        let reason = s.failed.unwrap();
+        assert!(reason.contains("is paused"), "{reason}");
+        assert!(
+            reason.contains("kubectl rollout resume deployment/web -n t"),
+            "{reason}"
         );
     }
 

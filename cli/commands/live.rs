@@ -9,15 +9,17 @@ use serde_json::Value;
 
 use crate::cluster::connect::{self, ConnectOptions, Connection};
 use crate::cluster::live::{
-    self, DryRun, InFlight, LiveOptions, Outcome, Scope, Selection, Target,
+    self, DryRun, InFlight, LiveOptions, Managers, Outcome, Scope, Selection, Target,
 };
 use crate::cluster::resource::Resource;
 use crate::engine::kinds::Rollout;
 use crate::engine::merge::MergeOptions;
 use crate::engine::pattern::{SidecarMode, TargetInfo};
 use crate::engine::process::{
-    Action, AddAction, InspectAction, ObjectReport, PatternRequest, RemoveAction, Status,
+    Action, AddAction, InspectAction, ManagedAdd, ObjectReport, PatternRequest, RemoveAction,
+    Status,
 };
+use crate::engine::tracking::DEFAULT_FIELD_MANAGER;
 
 use super::UsageError;
 use super::args::{OutputArg, OutputArgs, ReportArg};
@@ -46,18 +48,30 @@ pub fn add(
     mut options: MergeOptions,
     ask_cluster: bool,
 ) -> Result<ExitCode> {
-    on_objects(run_on, async |conn| {
+    // The manager is recorded on the instances; their writes use the recorded managers.
+    let field_manager = run_on.write.and_then(|w| w.field_manager.clone());
+    on_objects(run_on, Managers::Recorded, async |conn| {
         if ask_cluster {
             options.target = cluster_target(conn, options.target).await?;
         }
-        Ok(Arc::new(AddAction { requests, options }) as Arc<dyn Action + Send + Sync>)
+        let add = AddAction { requests, options };
+        Ok(match field_manager {
+            Some(field_manager) => Arc::new(ManagedAdd { add, field_manager }),
+            None => Arc::new(add) as Arc<dyn Action + Send + Sync>,
+        })
     })
     .map(|(code, _)| code)
 }
 
 /// `remove` on live objects.
+/// Each instance's fields are let go of as the manager its record names, unless
+/// `--field-manager` says otherwise (a warning names a differing recorded manager).
 pub fn remove(run_on: LiveRun<'_>, action: RemoveAction) -> Result<ExitCode> {
-    on_objects(run_on, async |_| {
+    let managers = match run_on.write.and_then(|w| w.field_manager.clone()) {
+        Some(m) => Managers::Only(m),
+        None => Managers::Recorded,
+    };
+    on_objects(run_on, managers, async |_| {
         Ok(Arc::new(action) as Arc<dyn Action + Send + Sync>)
     })
     .map(|(code, _)| code)
@@ -65,7 +79,7 @@ pub fn remove(run_on: LiveRun<'_>, action: RemoveAction) -> Result<ExitCode> {
 
 /// `status` and `lint` on live objects: the reports.
 pub fn inspect(run_on: LiveRun<'_>, lint: bool) -> Result<Vec<ObjectReport>> {
-    let (code, reports) = on_objects(run_on, async |_| {
+    let (code, reports) = on_objects(run_on, Managers::Recorded, async |_| {
         Ok(Arc::new(InspectAction { lint }) as Arc<dyn Action + Send + Sync>)
     })?;
     if code != ExitCode::SUCCESS {
@@ -78,6 +92,7 @@ pub fn inspect(run_on: LiveRun<'_>, lint: bool) -> Result<Vec<ObjectReport>> {
 /// the selected objects and prints what happened.
 fn on_objects(
     run_on: LiveRun<'_>,
+    managers: Managers,
     action: impl AsyncFnOnce(&Connection) -> Result<Arc<dyn Action + Send + Sync>>,
 ) -> Result<(ExitCode, Vec<ObjectReport>)> {
     let LiveRun {
@@ -90,7 +105,11 @@ fn on_objects(
     runtime()?.block_on(async {
         let conn = connect_scope(cluster, &mut scope).await?;
         let action = action(&conn).await?;
-        let out = LiveOutput { output, write };
+        let out = LiveOutput {
+            output,
+            write,
+            managers,
+        };
         run(&conn, &selection, &scope, action, out).await
     })
 }
@@ -111,6 +130,9 @@ pub fn apply_objects(
         anyhow::Ok(lines)
     })
 }
+
+/// The field manager of the workloads `new --to cluster` creates.
+pub const NEW_FIELD_MANAGER: &str = crate::cluster::apply::NEW_FIELD_MANAGER;
 
 /// Native sidecars or not, from the server and kubelet versions (the flags override).
 async fn cluster_target(conn: &Connection, flags: TargetInfo) -> Result<TargetInfo> {
@@ -150,15 +172,18 @@ async fn connect_scope(cluster: &ClusterArgs, scope: &mut Scope) -> Result<Conne
 struct LiveOutput<'a> {
     output: &'a OutputArgs,
     write: Option<&'a WriteArgs>,
+    managers: Managers,
 }
 
-/// How the write flags make live writes.
-fn live_options(write: Option<&WriteArgs>) -> LiveOptions {
-    match write {
+/// How the write flags make live writes. `--diff` is a preview, as `kubectl diff` is: without
+/// `--dry-run=client` it asks the API server what it would store (`--dry-run=server`).
+fn live_options(out: &LiveOutput<'_>) -> LiveOptions {
+    match out.write {
         Some(w) => LiveOptions {
-            field_manager: w.field_manager.clone(),
+            managers: out.managers.clone(),
             force_conflicts: w.force_conflicts,
             dry_run: match w.dry_run {
+                DryRunArg::None if out.output.diff => DryRun::Server,
                 DryRunArg::None => DryRun::None,
                 DryRunArg::Client => DryRun::Client,
                 DryRunArg::Server => DryRun::Server,
@@ -181,7 +206,7 @@ async fn run(
     if out.output.in_place {
         return Err(UsageError("--in-place rewrites files; live objects are patched in place already (use --dry-run to preview)".into()).into());
     }
-    let opts = live_options(out.write);
+    let opts = live_options(&out);
     let targets = live::resolve(conn, selection, scope).await?;
     if targets.is_empty() {
         let where_ = match scope {
@@ -291,7 +316,7 @@ impl<'a> Tally<'a> {
             crate::ui::stdout(&render(&self.printed, format)?)?;
         }
         if !writes || output.report == ReportArg::Json {
-            print_reports(&self.reports, output.report, !writes)?;
+            print_reports(&self.reports, output.report, !writes, self.all_namespaces)?;
         }
         if writes && !output.quiet && self.patched + self.unchanged + self.failed > 1 {
             let verb = if self.dry_run == DryRun::None {
@@ -331,7 +356,20 @@ fn live_line(o: &Outcome, all_ns: bool, suffix: &str) -> String {
             .map(|r| format!(": {r}"))
             .unwrap_or_default(),
     };
-    format!("{ns}{} {verb}{suffix}{detail}", o.target.display())
+    let managers: Vec<&str> = o
+        .field_managers
+        .iter()
+        .map(String::as_str)
+        .filter(|m| *m != DEFAULT_FIELD_MANAGER)
+        .collect();
+    let as_manager = match managers.as_slice() {
+        [] => String::new(),
+        names => format!(" (as field manager {})", names.join(", ")),
+    };
+    format!(
+        "{ns}{} {verb}{suffix}{detail}{as_manager}",
+        o.target.display()
+    )
 }
 
 /// The object without managedFields (as kubectl prints it).
@@ -383,13 +421,25 @@ fn render(objects: &[Value], format: OutputArg) -> Result<String> {
     })
 }
 
-/// status and lint: the reports are the data (stdout).
-fn print_reports(reports: &[ObjectReport], format: ReportArg, data: bool) -> Result<()> {
+/// status and lint: the reports are the data (stdout). Across all namespaces each line starts
+/// with the object's namespace, as the lines of `add -A` do.
+fn print_reports(
+    reports: &[ObjectReport],
+    format: ReportArg,
+    data: bool,
+    all_namespaces: bool,
+) -> Result<()> {
     let text = match format {
         ReportArg::Json => format!("{}\n", serde_json::to_string_pretty(reports)?),
         ReportArg::Text => reports
             .iter()
-            .map(|r| format!("{}\n", crate::ui::report::line(r)))
+            .map(|r| {
+                let ns = match (&r.object.namespace, all_namespaces) {
+                    (Some(ns), true) => format!("{ns}/"),
+                    _ => String::new(),
+                };
+                format!("{ns}{}\n", crate::ui::report::line(r))
+            })
             .collect(),
     };
     if data {

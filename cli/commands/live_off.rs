@@ -34,6 +34,9 @@ pub fn inspect(_: LiveRun<'_>, _: bool) -> Result<Vec<ObjectReport>> {
     Err(unavailable())
 }
 
+/// The field manager of the workloads `new --to cluster` creates (unused in this build).
+pub const NEW_FIELD_MANAGER: &str = "kubectl-pattern-new";
+
 /// Server-side apply of whole objects: not in this build.
 pub fn apply_objects(_: &ConnectArgs, _: &[Value], _: &str, _: bool) -> Result<Vec<String>> {
     Err(unavailable())

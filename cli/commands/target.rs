@@ -84,9 +84,11 @@ pub struct WriteArgs {
     /// none, client (local engine only) or server (the API server's admission and defaulting).
     #[arg(long, value_enum, num_args = 0..=1, default_value = "none", default_missing_value = "client", hide = NO_LIVE)]
     pub dry_run: DryRunArg,
-    /// Field manager of the server-side apply.
-    #[arg(long, default_value = "kubectl-pattern", hide = NO_LIVE)]
-    pub field_manager: String,
+    /// Field manager of the server-side apply (default kubectl-pattern). `add` records it on
+    /// the instances it applies; later writes and `remove` use the recorded manager, and this
+    /// flag on `remove` overrides it.
+    #[arg(long, value_name = "NAME", hide = NO_LIVE)]
+    pub field_manager: Option<String>,
     /// Take over fields another field manager owns.
     #[arg(long, hide = NO_LIVE)]
     pub force_conflicts: bool,

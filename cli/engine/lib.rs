@@ -16,6 +16,7 @@ pub mod pattern;
 pub mod podspec;
 pub mod process;
 pub mod quantity;
+pub mod released;
 pub mod selector;
 pub mod stream;
 pub mod target;

@@ -64,6 +64,7 @@ rules! {
     CLASSIC_SIDECAR_IN_JOB = "MCP008", "classic-sidecar-in-job", Error, "a Job or CronJob has a long-running classic sidecar";
     WEB_AND_DATABASE = "MCP009", "web-and-database", Warning, "a web server and a database run in the same pod";
     INIT_PROBES = "MCP010", "init-container-probes", Error, "a classic init container has probes";
+    PATTERN_DRIFT = "MCP011", "pattern-drift", Warning, "a part a pattern instance added (its record says so) is missing from the pod template";
 }
 
 /// One finding.
@@ -82,7 +83,7 @@ pub struct Finding {
     pub message: String,
 }
 
-fn finding(rule: Rule, container: Option<&str>, message: String) -> Finding {
+pub(crate) fn finding(rule: Rule, container: Option<&str>, message: String) -> Finding {
     Finding {
         rule: rule.id,
         name: rule.name,

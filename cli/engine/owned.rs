@@ -26,14 +26,36 @@ pub enum OwnedError {
     Tracking(#[from] TrackingError),
 }
 
-/// The apply configuration of `object` (a workload after the engine ran): its identity and the
-/// fields its pattern instances own, read from the tracking annotation. With no instance left it
+/// The apply configuration of `object` (a workload after the engine ran) for one field
+/// manager: its identity and the fields of the pattern instances recorded with `manager`
+/// (`None`: of every instance), read from the tracking annotation. With no such instance left it
 /// holds only the identity, which releases every field the manager owned.
-pub fn apply_configuration(object: &Value) -> Result<Value, OwnedError> {
+///
+/// `before` is the object as read from the server. Server-side apply orders a merged list by
+/// the applied list, anchored on the items both have: an item new to the list goes right before
+/// the next item the configuration also names, or else after every item it does not name. So
+/// the lists keep the object's order (the app container before a classic helper), and when a
+/// new helper must go before items the patterns do not own (the app's own init containers),
+/// those items are named too, by their key alone, as anchors. An anchor makes the manager
+/// co-own that item's name until its next apply, which leaves the anchor out again.
+pub fn apply_configuration(
+    object: &Value,
+    before: &Value,
+    manager: Option<&str>,
+) -> Result<Value, OwnedError> {
     let mut copy = object.clone();
     let workload = Workload::new(&mut copy)?;
-    let records = tracking::read(&workload)?;
+    let all = tracking::read(&workload)?;
+    let records: Vec<AppliedRecord> = all
+        .iter()
+        .filter(|r| manager.is_none_or(|m| r.field_manager() == m))
+        .cloned()
+        .collect();
     let spec = workload.pod_spec();
+    let mut before_copy = before.clone();
+    let before_spec = Workload::new(&mut before_copy)
+        .map(|w| w.pod_spec().clone())
+        .unwrap_or_default();
 
     let mut containers: Vec<Value> = Vec::new();
     let mut init_containers: Vec<Value> = Vec::new();
@@ -61,7 +83,9 @@ pub fn apply_configuration(object: &Value) -> Result<Value, OwnedError> {
         }
     }
     containers.extend(app_containers(spec, &records));
-    if let Some(text) = workload.pod_annotation(TRACKING_ANNOTATION) {
+    if !records.is_empty()
+        && let Some(text) = workload.pod_annotation(TRACKING_ANNOTATION)
+    {
         annotations.insert(TRACKING_ANNOTATION.into(), Value::String(text.to_string()));
     }
 
@@ -71,6 +95,7 @@ pub fn apply_configuration(object: &Value) -> Result<Value, OwnedError> {
         (PodList::Containers, containers),
         (PodList::Volumes, volumes),
     ] {
+        let items = in_object_order(spec, &before_spec, list, items);
         if !items.is_empty() {
             pod_spec.insert(list.key().into(), Value::Array(items));
         }
@@ -83,6 +108,44 @@ pub fn apply_configuration(object: &Value) -> Result<Value, OwnedError> {
         template.insert("spec".into(), Value::Object(pod_spec));
     }
     Ok(wrap(object, &workload, template))
+}
+
+/// `items` (of the pod list `list`) in the order of the object's list, with anchors: when an
+/// item is new to the list (absent from `before`), every item after it in the object that the
+/// configuration does not name is named by its key alone, so the server puts the new item in
+/// front of it (see `apply_configuration`).
+fn in_object_order(
+    spec: &Map<String, Value>,
+    before: &Map<String, Value>,
+    list: PodList,
+    mut items: Vec<Value>,
+) -> Vec<Value> {
+    let list_ref = ListRef::Pod(list);
+    let order = list_ref.keys(spec);
+    let index = |v: &Value| {
+        list_ref
+            .key_of(v)
+            .and_then(|k| order.iter().position(|o| *o == k))
+            .unwrap_or(usize::MAX)
+    };
+    items.sort_by_key(|v| index(v));
+    let old = list_ref.keys(before);
+    let named: Vec<String> = items
+        .iter()
+        .filter_map(|v| list_ref.key_of(v).map(str::to_string))
+        .collect();
+    let first_new = order
+        .iter()
+        .position(|k| named.iter().any(|n| n == k) && !old.contains(k));
+    if let Some(first) = first_new {
+        for key in order.iter().skip(first + 1) {
+            if !named.iter().any(|n| n == key) {
+                items.push(json!({ "name": key }));
+            }
+        }
+        items.sort_by_key(|v| index(v));
+    }
+    items
 }
 
 /// App containers: their name (the list key), and only the mounts and env the patterns added,

@@ -198,12 +198,37 @@ impl ItemRef {
 }
 
 /// Where a new item goes in its list (an item whose key is already there is replaced where it
-/// is). Only `Append` today; room for `First`, `Before(name)` and `After(name)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// is). The merge's default placement uses `Before` (helper init containers and native sidecars
+/// go before the app's own init containers) and `Append`; `First` and `After` are there for a
+/// placement chosen by the user.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Position {
+    /// At the start.
+    First,
+    /// Right before the item with this key (at the end when there is none).
+    Before(String),
+    /// Right after the item with this key (at the end when there is none).
+    After(String),
     /// At the end.
     #[default]
     Append,
+}
+
+impl Position {
+    /// The index `items` gets the new item at, for a list whose items' keys are `key_of`.
+    fn index<'v>(
+        &self,
+        items: &'v [Value],
+        key_of: impl Fn(&'v Value) -> Option<&'v str>,
+    ) -> usize {
+        let at = |key: &str| items.iter().position(|v| key_of(v) == Some(key));
+        match self {
+            Position::First => 0,
+            Position::Before(key) => at(key).unwrap_or(items.len()),
+            Position::After(key) => at(key).map_or(items.len(), |i| i + 1),
+            Position::Append => items.len(),
+        }
+    }
 }
 
 pub(crate) fn name_of(v: &Value) -> Option<&str> {
@@ -263,7 +288,7 @@ pub(crate) fn upsert(
     spec: &mut Map<String, Value>,
     list: &ListRef,
     value: Value,
-    position: Position,
+    position: &Position,
 ) {
     let field = list.key();
     let key = list.key_of(&value).map(str::to_string);
@@ -273,9 +298,10 @@ pub(crate) fn upsert(
             .position(|v| key.is_some() && list.key_of(v) == key.as_deref())
         {
             Some(i) => items[i] = value,
-            None => match position {
-                Position::Append => items.push(value),
-            },
+            None => {
+                let i = position.index(items, |v| list.key_of(v));
+                items.insert(i, value);
+            }
         }
     }
 }

@@ -435,6 +435,16 @@ impl Action for InspectAction {
                 )),
             }
         }
+        for record in &records {
+            for (container, message) in drift(&w, record) {
+                if self.lint {
+                    let f = lint::finding(lint::PATTERN_DRIFT, container.as_deref(), message);
+                    result.findings.push(f);
+                } else {
+                    result.warnings.push(message);
+                }
+            }
+        }
         result.patterns = records
             .into_iter()
             .map(|record| PatternReport {
@@ -443,6 +453,101 @@ impl Action for InspectAction {
                 record,
             })
             .collect();
+        Ok(result)
+    }
+}
+
+/// What `record` says its instance added and the workload no longer has (edited by hand), each
+/// with the container concerned and a message saying how to get back in line.
+fn drift(w: &Workload<'_>, record: &AppliedRecord) -> Vec<(Option<String>, String)> {
+    let spec = w.pod_spec();
+    let mut missing: Vec<(Option<String>, String)> = Vec::new();
+    for name in record.helpers() {
+        if crate::podspec::container_list(spec, name).is_none() {
+            missing.push((Some(name.clone()), format!("helper container {name}")));
+        }
+    }
+    for item in record.volume_items() {
+        if item.find(spec).is_none() {
+            missing.push((None, format!("volume {}", item.key)));
+        }
+    }
+    for m in &record.mounts {
+        let item = crate::podspec::ItemRef::new(
+            crate::podspec::ListRef::app(&m.container, crate::podspec::ContainerList::VolumeMounts),
+            &m.mount_path,
+        );
+        if item.find(spec).is_none() {
+            let what = format!("mount {} on {}", m.mount_path, m.container);
+            missing.push((Some(m.container.clone()), what));
+        }
+    }
+    for e in &record.env {
+        let item = crate::podspec::ItemRef::new(
+            crate::podspec::ListRef::app(&e.container, crate::podspec::ContainerList::Env),
+            &e.name,
+        );
+        if item.find(spec).is_none() {
+            missing.push((
+                Some(e.container.clone()),
+                format!("env {} on {}", e.name, e.container),
+            ));
+        }
+    }
+    for key in &record.annotations {
+        if w.pod_annotation(key).is_none() {
+            missing.push((None, format!("annotation {key}")));
+        }
+    }
+    let instance = &record.instance;
+    missing
+        .into_iter()
+        .map(|(container, what)| {
+            let message = format!(
+                "{instance}: {what} is recorded but missing (removed by hand?): `kubectl pattern add {}{}` restores it, `kubectl pattern remove {instance}` drops the rest and the record",
+                record.pattern,
+                if *instance == record.pattern { String::new() } else { format!(" --name {instance}") },
+            );
+            (container, message)
+        })
+        .collect()
+}
+
+/// `add` on live objects with `--field-manager`: records the manager on the instances it
+/// applies, so that later applies and `remove` write their fields as that manager.
+pub struct ManagedAdd {
+    /// The add.
+    pub add: AddAction,
+    /// The manager (`kubectl-pattern` is recorded as the default, that is, not at all).
+    pub field_manager: String,
+}
+
+impl Action for ManagedAdd {
+    fn run(&self, object: &mut Value) -> Result<ActionResult, ObjectError> {
+        let mut result = self.add.run(object)?;
+        let Ok(mut w) = Workload::new(object) else {
+            return Ok(result);
+        };
+        let mut records = tracking::read(&w)?;
+        let mut moved = false;
+        for p in &mut result.patterns {
+            let Some(r) = records.iter_mut().find(|r| r.instance == p.record.instance) else {
+                continue;
+            };
+            let before = r.field_manager.clone();
+            r.set_field_manager(&self.field_manager);
+            if r.field_manager != before {
+                moved = true;
+                p.record.field_manager = r.field_manager.clone();
+                if p.action == "unchanged" {
+                    p.action = "updated";
+                }
+            }
+        }
+        if moved {
+            tracking::write(&mut w, &records);
+            result.changed = true;
+        }
         Ok(result)
     }
 }

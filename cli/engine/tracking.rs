@@ -13,6 +13,11 @@
 //!   "created":["initContainers","volumes","volumeMounts@web","annotations"]}]}
 //! ```
 //!
+//! A record may name the server-side apply `fieldManager` it was applied with in a cluster; a
+//! record without one (every record written to files, and every record written before this
+//! field existed) was applied, if at all, by the default manager `kubectl-pattern`. The field is
+//! optional, so format 2 with and without it read alike (builds that predate it ignore it).
+//!
 //! A record lists the helpers (`containers`: long-running, wherever placed; `initContainers`),
 //! `volumes`, `mounts` and `env` on app containers, pod `annotations`, and the lists and maps
 //! the instance `created` (deleted again once empty). A created marker is a pod list
@@ -31,6 +36,9 @@ use super::workload::Workload;
 
 /// The pod template annotation holding the records.
 pub const TRACKING_ANNOTATION: &str = "pattern.kubectl.io/applied";
+
+/// The field manager a record without `fieldManager` was applied with.
+pub const DEFAULT_FIELD_MANAGER: &str = "kubectl-pattern";
 
 /// The format version this build writes (and the newest it reads).
 pub const FORMAT_VERSION: u64 = 2;
@@ -86,6 +94,10 @@ pub struct AppliedRecord {
     /// Lists and maps the merge created, deleted again when they become empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub created: Vec<Created>,
+    /// The server-side apply field manager the instance was applied with in a cluster, when it
+    /// is not `kubectl-pattern` (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field_manager: Option<String>,
 }
 
 /// A list or map a pattern instance created; serialized as a compact marker string.
@@ -184,6 +196,18 @@ impl<'de> Deserialize<'de> for Created {
 }
 
 impl AppliedRecord {
+    /// The field manager that owns the instance's fields in a cluster.
+    pub fn field_manager(&self) -> &str {
+        self.field_manager
+            .as_deref()
+            .unwrap_or(DEFAULT_FIELD_MANAGER)
+    }
+
+    /// Records `manager` as the instance's field manager (the default is left out).
+    pub fn set_field_manager(&mut self, manager: &str) {
+        self.field_manager = (manager != DEFAULT_FIELD_MANAGER).then(|| manager.to_string());
+    }
+
     /// True when the record names this container (helper or init).
     pub fn owns_container(&self, name: &str) -> bool {
         self.containers
@@ -396,6 +420,29 @@ mod tests {
             "{text}"
         );
         assert_eq!(decode(&text).unwrap(), records);
+    }
+
+    #[test]
+    fn the_field_manager_is_optional_in_format_2() {
+        // Format 2 as written before records named their field manager: the default.
+        let before = r#"{"version":2,"instances":[{"pattern":"log-shipper","instance":"log-shipper","version":"1.0.0","paramsHash":"sha256:78178a99395cf2f0","containers":["log-shipper"]}]}"#;
+        let records = decode(before).unwrap();
+        assert_eq!(records[0].field_manager, None);
+        assert_eq!(records[0].field_manager(), "kubectl-pattern");
+        // Written back unchanged: the default is not spelled out.
+        assert_eq!(encode(&records), before);
+        // Format 1 reads the same way.
+        assert_eq!(decode(V1).unwrap()[0].field_manager(), "kubectl-pattern");
+        let mut record = records[0].clone();
+        record.set_field_manager("foo");
+        let text = encode(std::slice::from_ref(&record));
+        assert!(
+            text.ends_with(r#""containers":["log-shipper"],"fieldManager":"foo"}]}"#),
+            "{text}"
+        );
+        assert_eq!(decode(&text).unwrap()[0].field_manager(), "foo");
+        record.set_field_manager("kubectl-pattern");
+        assert_eq!(encode(&[record]), before);
     }
 
     #[test]

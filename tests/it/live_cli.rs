@@ -180,8 +180,11 @@ fn client_dry_run_sends_no_patch() {
 }
 
 #[test]
-fn diff_prints_live_against_result() {
+/// `--diff` is a preview, as `kubectl diff` is: what the API server would store (a server dry
+/// run), nothing written.
+fn diff_is_a_preview_of_what_the_server_would_store() {
     let live = Live::with_web();
+    let stored = live.api.get("shop", "web");
     let (code, out, err) = run(live
         .cmd()
         .args(["add", "log-shipper", "deploy/web", "--diff"]));
@@ -206,10 +209,13 @@ fn diff_prints_live_against_result() {
         "{out}"
     );
     assert!(
-        err.contains("deployment.apps/web patched: added log-shipper"),
+        err.contains("deployment.apps/web patched (server dry run): added log-shipper"),
         "{err}"
     );
-    assert_eq!(live.patches().len(), 1);
+    let patches = live.patches();
+    assert_eq!(patches.len(), 1);
+    assert_eq!(patches[0].param("dryRun"), Some("All"));
+    assert_eq!(live.api.get("shop", "web"), stored, "nothing stored");
 }
 
 #[test]

@@ -3,20 +3,16 @@
 //! owner, --force-conflicts sends force=true, 403 and 404 name what failed.
 
 use crate::apiserver::{
-    deployment, deployment_path, log_shipper, names, next, one, opts, pod_spec, reply, run,
-    serve_get_then_apply, shop, status, web,
+    applied, deployment, deployment_path, log_shipper, names, next, one, opts, pod_spec, reply,
+    run, serve_get_then_apply, shop, status, web,
 };
 use kubectl_pattern::cluster::error::ClusterError;
 use kubectl_pattern::cluster::live::LiveOptions;
 use serde_json::{Value, json};
 
+/// The real API server's answer to an apply on a stale resourceVersion (Kubernetes 1.36).
 fn modified_409() -> Value {
-    status(
-        409,
-        "Conflict",
-        "Operation cannot be fulfilled on deployments.apps \"web\": the object has been modified; please apply your changes to the latest version and try again",
-        Some(json!({"name": "web", "group": "apps", "kind": "deployments"})),
-    )
+    crate::common::k8s_fixture("ssa-stale-resourceversion-409.json")
 }
 
 #[tokio::test]
@@ -98,15 +94,23 @@ async fn a_write_that_keeps_going_stale_gives_up_after_the_attempts() {
     );
 }
 
-/// The retries back off 200 ms, then 400 ms (the default schedule), on tokio's paused clock.
+/// A deployment whose pod template another writer changed (a new image) `n` times.
+fn edited_template(rv: &str, n: usize) -> Value {
+    let mut d = deployment("shop", "web", rv);
+    d["spec"]["template"]["spec"]["containers"][0]["image"] = json!(format!("nginx:1.27.{n}"));
+    d
+}
+
+/// When another writer keeps changing the pod template, the retries back off 200 ms, then
+/// 400 ms (the default schedule), on tokio's paused clock.
 #[tokio::test(start_paused = true)]
 async fn retries_back_off_doubling_from_200_ms() {
     let (conn, mut handle) = crate::apiserver::connect();
     let server = tokio::spawn(async move {
         let mut seen = Vec::new();
-        for rv in ["30", "31", "32"] {
+        for (n, rv) in ["30", "31", "32"].into_iter().enumerate() {
             let (_, tx) = next(&mut handle).await;
-            reply(tx, 200, &deployment("shop", "web", rv));
+            reply(tx, 200, &edited_template(rv, n));
             let (patch, tx) = next(&mut handle).await;
             seen.push(tokio::time::Instant::now());
             reply(tx, 409, &modified_409());
@@ -131,6 +135,45 @@ async fn retries_back_off_doubling_from_200_ms() {
         gaps,
         [200, 400],
         "the attempts' spacing on the paused clock"
+    );
+}
+
+/// The controllers' status writes move the resourceVersion but not the pod template: the apply
+/// is retried at once on the object read again (one 409 costs a GET and a PATCH, no backoff);
+/// a second such 409 backs off, so a writer that never settles is not hammered.
+#[tokio::test(start_paused = true)]
+async fn a_status_only_change_is_retried_at_once_then_with_backoff() {
+    let (conn, mut handle) = crate::apiserver::connect();
+    let server = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        for (i, rv) in ["40", "41", "42"].into_iter().enumerate() {
+            let (get, tx) = next(&mut handle).await;
+            get.assert_get(&deployment_path("shop", "web"));
+            let mut d = deployment("shop", "web", rv);
+            d["status"]["observedGeneration"] = json!(2 + i);
+            reply(tx, 200, &d);
+            let (patch, tx) = next(&mut handle).await;
+            assert_eq!(patch.body["metadata"]["resourceVersion"], rv);
+            seen.push(tokio::time::Instant::now());
+            if i < 2 {
+                reply(tx, 409, &modified_409());
+            } else {
+                let answer = applied(&d, &patch.body, "kubectl-pattern", "43");
+                reply(tx, 200, &answer);
+            }
+        }
+        crate::apiserver::assert_no_more(&mut handle).await;
+        seen
+    });
+    let outcome = one(run(conn, web(), shop(), log_shipper(), LiveOptions::default()).await)
+        .expect("patched on the third attempt");
+    assert!(outcome.written);
+    let seen = server.await.expect("served");
+    let gaps: Vec<u128> = seen.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
+    assert_eq!(
+        gaps,
+        [0, 400],
+        "at once, then the backoff of the second attempt"
     );
 }
 

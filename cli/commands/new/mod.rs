@@ -260,8 +260,13 @@ impl NewCmd {
             Destination::Cluster => {
                 let mut objects = vec![out.object.clone()];
                 objects.extend(build::service(out.answers));
-                let lines =
-                    super::live::apply_objects(&self.connect, &objects, "kubectl-pattern", false)?;
+                // Applied whole as their own manager, the patterns' fields handed to theirs.
+                let lines = super::live::apply_objects(
+                    &self.connect,
+                    &objects,
+                    super::live::NEW_FIELD_MANAGER,
+                    false,
+                )?;
                 for line in lines {
                     crate::ui::stdout(&format!("{line}\n"))?;
                 }

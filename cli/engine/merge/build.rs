@@ -46,6 +46,8 @@ pub(super) fn plan(
     let annotation_keys = annotation_keys(workload, contribution, &prev)?;
     let mut record = new_record(instance, contribution, &wiring, annotation_keys);
     record.created = prev.created.clone();
+    // The instance stays with the field manager it was applied with.
+    record.field_manager = prev.field_manager.clone();
 
     let mut plan = Plan {
         native,
@@ -53,7 +55,7 @@ pub(super) fn plan(
         ..Plan::default()
     };
     plan.removals = super::removal::items_of(spec, &stale_parts(&prev, &record));
-    place_helpers(&mut plan, spec, contribution, native);
+    place_helpers(&mut plan, spec, &records, contribution, native);
     plan.placements.extend(wiring);
     mark_replacements(&mut plan, spec);
     plan.creates = creates(workload, &plan);
@@ -349,13 +351,20 @@ fn new_record(
 }
 
 /// Init containers, helpers (native or classic: moved out of the other list after a mode
-/// switch), native-only sidecars, then volumes.
+/// switch), native-only sidecars, then volumes. New init containers and native sidecars go
+/// where `init_position` says; classic helpers and volumes at the end.
 fn place_helpers(
     plan: &mut Plan,
     spec: &Map<String, Value>,
+    records: &[AppliedRecord],
     contribution: &Contribution,
     native: bool,
 ) {
+    let init_at = init_position(spec, records);
+    let position = |list: PodList| match list {
+        PodList::InitContainers => init_at.clone(),
+        _ => Position::Append,
+    };
     let (helper_list, other_list) = if native {
         (PodList::InitContainers, PodList::Containers)
     } else {
@@ -372,7 +381,7 @@ fn place_helpers(
             plan.placements.push(Placement {
                 item: ItemRef::new(ListRef::Pod(list), name),
                 value,
-                position: Position::Append,
+                position: position(list),
                 replaces: false,
                 via: None,
             });
@@ -398,6 +407,23 @@ fn place_helpers(
     for v in &contribution.volumes {
         let value = v.json().clone();
         put(plan, PodList::Volumes, &v.name, value, None);
+    }
+}
+
+/// Where new init containers and native sidecars go: right after the last init container a
+/// pattern instance added, or else before the app's own first init container. So helpers run
+/// before the app's init steps (a proxy is up, a dependency is there, for a `migrate` step), in
+/// the order the patterns were applied; an object whose helpers already follow its own init
+/// containers keeps that order.
+fn init_position(spec: &Map<String, Value>, records: &[AppliedRecord]) -> Position {
+    let names = ListRef::Pod(PodList::InitContainers).keys(spec);
+    let after_helpers = names
+        .iter()
+        .rposition(|n| records.iter().any(|r| r.owns_container(n)))
+        .map_or(0, |i| i + 1);
+    match names.get(after_helpers) {
+        Some(next) => Position::Before((*next).to_string()),
+        None => Position::Append,
     }
 }
 

@@ -103,7 +103,7 @@ impl Plan {
                 workload.pod_spec_mut(),
                 &p.item.list,
                 p.value.clone(),
-                p.position,
+                &p.position,
             );
         }
         for edit in &self.annotations {

@@ -1,7 +1,7 @@
 //! Unit tests of the merge plan: the typed edits, nothing changed before every check passed,
 //! re-applies and sidecar-mode switches, and removal.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::*;
 use crate::catalogue::Catalogue;
@@ -350,5 +350,121 @@ fn changed_is_what_applying_the_plan_does_for_every_builtin_and_mode_switch() {
         with(&mut object, |w| removal.apply(w));
         assert!(removal.changed && object != before, "{}", spec.id);
         assert_eq!(object, deployment(), "{}", spec.id);
+    }
+}
+
+fn add_builtin(object: &mut Value, id: &str, sets: &[(&str, &str)]) -> bool {
+    use crate::process::{Action, AddAction, PatternRequest};
+    let pattern = Catalogue::builtin().get(id).unwrap();
+    let input = crate::params::ParamInput::from_texts(sets.iter().copied());
+    let params = crate::params::resolve(id, &pattern.spec().params, &input).unwrap();
+    let action = AddAction {
+        requests: vec![PatternRequest {
+            pattern,
+            instance: id.to_string(),
+            params,
+        }],
+        options: MergeOptions::default(),
+    };
+    action.run(object).unwrap().changed
+}
+
+fn init_names(object: &Value) -> Vec<String> {
+    object["spec"]["template"]["spec"]["initContainers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn with_migrate() -> Value {
+    let mut object = deployment();
+    object["spec"]["template"]["spec"]["initContainers"] =
+        json!([{"name": "migrate", "image": "busybox:1.36"}]);
+    object
+}
+
+#[test]
+fn helpers_go_before_the_apps_own_init_containers_in_the_order_applied() {
+    let mut object = with_migrate();
+    assert!(add_builtin(&mut object, "wait-for", &[("host", "db")]));
+    assert!(add_builtin(
+        &mut object,
+        "redis-proxy",
+        &[("servers", "redis.cache.svc:6379")]
+    ));
+    assert_eq!(init_names(&object), ["wait-for", "redis-proxy", "migrate"]);
+    // Re-adding changes nothing and moves nothing.
+    let before = object.clone();
+    assert!(!add_builtin(&mut object, "wait-for", &[("host", "db")]));
+    assert!(!add_builtin(
+        &mut object,
+        "redis-proxy",
+        &[("servers", "redis.cache.svc:6379")]
+    ));
+    assert_eq!(object, before);
+    // Updating an instance keeps it where it is.
+    assert!(add_builtin(&mut object, "wait-for", &[("host", "db2")]));
+    assert_eq!(init_names(&object), ["wait-for", "redis-proxy", "migrate"]);
+    // Removal takes out exactly the instance.
+    with(&mut object, |w| remove(w, "wait-for").unwrap().unwrap());
+    assert_eq!(init_names(&object), ["redis-proxy", "migrate"]);
+    with(&mut object, |w| remove(w, "redis-proxy").unwrap().unwrap());
+    assert_eq!(object, with_migrate());
+}
+
+#[test]
+fn the_plan_names_the_app_init_container_its_helpers_go_before() {
+    let mut object = with_migrate();
+    let plan = plan_of(&mut object, HELPER, SidecarMode::Auto).unwrap();
+    assert_eq!(
+        plan.placements[0].position,
+        Position::Before("migrate".into())
+    );
+    // Classic helpers and volumes go at the end of their lists.
+    let classic = plan_of(&mut object, HELPER, SidecarMode::Classic).unwrap();
+    assert!(
+        classic
+            .placements
+            .iter()
+            .all(|p| p.position == Position::Append)
+    );
+}
+
+#[test]
+fn helpers_that_already_follow_the_apps_init_containers_keep_that_order() {
+    // An object patched before helpers went first: [migrate, wait-for].
+    let mut object = deployment();
+    assert!(add_builtin(&mut object, "wait-for", &[("host", "db")]));
+    let inits = object["spec"]["template"]["spec"]["initContainers"].clone();
+    object["spec"]["template"]["spec"]["initContainers"] = json!([
+        {"name": "migrate", "image": "busybox:1.36"}, inits[0].clone()]);
+    assert!(add_builtin(
+        &mut object,
+        "redis-proxy",
+        &[("servers", "redis.cache.svc:6379")]
+    ));
+    assert_eq!(init_names(&object), ["migrate", "wait-for", "redis-proxy"]);
+}
+
+#[test]
+fn positions_insert_where_they_say() {
+    let spec_with = |names: &[&str]| -> Map<String, Value> {
+        let list: Vec<Value> = names.iter().map(|n| json!({"name": n})).collect();
+        json!({"initContainers": list}).as_object().unwrap().clone()
+    };
+    let list = ListRef::Pod(PodList::InitContainers);
+    for (position, want) in [
+        (Position::First, ["x", "a", "b"]),
+        (Position::Before("b".into()), ["a", "x", "b"]),
+        (Position::After("a".into()), ["a", "x", "b"]),
+        (Position::After("b".into()), ["a", "b", "x"]),
+        (Position::Before("missing".into()), ["a", "b", "x"]),
+        (Position::Append, ["a", "b", "x"]),
+    ] {
+        let mut spec = spec_with(&["a", "b"]);
+        crate::podspec::upsert(&mut spec, &list, json!({"name": "x"}), &position);
+        assert_eq!(list.keys(&spec), want, "{position:?}");
     }
 }

@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Map, Value, json};
 
-use super::fake_ssa::{FieldPath, config_of, delete, merge, paths};
+use super::fake_apply::{apply, set_managed_fields};
+use super::fake_ssa::{FieldPath, config_of, paths};
 
 /// One request the server received.
 #[derive(Debug, Clone)]
@@ -45,7 +46,7 @@ impl Request {
 }
 
 /// A failure the server answers instead of handling a request.
-struct Fault {
+pub(super) struct Fault {
     method: String,
     code: u16,
     reason: String,
@@ -53,25 +54,25 @@ struct Fault {
 }
 
 /// A change another client makes right before the server handles a PATCH.
-type Interference = Box<dyn FnMut(&mut Value) + Send>;
+pub(super) type Interference = Box<dyn FnMut(&mut Value) + Send>;
 
 #[derive(Default)]
-struct State {
-    deployments: BTreeMap<(String, String), Value>,
+pub(super) struct State {
+    pub(super) deployments: BTreeMap<(String, String), Value>,
     /// Field paths each manager owns, per object.
-    owners: BTreeMap<(String, String), BTreeMap<String, BTreeSet<FieldPath>>>,
-    nodes: Vec<Value>,
-    version: (u32, u32),
-    lists: BTreeMap<String, (String, Vec<Value>)>,
+    pub(super) owners: BTreeMap<(String, String), BTreeMap<String, BTreeSet<FieldPath>>>,
+    pub(super) nodes: Vec<Value>,
+    pub(super) version: (u32, u32),
+    pub(super) lists: BTreeMap<String, (String, Vec<Value>)>,
     /// Response bodies served as they are (recorded responses) to a GET of the path.
-    bodies: BTreeMap<String, Value>,
-    requests: Vec<Request>,
-    resource_version: u64,
-    faults: VecDeque<Fault>,
-    interference: VecDeque<Interference>,
-    rollout: Vec<Value>,
+    pub(super) bodies: BTreeMap<String, Value>,
+    pub(super) requests: Vec<Request>,
+    pub(super) resource_version: u64,
+    pub(super) faults: VecDeque<Fault>,
+    pub(super) interference: VecDeque<Interference>,
+    pub(super) rollout: Vec<Value>,
     /// Objects whose scripted rollout a watch will stream.
-    rolling: Vec<(String, String)>,
+    pub(super) rolling: Vec<(String, String)>,
 }
 
 /// The server: its port and its shared state.
@@ -128,6 +129,8 @@ impl FakeApi {
         let replicas = deployment["spec"]["replicas"].as_i64().unwrap_or(1);
         deployment["status"] = json!({"observedGeneration": 1, "replicas": replicas,
             "updatedReplicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas});
+        // Defaults, as a real server fills them in: owned by no manager.
+        super::fake_defaults::default_deployment(&mut deployment);
         let key = (ns, name);
         let managers = BTreeMap::from([("kubectl-create".to_string(), owned)]);
         st.owners.insert(key.clone(), managers);
@@ -142,6 +145,35 @@ impl FakeApi {
             .get(&(namespace.into(), name.into()))
             .cloned()
             .expect("stored deployment")
+    }
+
+    /// An apply by another client (manager `manager`, `force` to take fields over): the
+    /// server's answer.
+    pub fn apply_as(&self, manager: &str, config: &Value, force: bool) -> (u16, Value) {
+        let ns = config["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("shop")
+            .to_string();
+        let name = config["metadata"]["name"]
+            .as_str()
+            .expect("a name")
+            .to_string();
+        let mut st = self.lock();
+        super::fake_apply::apply_config(&mut st, &(ns, name), manager, config, force, false)
+    }
+
+    /// A write by another client that is not an apply (`kubectl patch`, `kubectl edit`,
+    /// `kubectl rollout pause`) as `manager`: what `change` removes leaves every manager's field
+    /// set, what it adds is `manager`'s.
+    pub fn update(
+        &self,
+        namespace: &str,
+        name: &str,
+        manager: &str,
+        change: impl FnOnce(&mut Value),
+    ) {
+        let mut st = self.lock();
+        super::fake_apply::update(&mut st, &(namespace.into(), name.into()), manager, change);
     }
 
     /// The nodes and their kubelet versions.
@@ -334,7 +366,7 @@ fn reason_phrase(code: u16) -> &'static str {
     }
 }
 
-fn status(code: u16, reason: &str, message: &str) -> (u16, Value) {
+pub(super) fn status(code: u16, reason: &str, message: &str) -> (u16, Value) {
     (
         code,
         json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
@@ -403,7 +435,7 @@ fn handle(req: &Request, state: &Mutex<State>) -> (u16, Value) {
     }
 }
 
-fn not_found(name: &str) -> (u16, Value) {
+pub(super) fn not_found(name: &str) -> (u16, Value) {
     status(
         404,
         "NotFound",
@@ -438,106 +470,6 @@ fn matches(d: &Value, wanted: &[(String, String)]) -> bool {
     wanted
         .iter()
         .all(|(k, v)| d["metadata"]["labels"][k].as_str() == Some(v))
-}
-
-/// The server-side apply of one manager's configuration.
-fn apply(st: &mut State, req: &Request, ns: &str, name: &str) -> (u16, Value) {
-    let key = (ns.to_string(), name.to_string());
-    if req.headers.get("content-type").map(String::as_str) != Some("application/apply-patch+yaml") {
-        return status(
-            415,
-            "UnsupportedMediaType",
-            "only server-side apply is served",
-        );
-    }
-    let Some(manager) = req.param("fieldManager").map(str::to_string) else {
-        return status(422, "Invalid", "fieldManager is required for apply patch");
-    };
-    if let Some(mut change) = st.interference.pop_front()
-        && let Some(d) = st.deployments.get_mut(&key)
-    {
-        change(d);
-        st.resource_version += 1;
-        d["metadata"]["resourceVersion"] = json!(st.resource_version.to_string());
-    }
-    let Some(stored) = st.deployments.get(&key).cloned() else {
-        return not_found(name);
-    };
-    let Ok(config) = serde_json::from_str::<Value>(&req.body) else {
-        return status(400, "BadRequest", "the body is not JSON");
-    };
-    if let Some(rv) = config.pointer("/metadata/resourceVersion")
-        && Some(rv) != stored.pointer("/metadata/resourceVersion")
-    {
-        return status(
-            409,
-            "Conflict",
-            &format!(
-                "Operation cannot be fulfilled on deployments.apps \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
-            ),
-        );
-    }
-    let owners = st.owners.get(&key).cloned().unwrap_or_default();
-    let new_paths = paths(&config_of(&config));
-    let old_paths = owners.get(&manager).cloned().unwrap_or_default();
-    let mut result = stored.clone();
-    for gone in old_paths.difference(&new_paths) {
-        let shared = owners
-            .iter()
-            .any(|(m, set)| m != &manager && set.contains(gone));
-        if !shared {
-            delete(&mut result, gone);
-        }
-    }
-    merge(&mut result, &config_of(&config));
-    let spec_changed = result["spec"] != stored["spec"];
-    let changed = result != stored;
-    if changed {
-        let generation = stored["metadata"]["generation"].as_i64().unwrap_or(1);
-        st.resource_version += 1;
-        result["metadata"]["resourceVersion"] = json!(st.resource_version.to_string());
-        if spec_changed {
-            result["metadata"]["generation"] = json!(generation + 1);
-            let observed = if st.rollout.is_empty() {
-                generation + 1
-            } else {
-                generation
-            };
-            result["status"]["observedGeneration"] = json!(observed);
-        }
-    }
-    if req.param("dryRun") == Some("All") {
-        return (200, result);
-    }
-    st.owners
-        .entry(key.clone())
-        .or_default()
-        .insert(manager, new_paths);
-    if spec_changed && !st.rollout.is_empty() {
-        st.rolling.push(key.clone());
-    }
-    st.deployments.insert(key.clone(), result);
-    set_managed_fields(st, &key);
-    (200, st.deployments[&key].clone())
-}
-
-/// metadata.managedFields from the ownership table (field sets left empty).
-fn set_managed_fields(st: &mut State, key: &(String, String)) {
-    let entries: Vec<Value> = st.owners[key]
-        .keys()
-        .map(|m| {
-            let operation = if m == "kubectl-create" {
-                "Update"
-            } else {
-                "Apply"
-            };
-            json!({"manager": m, "operation": operation, "apiVersion": "apps/v1",
-                   "fieldsType": "FieldsV1", "fieldsV1": {}})
-        })
-        .collect();
-    if let Some(d) = st.deployments.get_mut(key) {
-        d["metadata"]["managedFields"] = Value::Array(entries);
-    }
 }
 
 fn stream_watch(out: &mut TcpStream, request: &Request, state: &Mutex<State>) {

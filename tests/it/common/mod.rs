@@ -7,6 +7,8 @@ use std::process::Command;
 
 pub mod bad;
 pub mod fake_api;
+pub mod fake_apply;
+pub mod fake_defaults;
 pub mod fake_ssa;
 pub mod live;
 pub mod plugins;
@@ -176,4 +178,14 @@ pub fn validate(path: &Path) {
         !text.contains("ERROR") && !text.contains("INVALID"),
         "kubernetes-validate:\n{text}"
     );
+}
+
+/// A response body recorded from a real Kubernetes v1.36.2 API server
+/// (`tests/it/fixtures/k8s-1.36/`, copied from the shared recordings).
+pub fn k8s_fixture(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/fixtures/k8s-1.36")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
 }
