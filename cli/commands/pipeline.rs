@@ -204,16 +204,15 @@ fn prepare(
     processed: Processed,
     rendering: Rendering,
 ) -> Result<Prepared, EngineError> {
-    let changed = matches!(processed.emit, output::Emit::Changed(_));
-    let format = match (rendering, doc.format) {
+    let changed = matches!(processed.emit, output::Emit::Changed { .. });
+    let rendered = match (rendering, doc.format) {
         (Rendering::None, _) => None,
-        (Rendering::Shared(format), _) => Some(format),
-        (Rendering::OwnFormat, Format::Json) => Some(OutputFormat::Json),
-        (Rendering::OwnFormat, Format::Yaml) => Some(OutputFormat::Yaml),
-    };
-    let rendered = match format {
-        Some(format) => Some(output::render(doc, processed.emit, format)?),
-        None => None,
+        (Rendering::Shared(format), _) => Some(output::render(doc, processed.emit, format)?),
+        // A JSON file keeps its own layout.
+        (Rendering::OwnFormat, Format::Json) => Some(output::render_json_text(doc, processed.emit)),
+        (Rendering::OwnFormat, Format::Yaml) => {
+            Some(output::render(doc, processed.emit, OutputFormat::Yaml)?)
+        }
     };
     Ok(Prepared {
         reports: processed.reports,

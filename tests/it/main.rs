@@ -19,6 +19,7 @@ mod new;
 mod properties;
 mod release;
 mod structure;
+mod text_edit;
 mod tracking;
 mod validate;
 mod wizard;
