@@ -79,7 +79,11 @@ impl Editor<'_> {
         let last = self.line_after(end);
         if last == self.text.len() && !self.text.ends_with('\n') && first > 0 {
             // The last line has no line ending: take the one before it instead.
-            let newline = if self.text[..first].ends_with("\r\n") { 2 } else { 1 };
+            let newline = if self.text[..first].ends_with("\r\n") {
+                2
+            } else {
+                1
+            };
             return Some((first - newline, last));
         }
         Some((first, last))

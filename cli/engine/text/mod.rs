@@ -38,7 +38,8 @@ pub fn edit(text: &str, before: &Value, after: &Value, json: bool) -> Option<Str
 /// `None` when two overlap.
 fn apply(text: &str, mut splices: Vec<splice::Splice>) -> Option<String> {
     splices.sort_by_key(|s| s.start);
-    let mut out = String::with_capacity(text.len() + splices.iter().map(|s| s.text.len()).sum::<usize>());
+    let mut out =
+        String::with_capacity(text.len() + splices.iter().map(|s| s.text.len()).sum::<usize>());
     let mut at = 0;
     for s in splices {
         if s.start < at {
@@ -61,10 +62,16 @@ fn detect_style(text: &str, root: &tree::Node, json: bool) -> render::Style {
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
         match &node.kind {
-            tree::Kind::Map { flow: false, entries } => {
+            tree::Kind::Map {
+                flow: false,
+                entries,
+            } => {
                 for e in entries {
                     match &e.value.kind {
-                        tree::Kind::Map { flow: false, entries: inner } if step.is_none() => {
+                        tree::Kind::Map {
+                            flow: false,
+                            entries: inner,
+                        } if step.is_none() => {
                             step = inner
                                 .first()
                                 .map(|i| col(i.key_start).saturating_sub(col(e.key_start)))

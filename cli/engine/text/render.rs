@@ -173,26 +173,38 @@ pub(super) fn scalar_like(s: &str, quote: super::tree::Quote) -> String {
 }
 
 /// True when `s` written plain reads back as this string (conservative: YAML 1.1 booleans,
-/// numbers, nulls and indicators are quoted).
+/// nulls and anything shaped like a number are quoted, and so are indicators).
 fn is_plain_safe(s: &str, in_flow: bool) -> bool {
-    let Some(first) = s.chars().next() else {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
         return false;
     };
+    let second = chars.next();
     let reserved = [
-        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~",
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", "-.inf", "+.inf",
+        ".nan", "=", "<<",
     ];
-    if reserved.contains(&s.to_ascii_lowercase().as_str())
-        || first.is_ascii_digit()
-        || "-+.?:,[]{}#&*!|>'\"%@`= \t".contains(first)
+    let lower = s.to_ascii_lowercase();
+    let indicator = match first {
+        '-' | '?' | ':' => second.is_none_or(|c| c == ' ') || s.starts_with("---"),
+        c => ",[]{}#&*!|>'\"%@` \t".contains(c) || s.starts_with("..."),
+    };
+    !(reserved.contains(&lower.as_str())
+        || indicator
+        || number_like(s)
         || s.ends_with([' ', ':'])
         || s.contains(": ")
         || s.contains(" #")
-    {
-        return false;
-    }
-    s.chars().all(|c| {
-        c.is_ascii_alphanumeric()
-            || "-_./:@=+~ ()$^".contains(c)
-            || (!in_flow && ",[]{}".contains(c))
-    })
+        || s.chars()
+            .any(|c| c.is_control() || (in_flow && ",[]{}".contains(c))))
+}
+
+/// True when `s` could read as a number in YAML 1.1 or 1.2 (ints in any base, floats,
+/// sexagesimal `1:30`).
+fn number_like(s: &str) -> bool {
+    let body = s.trim_start_matches(['+', '-']);
+    body.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && body
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || "_.:+-xXoO".contains(c))
 }

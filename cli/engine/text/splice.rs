@@ -64,7 +64,11 @@ impl Editor<'_> {
                 let Slot::BlockValue(key_col, colon) = slot else {
                     return None;
                 };
-                let from = if node.start == node.end { node.start } else { colon };
+                let from = if node.start == node.end {
+                    node.start
+                } else {
+                    colon
+                };
                 let mut out = String::new();
                 render::entry_value(&mut out, v, key_col, &self.style);
                 let body = out.strip_suffix(self.style.newline)?.to_string();
@@ -213,9 +217,9 @@ impl Editor<'_> {
                 }
                 None => {
                     let region = match flow {
-                        true => {
-                            self.flow_region(node, items.len(), i, |k| (items[k].start, items[k].end))?
-                        }
+                        true => self.flow_region(node, items.len(), i, |k| {
+                            (items[k].start, items[k].end)
+                        })?,
                         false => {
                             let dash = self.col_to_offset(item.start, dash_col)?;
                             self.block_region(dash, item.end)?
