@@ -275,9 +275,8 @@ fn deliver_files(files: &[FileResult], out: &OutputArgs) -> Result<()> {
                 atomic::Permissions::LikeDestination,
             )?);
         }
-        for file in staged {
-            file.commit()?;
-        }
+        // All or nothing: a failed rename puts back the files already replaced.
+        atomic::commit_all(staged)?;
     }
     Ok(())
 }
