@@ -20,6 +20,7 @@ mod properties;
 mod release;
 mod structure;
 mod text_edit;
+mod text_repo;
 mod tracking;
 mod validate;
 mod wizard;
