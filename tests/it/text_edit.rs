@@ -61,7 +61,7 @@ fn four_space_indented_crlf_document_gets_blocks_in_its_own_style() {
         edited.contains("            initContainers:\r\n                - name: wait\r\n"),
         "{edited}"
     );
-    assert!(edited.contains("    annotations:\r\n        example.com/x: '{\"a\":1}'\r\n"));
+    assert!(edited.contains("    annotations:\r\n        example.com/x: \"{\\\"a\\\":1}\"\r\n"));
     assert!(edited.contains("defaultMode: 0400}") && edited.contains("# renovate: datasource"));
 }
 

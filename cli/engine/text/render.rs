@@ -28,7 +28,7 @@ pub(super) fn block(out: &mut String, value: &Value, col: usize, style: &Style) 
                 if i > 0 {
                     indent(out, col);
                 }
-                out.push_str(&scalar_str(key, false));
+                out.push_str(&block_scalar(key));
                 out.push(':');
                 entry_value(out, v, col, style);
             }
@@ -89,8 +89,38 @@ fn inline_line(out: &mut String, v: &Value, content_col: usize, style: &Style) {
         }
         return;
     }
-    out.push_str(&flow(v, false));
+    match v {
+        Value::String(s) => out.push_str(&block_scalar(s)),
+        v => out.push_str(&flow(v, false)),
+    }
     out.push_str(style.newline);
+}
+
+/// A string in block context, quoted as the tool's YAML writer quotes it (so new blocks read
+/// like the documents the tool writes whole), on one line; remembered per thread, since the
+/// same helper strings come back in every document.
+fn block_scalar(s: &str) -> String {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+    }
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(s).cloned()) {
+        return hit;
+    }
+    let written = crate::yaml::to_string(&Value::String(s.to_string()))
+        .ok()
+        .map(|t| t.trim_end_matches('\n').to_string())
+        .filter(|t| !t.contains('\n'))
+        .unwrap_or_else(|| scalar_str(s, false));
+    CACHE.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() > 4096 {
+            cache.clear();
+        }
+        cache.insert(s.to_string(), written.clone());
+    });
+    written
 }
 
 /// `|` or `|-` when `s` can be a literal block scalar (several lines, no trailing blanks,
