@@ -93,7 +93,6 @@ impl Editor<'_> {
     /// `ends`: with the separator before it, or after it for the first.
     pub(super) fn flow_region(
         &self,
-        _node: &Node,
         len: usize,
         i: usize,
         ends: impl Fn(usize) -> (usize, usize),

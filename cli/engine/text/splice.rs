@@ -149,7 +149,7 @@ impl Editor<'_> {
                 }
                 None => {
                     let region = match flow {
-                        true => self.flow_region(node, entries.len(), i, |j| {
+                        true => self.flow_region(entries.len(), i, |j| {
                             (entries[j].key_start, entries[j].value.end)
                         })?,
                         false => self.block_region(entry.key_start, entry.value.end)?,
@@ -217,9 +217,9 @@ impl Editor<'_> {
                 }
                 None => {
                     let region = match flow {
-                        true => self.flow_region(node, items.len(), i, |k| {
-                            (items[k].start, items[k].end)
-                        })?,
+                        true => {
+                            self.flow_region(items.len(), i, |k| (items[k].start, items[k].end))?
+                        }
                         false => {
                             let dash = self.col_to_offset(item.start, dash_col)?;
                             self.block_region(dash, item.end)?

@@ -63,7 +63,7 @@ pub(super) struct Entry {
 }
 
 impl Node {
-    /// The first byte of the whole entry or item.
+    /// True for a flow collection (`{…}` or `[…]`).
     pub fn is_flow(&self) -> bool {
         matches!(
             self.kind,
