@@ -41,6 +41,21 @@ struct FileResult {
     changed: bool,
 }
 
+/// The shared output stream: spooled to a temporary file beyond 256 KiB (memory does not grow
+/// with the stream, and nothing reaches stdout unless every document succeeded), buffered so
+/// that a spooled file does not take a few small writes per document.
+type SharedWriter = StreamWriter<std::io::BufWriter<tempfile::SpooledTempFile>>;
+
+/// A run's state across its inputs.
+struct RunState {
+    collected: report::Collector,
+    shared: SharedWriter,
+    files: Vec<FileResult>,
+    objects: usize,
+    per_file: bool,
+    rendering: Rendering,
+}
+
 /// Runs `action` over `inputs`, delivers the output, prints the report, and returns the reports.
 pub fn run(
     inputs: &[Input],
@@ -49,38 +64,56 @@ pub fn run(
     delivery: Delivery,
 ) -> Result<Vec<ObjectReport>> {
     let per_file = per_file_output(inputs, out, delivery)?;
-    // Keep only what will be shown: for a big stream, whole reports would outweigh the data.
-    let mut collected = report::Collector::new(if delivery == Delivery::ReportsOnly {
-        None
-    } else {
-        Some((out.report, out.quiet))
-    });
-    let mut files = Vec::new();
-    let mut objects = 0usize;
     let shared_format: OutputFormat = out.format().into();
-    // Output beyond 256 KiB spills to a temporary file, so memory does not grow with the stream,
-    // and nothing reaches stdout unless every document succeeded.
-    // Buffered: once the spool is a file, every document would otherwise be a few small writes.
     let spool = std::io::BufWriter::with_capacity(64 << 10, tempfile::spooled_tempfile(256 << 10));
-    let mut shared = StreamWriter::with_sink(shared_format, spool);
-    let rendering = delivery.then_format(per_file, shared_format);
-    let prepare = |doc: &Document, processed: Processed| prepare(doc, processed, rendering);
+    let mut state = RunState {
+        // Keep only what will be shown: for a big stream, whole reports would outweigh the data.
+        collected: report::Collector::new(if delivery == Delivery::ReportsOnly {
+            None
+        } else {
+            Some((out.report, out.quiet))
+        }),
+        shared: StreamWriter::with_sink(shared_format, spool),
+        files: Vec::new(),
+        objects: 0,
+        per_file,
+        rendering: delivery.then_format(per_file, shared_format),
+    };
     for input in inputs {
+        state.input(input, action)?;
+    }
+    check_found(inputs, state.objects, &state.collected)?;
+    match delivery {
+        Delivery::ReportsOnly => {}
+        Delivery::Stream if per_file => deliver_files(&state.files, out)?,
+        Delivery::Stream => deliver_stream(state.shared)?,
+    }
+    state.collected.print()?;
+    Ok(state.collected.kept)
+}
+
+impl RunState {
+    /// Processes one input: its documents go to the shared stream, or to the input's own
+    /// output (kept in `files`).
+    fn input(&mut self, input: &Input, action: &dyn Action) -> Result<()> {
         let docs = stream::read_input(input)?;
+        let rendering = self.rendering;
+        let prepare = |doc: &Document, processed: Processed| prepare(doc, processed, rendering);
+        let per_file = self.per_file;
         let mut writer: Option<StreamWriter> = None;
         let mut changed = false;
         let mut write_error = None;
         let mut original = String::new();
         parallel::process_stream(docs, action, &prepare, |doc, prepared| {
             if !doc.is_blank() {
-                objects += 1;
+                self.objects += 1;
             }
             if per_file && *input == Input::Stdin {
                 original.push_str(doc.separator.as_deref().unwrap_or_default());
                 original.push_str(&doc.text);
             }
             changed |= prepared.changed;
-            collected.extend(prepared.reports);
+            self.collected.extend(prepared.reports);
             let Some(rendered) = prepared.rendered else {
                 return Ok(());
             };
@@ -94,7 +127,7 @@ pub fn run(
                     .get_or_insert_with(|| StreamWriter::new(format).json_stream())
                     .push_rendered(doc, rendered)
             } else {
-                shared.push_rendered(doc, rendered)
+                self.shared.push_rendered(doc, rendered)
             };
             if let Err(e) = result {
                 write_error.get_or_insert(e);
@@ -109,22 +142,15 @@ pub fn run(
                 Some(w) => w.finish()?,
                 None => Vec::new(),
             };
-            files.push(FileResult {
+            self.files.push(FileResult {
                 input: input.clone(),
-                original: std::mem::take(&mut original),
+                original,
                 output: String::from_utf8(bytes)?,
                 changed,
             });
         }
+        Ok(())
     }
-    check_found(inputs, objects, &collected)?;
-    match delivery {
-        Delivery::ReportsOnly => {}
-        Delivery::Stream if per_file => deliver_files(&files, out)?,
-        Delivery::Stream => deliver_stream(shared)?,
-    }
-    collected.print()?;
-    Ok(collected.kept)
 }
 
 /// Whether each input gets its own output (`--in-place`, `--diff`), after checking the flags
@@ -162,9 +188,7 @@ fn check_found(inputs: &[Input], objects: usize, collected: &report::Collector) 
 }
 
 /// Copies the spooled stream to stdout (a closed pipe, as with `| head`, is not an error).
-fn deliver_stream(
-    shared: StreamWriter<std::io::BufWriter<tempfile::SpooledTempFile>>,
-) -> Result<()> {
+fn deliver_stream(shared: SharedWriter) -> Result<()> {
     let mut spool = shared.finish()?.into_inner().map_err(|e| e.into_error())?;
     spool.seek(SeekFrom::Start(0))?;
     let mut stdout = std::io::stdout().lock();
@@ -204,16 +228,15 @@ fn prepare(
     processed: Processed,
     rendering: Rendering,
 ) -> Result<Prepared, EngineError> {
-    let changed = matches!(processed.emit, output::Emit::Changed(_));
-    let format = match (rendering, doc.format) {
+    let changed = matches!(processed.emit, output::Emit::Changed { .. });
+    let rendered = match (rendering, doc.format) {
         (Rendering::None, _) => None,
-        (Rendering::Shared(format), _) => Some(format),
-        (Rendering::OwnFormat, Format::Json) => Some(OutputFormat::Json),
-        (Rendering::OwnFormat, Format::Yaml) => Some(OutputFormat::Yaml),
-    };
-    let rendered = match format {
-        Some(format) => Some(output::render(doc, processed.emit, format)?),
-        None => None,
+        (Rendering::Shared(format), _) => Some(output::render(doc, processed.emit, format)?),
+        // A JSON file keeps its own layout.
+        (Rendering::OwnFormat, Format::Json) => Some(output::render_json_text(doc, processed.emit)),
+        (Rendering::OwnFormat, Format::Yaml) => {
+            Some(output::render(doc, processed.emit, OutputFormat::Yaml)?)
+        }
     };
     Ok(Prepared {
         reports: processed.reports,
@@ -276,9 +299,8 @@ fn deliver_files(files: &[FileResult], out: &OutputArgs) -> Result<()> {
                 atomic::Permissions::LikeDestination,
             )?);
         }
-        for file in staged {
-            file.commit()?;
-        }
+        // All or nothing: a failed rename puts back the files already replaced.
+        atomic::commit_all(staged)?;
     }
     Ok(())
 }

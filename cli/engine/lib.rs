@@ -21,6 +21,7 @@ pub mod selector;
 pub mod stream;
 pub mod target;
 pub mod template;
+pub mod text;
 pub mod tracking;
 pub mod workload;
 pub mod yaml;

@@ -6,15 +6,21 @@ use std::io;
 use serde_json::Value;
 
 use super::stream::{Document, Format, StreamError, is_marker};
-use super::yaml;
+use super::{text, yaml};
 
 /// What becomes of a document in the output.
 #[derive(Debug, Clone)]
 pub enum Emit {
     /// Written back exactly as read.
     Unchanged,
-    /// Replaced by this object.
-    Changed(Value),
+    /// Changed: the object as read (`before`) and as it is now (`after`). The output edits
+    /// the document's text from one to the other (see `text`), or re-emits `after`.
+    Changed {
+        /// The object as the document's text holds it.
+        before: Value,
+        /// The object to write.
+        after: Value,
+    },
 }
 
 /// Output formats for objects.
@@ -37,6 +43,8 @@ pub enum Rendered {
     Json(Value),
     /// Name output: `kind.group/name` lines.
     Names(Vec<String>),
+    /// A document of a JSON stream rewritten in its own layout (per-file output).
+    JsonText(String),
     /// Nothing to write (a blank document in JSON or name output).
     Nothing,
 }
@@ -50,8 +58,14 @@ pub fn render(doc: &Document, emit: Emit, format: OutputFormat) -> Result<Render
         (_, OutputFormat::Json | OutputFormat::Name) if doc.is_blank() => {
             return Ok(Rendered::Nothing);
         }
+        (Emit::Changed { before, after }, OutputFormat::Yaml) if doc.format == Format::Yaml => {
+            match text::edit(&doc.text, &before, &after, false) {
+                Some(text) => return Ok(Rendered::Yaml(Some(text))),
+                None => after,
+            }
+        }
         (Emit::Unchanged, _) => doc.parse()?,
-        (Emit::Changed(v), _) => v,
+        (Emit::Changed { after, .. }, _) => after,
     };
     Ok(match format {
         OutputFormat::Json => Rendered::Json(value),
@@ -84,6 +98,19 @@ pub fn render(doc: &Document, emit: Emit, format: OutputFormat) -> Result<Render
             Rendered::Yaml(Some(text))
         }
     })
+}
+
+/// Prepares a document of a JSON stream for per-file output: its own text, or that text
+/// edited in place (its indentation and key order kept), or the object pretty-printed when
+/// the edit cannot be made in place.
+pub fn render_json_text(doc: &Document, emit: Emit) -> Rendered {
+    match emit {
+        Emit::Unchanged => Rendered::JsonText(doc.text.clone()),
+        Emit::Changed { before, after } => match text::edit(&doc.text, &before, &after, true) {
+            Some(text) => Rendered::JsonText(text),
+            None => Rendered::Json(after),
+        },
+    }
 }
 
 /// Builds an output stream document by document, into any writer (a spooled temporary file
@@ -146,9 +173,19 @@ impl<W: io::Write> StreamWriter<W> {
     pub fn push_rendered(&mut self, doc: &Document, rendered: Rendered) -> io::Result<()> {
         match rendered {
             Rendered::Nothing => Ok(()),
+            Rendered::Json(value) if !self.json_list => {
+                // A stream of objects: written in order with the documents kept as text.
+                let text = serde_json::to_string_pretty(&value).map_err(io::Error::other)?;
+                self.write(&text)?;
+                self.write("\n")
+            }
             Rendered::Json(value) => {
                 self.json_items.push(value);
                 Ok(())
+            }
+            Rendered::JsonText(text) => {
+                self.write(&text)?;
+                self.write("\n")
             }
             Rendered::Names(names) => names.iter().try_for_each(|n| self.write(&format!("{n}\n"))),
             Rendered::Yaml(body) => {

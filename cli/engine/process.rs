@@ -173,6 +173,8 @@ pub fn process_document(doc: &Document, action: &dyn Action) -> Result<Processed
         });
     }
     let mut value = doc.parse_object()?;
+    // The object as read: the output edits the document's text from it.
+    let before = value.clone();
     let mut reports = Vec::new();
     let mut changed = false;
     let mut run =
@@ -214,7 +216,10 @@ pub fn process_document(doc: &Document, action: &dyn Action) -> Result<Processed
         None => run(&mut value, &mut reports)?,
     }
     let emit = if changed {
-        Emit::Changed(value)
+        Emit::Changed {
+            before,
+            after: value,
+        }
     } else {
         Emit::Unchanged
     };

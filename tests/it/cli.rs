@@ -458,8 +458,16 @@ fn yaml_1_1_octal_modes_come_out_as_kubectl_reads_them() {
             .args(["add", "log-shipper", "-q"])
             .write_stdin(deploy),
     );
+    // The literal is kept as written (issue 12: edits keep the text), and it still reads as
+    // octal 420, as kubectl reads it.
     assert!(
-        out.contains("defaultMode: 420"),
+        out.contains("configMap: {name: conf, defaultMode: 0644}"),
+        "the line the tool did not touch is kept:\n{out}"
+    );
+    let v: serde_json::Value = kubectl_pattern::engine::yaml::from_str(&out).unwrap();
+    assert_eq!(
+        v.pointer("/spec/template/spec/volumes/0/configMap/defaultMode"),
+        Some(&serde_json::json!(420)),
         "0644 is octal 420, as kubectl reads it:\n{out}"
     );
 }

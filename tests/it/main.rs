@@ -19,6 +19,8 @@ mod new;
 mod properties;
 mod release;
 mod structure;
+mod text_edit;
+mod text_repo;
 mod tracking;
 mod validate;
 mod wizard;

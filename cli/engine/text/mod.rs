@@ -1,0 +1,101 @@
+//! Format-preserving edits: a changed document is written as its own text with only the
+//! inserted, removed or changed entries spliced in, so comments, key order, quoting, scalar
+//! styles, indentation, octal literals and empty keys stay as the user wrote them.
+//!
+//! The edits are those between the document's value before and after the action (the merge
+//! plan's `apply`), placed on the source spans of serde-saphyr's own parser. New blocks follow
+//! their neighbours: indentation, sequence style, flow or block, line endings. The result is
+//! parsed back and must equal the value `Plan::apply` produced, or `edit` returns `None` and
+//! the caller re-emits the document.
+
+use serde_json::Value;
+
+mod layout;
+mod render;
+mod splice;
+mod tree;
+
+/// `text` (one YAML document, or one JSON document when `json`) that holds `before`, edited to
+/// hold `after`. `None` when the layout cannot take the edit in place (anchors, aliases, tags,
+/// merge keys, a reordered mapping) or the edited text would not read back as `after`.
+pub fn edit(text: &str, before: &Value, after: &Value, json: bool) -> Option<String> {
+    let root = tree::parse(text)?;
+    let mut editor = splice::Editor {
+        text,
+        style: detect_style(text, &root, json),
+        splices: Vec::new(),
+    };
+    editor.root(&root, before, after)?;
+    let edited = apply(text, editor.splices)?;
+    let back: Value = match json {
+        true => serde_json::from_str(&edited).ok()?,
+        false => crate::yaml::from_str(&edited).ok()?,
+    };
+    (back == *after).then_some(edited)
+}
+
+/// Applies the splices in order of position (inserts at one point in the order made);
+/// `None` when two overlap.
+fn apply(text: &str, mut splices: Vec<splice::Splice>) -> Option<String> {
+    splices.sort_by_key(|s| s.start);
+    let mut out =
+        String::with_capacity(text.len() + splices.iter().map(|s| s.text.len()).sum::<usize>());
+    let mut at = 0;
+    for s in splices {
+        if s.start < at {
+            return None;
+        }
+        out.push_str(&text[at..s.start]);
+        out.push_str(&s.text);
+        at = s.end;
+    }
+    out.push_str(&text[at..]);
+    Some(out)
+}
+
+/// The document's indentation step, sequence indentation and line ending, read from its first
+/// nested block mapping and first block sequence under a key.
+fn detect_style(text: &str, root: &tree::Node, json: bool) -> render::Style {
+    let col = |offset: usize| offset - text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let mut step = None;
+    let mut seq_indented = None;
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        match &node.kind {
+            tree::Kind::Map {
+                flow: false,
+                entries,
+            } => {
+                for e in entries {
+                    match &e.value.kind {
+                        tree::Kind::Map {
+                            flow: false,
+                            entries: inner,
+                        } if step.is_none() => {
+                            step = inner
+                                .first()
+                                .map(|i| col(i.key_start).saturating_sub(col(e.key_start)))
+                                .filter(|s| *s > 0);
+                        }
+                        tree::Kind::Seq { flow: false, .. } if seq_indented.is_none() => {
+                            seq_indented = Some(col(e.value.start) > col(e.key_start));
+                        }
+                        _ => {}
+                    }
+                }
+                stack.extend(entries.iter().rev().map(|e| &e.value));
+            }
+            tree::Kind::Seq { items, .. } => stack.extend(items.iter().rev()),
+            _ => {}
+        }
+        if step.is_some() && seq_indented.is_some() {
+            break;
+        }
+    }
+    render::Style {
+        step: step.unwrap_or(2),
+        seq_indented: seq_indented.unwrap_or(false),
+        newline: if text.contains("\r\n") { "\r\n" } else { "\n" },
+        json,
+    }
+}

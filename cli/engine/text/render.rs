@@ -1,0 +1,240 @@
+//! Values written as new text in the style of the document around them: block YAML at a given
+//! column with the document's indentation step and sequence indentation, flow YAML, or JSON
+//! (compact or pretty at a column). Scalars are quoted only when plain text would read as
+//! something else.
+
+use serde_json::Value;
+
+/// The layout of the document the text goes into.
+#[derive(Debug, Clone)]
+pub(super) struct Style {
+    /// Columns a nested mapping is indented by.
+    pub step: usize,
+    /// True when a block sequence under a key is indented by `step` (`key:\n  - a`), false
+    /// when its dashes sit at the key's column (`key:\n- a`, as kubectl writes).
+    pub seq_indented: bool,
+    /// The line ending (`\n` or `\r\n`).
+    pub newline: &'static str,
+    /// The document is JSON: flow collections are written as JSON.
+    pub json: bool,
+}
+
+/// Writes `value` as a block node whose first line continues the current line (already at
+/// `col`); later lines are indented to their columns. Ends with a line ending.
+pub(super) fn block(out: &mut String, value: &Value, col: usize, style: &Style) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (i, (key, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    indent(out, col);
+                }
+                out.push_str(&block_scalar(key));
+                out.push(':');
+                entry_value(out, v, col, style);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    indent(out, col);
+                }
+                out.push_str("- ");
+                match item {
+                    Value::Object(m) if !m.is_empty() => block(out, item, col + 2, style),
+                    Value::Array(a) if !a.is_empty() => block(out, item, col + 2, style),
+                    _ => inline_line(out, item, col + 2, style),
+                }
+            }
+        }
+        _ => inline_line(out, value, col, style),
+    }
+}
+
+/// The value of a block mapping entry whose key sits at `col`, after its colon.
+pub(super) fn entry_value(out: &mut String, v: &Value, col: usize, style: &Style) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            out.push_str(style.newline);
+            indent(out, col + style.step);
+            block(out, v, col + style.step, style);
+        }
+        Value::Array(a) if !a.is_empty() => {
+            let at = col + if style.seq_indented { style.step } else { 0 };
+            out.push_str(style.newline);
+            indent(out, at);
+            block(out, v, at, style);
+        }
+        _ => {
+            out.push(' ');
+            inline_line(out, v, col + style.step, style);
+        }
+    }
+}
+
+/// A scalar or empty collection, then the line ending; a multi-line string becomes a literal
+/// block scalar whose lines sit at `content_col`.
+fn inline_line(out: &mut String, v: &Value, content_col: usize, style: &Style) {
+    if let Value::String(s) = v
+        && let Some(header) = literal_header(s)
+    {
+        out.push_str(header);
+        out.push_str(style.newline);
+        let body = s.strip_suffix('\n').unwrap_or(s);
+        for line in body.split('\n') {
+            if !line.is_empty() {
+                indent(out, content_col);
+                out.push_str(line);
+            }
+            out.push_str(style.newline);
+        }
+        return;
+    }
+    match v {
+        Value::String(s) => out.push_str(&block_scalar(s)),
+        v => out.push_str(&flow(v, false)),
+    }
+    out.push_str(style.newline);
+}
+
+/// A string in block context, quoted as the tool's YAML writer quotes it (so new blocks read
+/// like the documents the tool writes whole), on one line; remembered per thread, since the
+/// same helper strings come back in every document.
+fn block_scalar(s: &str) -> String {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+    }
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(s).cloned()) {
+        return hit;
+    }
+    let written = crate::yaml::to_string(&Value::String(s.to_string()))
+        .ok()
+        .map(|t| t.trim_end_matches('\n').to_string())
+        .filter(|t| !t.contains('\n'))
+        .unwrap_or_else(|| scalar_str(s, false));
+    CACHE.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() > 4096 {
+            cache.clear();
+        }
+        cache.insert(s.to_string(), written.clone());
+    });
+    written
+}
+
+/// `|` or `|-` when `s` can be a literal block scalar (several lines, no trailing blanks,
+/// no leading space, no control characters).
+fn literal_header(s: &str) -> Option<&'static str> {
+    let body = s.strip_suffix('\n').unwrap_or(s);
+    let ok = body.contains('\n')
+        && !body.ends_with('\n')
+        && !body.starts_with([' ', '\t'])
+        && body.split('\n').all(|l| l.trim_end() == l)
+        && !s.chars().any(|c| c.is_control() && c != '\n');
+    match (ok, s.ends_with('\n')) {
+        (false, _) => None,
+        (true, true) => Some("|"),
+        (true, false) => Some("|-"),
+    }
+}
+
+fn indent(out: &mut String, col: usize) {
+    out.extend(std::iter::repeat_n(' ', col));
+}
+
+/// `value` in flow style on one line: YAML flow (`{name: web, ports: [80]}`), or JSON.
+pub(super) fn flow(value: &Value, json: bool) -> String {
+    if json {
+        return serde_json::to_string(value).unwrap_or_default();
+    }
+    match value {
+        Value::Object(map) => {
+            let inner: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", scalar_str(k, true), flow(v, false)))
+                .collect();
+            format!("{{{}}}", inner.join(", "))
+        }
+        Value::Array(items) => {
+            let inner: Vec<String> = items.iter().map(|v| flow(v, false)).collect();
+            format!("[{}]", inner.join(", "))
+        }
+        Value::String(s) => scalar_str(s, true),
+        Value::Null => "null".into(),
+        other => other.to_string(),
+    }
+}
+
+/// JSON for `value` pretty-printed with `step` spaces, its later lines indented by `col`.
+pub(super) fn json_pretty(value: &Value, col: usize, step: usize, newline: &str) -> String {
+    use serde::Serialize as _;
+    let indent_unit = " ".repeat(step);
+    let mut buf = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(indent_unit.as_bytes());
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, formatter);
+    if value.serialize(&mut ser).is_err() {
+        return flow(value, true);
+    }
+    let text = String::from_utf8(buf).unwrap_or_default();
+    let pad = format!("{newline}{}", " ".repeat(col));
+    text.replace('\n', &pad)
+}
+
+/// A string scalar, plain when that reads back as the same string, else quoted.
+pub(super) fn scalar_str(s: &str, in_flow: bool) -> String {
+    if is_plain_safe(s, in_flow) {
+        return s.to_string();
+    }
+    if !s.contains('\'') && !s.chars().any(char::is_control) {
+        return format!("'{s}'");
+    }
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// A string quoted the way `quote` says when it can be, else as `scalar_str` decides.
+pub(super) fn scalar_like(s: &str, quote: super::tree::Quote) -> String {
+    use super::tree::Quote;
+    match quote {
+        Quote::Single if !s.chars().any(char::is_control) => format!("'{}'", s.replace('\'', "''")),
+        Quote::Double => serde_json::to_string(s).unwrap_or_default(),
+        _ => scalar_str(s, true),
+    }
+}
+
+/// True when `s` written plain reads back as this string (conservative: YAML 1.1 booleans,
+/// nulls and anything shaped like a number are quoted, and so are indicators).
+fn is_plain_safe(s: &str, in_flow: bool) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    let second = chars.next();
+    let reserved = [
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", "-.inf", "+.inf",
+        ".nan", "=", "<<",
+    ];
+    let lower = s.to_ascii_lowercase();
+    let indicator = match first {
+        '-' | '?' | ':' => second.is_none_or(|c| c == ' ') || s.starts_with("---"),
+        c => ",[]{}#&*!|>'\"%@` \t".contains(c) || s.starts_with("..."),
+    };
+    !(reserved.contains(&lower.as_str())
+        || indicator
+        || number_like(s)
+        || s.ends_with([' ', ':'])
+        || s.contains(": ")
+        || s.contains(" #")
+        || s.chars()
+            .any(|c| c.is_control() || (in_flow && ",[]{}".contains(c))))
+}
+
+/// True when `s` could read as a number in YAML 1.1 or 1.2 (ints in any base, floats,
+/// sexagesimal `1:30`).
+fn number_like(s: &str) -> bool {
+    let body = s.trim_start_matches(['+', '-']);
+    body.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && body
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || "_.:+-xXoO".contains(c))
+}

@@ -1,0 +1,277 @@
+//! A repository kept in Git, as a team keeps it: several apps with comments everywhere
+//! (`# renovate:` and Flux `# {"$imagepolicy": …}` markers), octal modes, long image strings,
+//! flow and block styles, CRLF, a pretty JSON file, a kustomize base and overlay with their
+//! `kustomization.yaml`, and a chart rendered by the real `helm template`. `add -R --in-place`
+//! only inserts lines (git diff: nothing removed, every hunk a helper part); `remove` gives back
+//! every file byte for byte; a second `add` changes nothing.
+//!
+//! Not here yet (part B of issue 12, not merged when this was written): non-Kubernetes YAML
+//! and kustomize patch files in the tree that `-R` reads.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::{bin, tool};
+
+const WEB: &str = r#"# The shop front end.
+# Owner: team-web
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+    name: web # the web tier
+    labels: {app: web, tier: front}
+spec:
+    replicas: 2
+    selector:
+        matchLabels:
+            app: web
+    template:
+        metadata:
+            labels:
+                app: web
+        spec:
+            containers:
+                # the app itself
+                -   name: web
+                    # renovate: datasource=docker depName=ghcr.io/example/shop-frontend
+                    image: ghcr.io/example/shop-frontend-with-a-rather-long-repository-name:v1.2.3@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef # {"$imagepolicy": "flux-system:web"}
+                    args: ["--listen", ':8080']
+                    ports:
+                        - containerPort: 8080
+                          name: http
+                    env:
+                        # - name: DEBUG
+                        #   value: "1"
+                        - name: MODE
+                          value: 'prod'
+            volumes:
+                - name: secret
+                  secret:
+                      secretName: web
+                      defaultMode: 0400   # read-only for the owner
+"#;
+
+const SERVICE: &str = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports: [{port: 80, targetPort: http}]\n";
+
+const API: &str = "---\r\n# config first\r\napiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: api\r\ndata:\r\n  long: >-\r\n    folded text\r\n    over lines\r\n---\r\napiVersion: apps/v1\r\nkind: Deployment\r\nmetadata:\r\n  name: api\r\n  annotations:\r\n    team: api  # who to page\r\nspec:\r\n  selector:\r\n    matchLabels: {app: api}\r\n  template:\r\n    metadata:\r\n      labels: {app: api}\r\n    spec:\r\n      initContainers:\r\n      - name: migrate\r\n        image: \"ghcr.io/example/api:2.0.0\" # {\"$imagepolicy\": \"flux-system:api\"}\r\n      containers:\r\n      - name: api\r\n        image: ghcr.io/example/api:2.0.0\r\n        env: [{name: A, value: \"1\"}]\r\n";
+
+const WORKER: &str = "{\n  \"apiVersion\": \"apps/v1\",\n  \"kind\": \"StatefulSet\",\n  \"metadata\": {\"name\": \"worker\"},\n  \"spec\": {\n    \"serviceName\": \"worker\",\n    \"selector\": {\"matchLabels\": {\"app\": \"worker\"}},\n    \"template\": {\n      \"metadata\": {\"labels\": {\"app\": \"worker\"}},\n      \"spec\": {\n        \"containers\": [\n          {\n            \"name\": \"worker\",\n            \"image\": \"ghcr.io/example/worker:3.1.0\"\n          }\n        ]\n      }\n    }\n  }\n}\n";
+
+const BASE: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\nspec:\n  selector:\n    matchLabels:\n      app: cart\n  template:\n    metadata:\n      labels:\n        app: cart\n    spec:\n      containers:\n        - name: cart\n          image: ghcr.io/example/cart:1.0.0 # {\"$imagepolicy\": \"flux-system:cart\"}\n          resources:\n            limits: {memory: 128Mi}\n";
+
+const KUSTOMIZATION_BASE: &str = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - deployment.yaml\n";
+const KUSTOMIZATION_OVERLAY: &str = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\nnamePrefix: prod-\n";
+
+const CHART: &str = "apiVersion: v2\nname: queue\nversion: 0.1.0\n";
+const CHART_DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}-queue\n  labels:\n    app.kubernetes.io/name: queue\nspec:\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: queue\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: queue\n    spec:\n      containers:\n        - name: queue\n          image: \"{{ .Values.image }}\"\n          ports:\n            - containerPort: 5672\n";
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn git(root: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "core.autocrlf=false",
+        ])
+        .args(args)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The repository, committed; the chart is rendered by `helm template` into it.
+fn repository(root: &Path) {
+    let repo = root.join("repo");
+    write(&repo, "apps/web/deployment.yaml", WEB);
+    write(&repo, "apps/web/service.yaml", SERVICE);
+    write(&repo, "apps/api/all.yaml", API);
+    write(&repo, "apps/worker/statefulset.json", WORKER);
+    write(&repo, "kustomize/base/deployment.yaml", BASE);
+    write(
+        &repo,
+        "kustomize/base/kustomization.yaml",
+        KUSTOMIZATION_BASE,
+    );
+    write(
+        &repo,
+        "kustomize/overlays/prod/kustomization.yaml",
+        KUSTOMIZATION_OVERLAY,
+    );
+    write(root, "chart/Chart.yaml", CHART);
+    write(
+        root,
+        "chart/values.yaml",
+        "image: ghcr.io/example/queue:4.0.0\n",
+    );
+    write(root, "chart/templates/deployment.yaml", CHART_DEPLOYMENT);
+    let out = Command::new(tool("helm"))
+        .args(["template", "shop"])
+        .arg(root.join("chart"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    write(
+        &repo,
+        "rendered/queue.yaml",
+        &String::from_utf8(out.stdout).unwrap(),
+    );
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "init"]);
+}
+
+fn run(repo: &Path, args: &[&str]) {
+    bin()
+        .args(args)
+        .args(["-R", "-f"])
+        .arg(repo)
+        .args(["--in-place", "-q"])
+        .assert()
+        .success();
+}
+
+/// The first line of every added hunk of `git diff -U0`, trimmed, with its file.
+fn hunk_heads(diff: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut file = String::new();
+    let mut at_head = false;
+    for line in diff.lines() {
+        if let Some(f) = line.strip_prefix("+++ b/") {
+            file = f.to_string();
+        } else if line.starts_with("@@") {
+            at_head = true;
+        } else if let Some(added) = line.strip_prefix('+')
+            && at_head
+        {
+            out.push((
+                file.clone(),
+                added.trim().trim_end_matches('\r').to_string(),
+            ));
+            at_head = false;
+        }
+    }
+    out
+}
+
+#[test]
+fn add_only_inserts_helper_lines_and_remove_restores_every_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    repository(dir.path());
+    let repo = dir.path().join("repo");
+    run(&repo, &["add", "log-shipper"]);
+
+    // Nothing removed from any YAML file; the JSON file only gains commas.
+    let numstat = git(&repo, &["diff", "--numstat"]);
+    let changed: Vec<&str> = numstat
+        .lines()
+        .map(|l| l.split('\t').nth(2).unwrap())
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "apps/api/all.yaml",
+            "apps/web/deployment.yaml",
+            "apps/worker/statefulset.json",
+            "kustomize/base/deployment.yaml",
+            "rendered/queue.yaml"
+        ],
+        "{numstat}"
+    );
+    for line in numstat.lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let removed: usize = cols[1].parse().unwrap();
+        if cols[2].ends_with(".json") {
+            let diff = git(&repo, &["diff", "-U0", "--", cols[2]]);
+            let gone: Vec<&str> = diff
+                .lines()
+                .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+                .map(|l| &l[1..])
+                .collect();
+            // A changed JSON line only gains text at its end (a comma, a member).
+            for g in gone {
+                let stem = g.trim_end_matches([',', '}', ']']);
+                assert!(
+                    diff.lines()
+                        .any(|l| l.starts_with('+') && l[1..].starts_with(stem)),
+                    "{diff}"
+                );
+            }
+        } else {
+            assert_eq!(
+                removed,
+                0,
+                "{line}\n{}",
+                git(&repo, &["diff", "--", cols[2]])
+            );
+        }
+    }
+    // Every added hunk is a part of the helper: its container, volumes, mount, or the record.
+    let diff = git(&repo, &["diff", "-U0", "--", "*.yaml"]);
+    let allowed = [
+        "- name: log-shipper",
+        "volumeMounts:",
+        "initContainers:",
+        "annotations:",
+        "pattern.kubectl.io/applied:",
+    ];
+    let heads = hunk_heads(&diff);
+    for file in [
+        "apps/api/all.yaml",
+        "apps/web/deployment.yaml",
+        "kustomize/base/deployment.yaml",
+        "rendered/queue.yaml",
+    ] {
+        for part in ["annotations:", "volumeMounts:"] {
+            let hunk = (file.to_string(), part.to_string());
+            assert!(heads.contains(&hunk), "{file}: no {part} hunk: {heads:?}");
+        }
+    }
+    for (file, head) in &heads {
+        assert!(
+            allowed.iter().any(|a| head.starts_with(a)),
+            "{file}: hunk starts with {head:?}\n{diff}"
+        );
+    }
+    // The markers and literal styles are still there.
+    let web = std::fs::read_to_string(repo.join("apps/web/deployment.yaml")).unwrap();
+    for kept in [
+        "# renovate: datasource=docker",
+        "# {\"$imagepolicy\": \"flux-system:web\"}",
+        "defaultMode: 0400   # read-only",
+        "labels: {app: web, tier: front}",
+        "value: 'prod'",
+    ] {
+        assert!(web.contains(kept), "{kept}\n{web}");
+    }
+
+    // A second add changes nothing.
+    git(&repo, &["add", "."]);
+    run(&repo, &["add", "log-shipper"]);
+    assert_eq!(git(&repo, &["diff", "--stat"]), "", "second add is a no-op");
+
+    // remove gives back every file byte for byte.
+    run(&repo, &["remove", "log-shipper"]);
+    assert_eq!(
+        git(&repo, &["diff", "HEAD", "--stat"]),
+        "",
+        "remove restores the commit"
+    );
+}
