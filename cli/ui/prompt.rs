@@ -3,7 +3,6 @@
 //! dialoguer, which also makes Ctrl-C restore the terminal and end the run with nothing written.
 
 use std::io::IsTerminal;
-use std::sync::OnceLock;
 
 use anyhow::Result;
 use dialoguer::theme::ColorfulTheme;
@@ -225,7 +224,7 @@ pub fn for_run(forced: bool, forbidden: bool) -> Result<Box<dyn Prompter>> {
     reason = "signal handling and termios through libc; see the SAFETY notes"
 )]
 mod interrupt {
-    use super::OnceLock;
+    use std::sync::OnceLock;
 
     static SAVED: OnceLock<Option<(libc::c_int, libc::termios)>> = OnceLock::new();
     const MESSAGE: &[u8] = b"\x1b[?25h\ncancelled: nothing was written\n";

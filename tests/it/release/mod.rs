@@ -160,6 +160,7 @@ fn dist_linux_binaries_are_static_and_windows_ones_need_only_system_dlls() {
                     "ntdll.dll",
                     "advapi32.dll",
                     "bcrypt.dll",
+                    "bcryptprimitives.dll",
                     "ws2_32.dll",
                     "userenv.dll",
                     "ole32.dll",

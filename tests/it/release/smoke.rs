@@ -157,6 +157,7 @@ fn linux_arm64_under_qemu_prints_what_the_native_binary_prints() {
 #[ignore = "needs scripts/release's archives: run by scripts/release-checks"]
 fn windows_amd64_under_wine_prints_what_the_native_binary_prints() {
     let (_w, exe) = unpack(&dist(), "windows", "amd64");
+    wine_bcryptprimitives(exe.parent().unwrap());
     let cache = same_output_as_native(&runner("wine"), &exe, "windows/amd64 (wine)");
     // Same CPU, other OS and calling convention: native code compiled for linux must not be
     // loaded by the windows binary either.
@@ -164,5 +165,31 @@ fn windows_amd64_under_wine_prints_what_the_native_binary_prints() {
         cache.len(),
         2,
         "one precompiled entry per platform: {cache:?}"
+    );
+}
+
+/// Builds the stand-in for Windows' `bcryptprimitives.dll` (see `wine_bcryptprimitives.c`) into
+/// `dir`: Windows 10 and later ship the DLL, wine 8 does not.
+fn wine_bcryptprimitives(dir: &Path) {
+    let source =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/release/wine_bcryptprimitives.c");
+    let status = Command::new(runner("zig"))
+        .args([
+            "cc",
+            "-target",
+            "x86_64-windows-gnu",
+            "-shared",
+            "-O2",
+            "-o",
+        ])
+        .arg(dir.join("bcryptprimitives.dll"))
+        .arg(&source)
+        .arg("-ladvapi32")
+        .current_dir(dir)
+        .status()
+        .expect("run zig");
+    assert!(
+        status.success(),
+        "zig could not build the bcryptprimitives stand-in"
     );
 }
