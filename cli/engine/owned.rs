@@ -232,8 +232,7 @@ fn push_found(list: &mut Vec<Value>, item: &ItemRef, spec: &Map<String, Value>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::merge::MergeOptions;
-    use crate::process::{Action, AddAction, PatternRequest, RemoveAction};
+    use crate::process::{Action, RemoveAction};
 
     fn deployment() -> Value {
         json!({
@@ -248,19 +247,7 @@ mod tests {
     }
 
     fn add(object: &mut Value, id: &str, sets: &[(&str, &str)]) {
-        let catalogue = crate::catalogue::Catalogue::builtin();
-        let pattern = catalogue.get(id).unwrap();
-        let input = crate::params::ParamInput::from_texts(sets.iter().copied());
-        let params = crate::params::resolve(id, &pattern.spec().params, &input).unwrap();
-        let action = AddAction {
-            requests: vec![PatternRequest {
-                pattern,
-                instance: id.to_string(),
-                params,
-            }],
-            options: MergeOptions::default(),
-        };
-        assert!(action.run(object).unwrap().changed);
+        assert!(crate::merge::tests::add_builtin(object, id, sets));
     }
 
     #[test]

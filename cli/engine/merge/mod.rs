@@ -150,4 +150,4 @@ fn records(workload: &Workload<'_>) -> Result<Vec<AppliedRecord>, MergeError> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

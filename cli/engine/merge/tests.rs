@@ -353,7 +353,9 @@ fn changed_is_what_applying_the_plan_does_for_every_builtin_and_mode_switch() {
     }
 }
 
-fn add_builtin(object: &mut Value, id: &str, sets: &[(&str, &str)]) -> bool {
+/// Adds built-in pattern `id` with `sets` to `object`; whether it changed (also used by
+/// `owned.rs`' tests).
+pub(crate) fn add_builtin(object: &mut Value, id: &str, sets: &[(&str, &str)]) -> bool {
     use crate::process::{Action, AddAction, PatternRequest};
     let pattern = Catalogue::builtin().get(id).unwrap();
     let input = crate::params::ParamInput::from_texts(sets.iter().copied());
