@@ -4,9 +4,10 @@
 //!
 //! The edits are those between the document's value before and after the action (the merge
 //! plan's `apply`), placed on the source spans of serde-saphyr's own parser. New blocks follow
-//! their neighbours: indentation, sequence style, flow or block, line endings. The result is
-//! parsed back and must equal the value `Plan::apply` produced, or `edit` returns `None` and
-//! the caller re-emits the document.
+//! their neighbours: indentation, sequence style, flow or block, line endings. Every piece of
+//! new text is read back alone and must hold the value it was written for; edits in flow
+//! collections and JSON are read back whole, and so is every edit in debug builds (the tests).
+//! When a check fails, `edit` returns `None` and the caller re-emits the document.
 
 use serde_json::Value;
 
@@ -14,6 +15,7 @@ mod layout;
 mod render;
 mod splice;
 mod tree;
+mod verify;
 
 /// `text` (one YAML document, or one JSON document when `json`) that holds `before`, edited to
 /// hold `after`. `None` when the layout cannot take the edit in place (anchors, aliases, tags,
@@ -24,14 +26,36 @@ pub fn edit(text: &str, before: &Value, after: &Value, json: bool) -> Option<Str
         text,
         style: detect_style(text, &root, json),
         splices: Vec::new(),
+        needs_full_check: json,
     };
     editor.root(&root, before, after)?;
+    let full = editor.needs_full_check;
     let edited = apply(text, editor.splices)?;
-    let back: Value = match json {
-        true => serde_json::from_str(&edited).ok()?,
-        false => crate::yaml::from_str(&edited).ok()?,
-    };
-    (back == *after).then_some(edited)
+    if json {
+        return (serde_json::from_str::<Value>(&edited).ok()? == *after).then_some(edited);
+    }
+    // Block edits checked every piece of new text as it was written; where it went is the
+    // editor's layout logic, which debug builds (every test) check against a full read-back.
+    if full || cfg!(debug_assertions) {
+        let same = reads_back_as(&edited, after);
+        debug_assert!(
+            same || full,
+            "a block edit did not read back as the merged object:\n{edited}"
+        );
+        if !same {
+            return None;
+        }
+    }
+    Some(edited)
+}
+
+/// True when the YAML `text` reads back as `value`.
+fn reads_back_as(text: &str, value: &Value) -> bool {
+    match verify::check(text, value) {
+        verify::Verdict::Same => true,
+        verify::Verdict::Differs => false,
+        verify::Verdict::Unsure => crate::yaml::from_str::<Value>(text).is_ok_and(|v| v == *value),
+    }
 }
 
 /// Applies the splices in order of position (inserts at one point in the order made);

@@ -28,25 +28,37 @@ pub(super) fn block(out: &mut String, value: &Value, col: usize, style: &Style) 
                 if i > 0 {
                     indent(out, col);
                 }
-                out.push_str(&block_scalar(key));
-                out.push(':');
-                entry_value(out, v, col, style);
+                entry(out, key, v, col, style);
             }
         }
         Value::Array(items) if !items.is_empty() => {
-            for (i, item) in items.iter().enumerate() {
+            for (i, v) in items.iter().enumerate() {
                 if i > 0 {
                     indent(out, col);
                 }
-                out.push_str("- ");
-                match item {
-                    Value::Object(m) if !m.is_empty() => block(out, item, col + 2, style),
-                    Value::Array(a) if !a.is_empty() => block(out, item, col + 2, style),
-                    _ => inline_line(out, item, col + 2, style),
-                }
+                item(out, v, col, style);
             }
         }
         _ => inline_line(out, value, col, style),
+    }
+}
+
+/// One `key: value` entry of a block mapping whose keys sit at `col` (the current line is
+/// already there), as `block` writes a one-entry mapping.
+pub(super) fn entry(out: &mut String, key: &str, v: &Value, col: usize, style: &Style) {
+    out.push_str(&block_scalar(key));
+    out.push(':');
+    entry_value(out, v, col, style);
+}
+
+/// One `- item` of a block sequence whose dashes sit at `col`, as `block` writes a one-item
+/// sequence.
+pub(super) fn item(out: &mut String, v: &Value, col: usize, style: &Style) {
+    out.push_str("- ");
+    match v {
+        Value::Object(m) if !m.is_empty() => block(out, v, col + 2, style),
+        Value::Array(a) if !a.is_empty() => block(out, v, col + 2, style),
+        _ => inline_line(out, v, col + 2, style),
     }
 }
 
@@ -104,6 +116,14 @@ fn block_scalar(s: &str) -> String {
     use std::collections::HashMap;
     thread_local! {
         static CACHE: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+    }
+    // Words, names, paths: plain for every writer (the common case, without the cache).
+    let word = s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b))
+        && super::verify::is_plain_string(s);
+    if word {
+        return s.to_string();
     }
     if let Some(hit) = CACHE.with(|c| c.borrow().get(s).cloned()) {
         return hit;

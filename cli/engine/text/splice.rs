@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::render::{self, Style};
 use super::tree::{Entry, Kind, Node};
+use super::verify::Expected;
 
 /// Replace `start..end` with `text`.
 #[derive(Debug)]
@@ -32,6 +33,9 @@ pub(super) struct Editor<'t> {
     pub text: &'t str,
     pub style: Style,
     pub splices: Vec<Splice>,
+    /// True once an edit was made that only a full read-back can check (flow collections,
+    /// JSON); block edits check each new piece of text as they write it (`verify::fragment`).
+    pub needs_full_check: bool,
 }
 
 impl Editor<'_> {
@@ -53,10 +57,12 @@ impl Editor<'_> {
             }
             (Kind::Scalar(quote), _, Value::String(s)) => {
                 let text = render::scalar_like(s, *quote);
+                self.checked(&text, Expected::Value(after))?;
                 self.replace_inline(node, text, slot)
             }
             (Kind::Scalar(_), _, v) if !is_collection(v) || matches!(slot, Slot::Flow) => {
                 let text = render::flow(v, self.style.json);
+                self.checked(&text, Expected::Value(v))?;
                 self.replace_inline(node, text, slot)
             }
             (Kind::Scalar(_), _, v) => {
@@ -72,10 +78,12 @@ impl Editor<'_> {
                 let mut out = String::new();
                 render::entry_value(&mut out, v, key_col, &self.style);
                 let body = out.strip_suffix(self.style.newline)?.to_string();
+                self.checked(&body, Expected::Value(v))?;
                 self.push(from, node.end, body);
                 Some(())
             }
             _ if node.is_flow() || matches!(slot, Slot::Flow) => {
+                self.needs_full_check = true;
                 let text = self.flow_text(after, node);
                 self.push(node.start, node.end, text);
                 Some(())
@@ -89,6 +97,9 @@ impl Editor<'_> {
                     Value::Null => String::new(),
                     v => format!(" {}", render::flow(v, self.style.json)),
                 };
+                if !text.is_empty() {
+                    self.checked(&text, Expected::Value(v))?;
+                }
                 self.push(colon, node.end, text);
                 Some(())
             }
@@ -125,6 +136,9 @@ impl Editor<'_> {
     ) -> Option<()> {
         if entries.len() != b.len() || entries.iter().zip(b.keys()).any(|(e, k)| &e.key != k) {
             return None;
+        }
+        if flow || entries.is_empty() {
+            self.needs_full_check = true;
         }
         if entries.is_empty() {
             // `{}`: written whole.
@@ -165,9 +179,8 @@ impl Editor<'_> {
                 anchor = Some(i);
                 continue;
             }
-            let one = Map::from_iter([(key.clone(), value.clone())]);
-            let one = Value::Object(one);
             if flow {
+                let one = Value::Object(Map::from_iter([(key.clone(), value.clone())]));
                 let ends = |j: usize| (entries[j].key_start, entries[j].value.end);
                 let text = self.flow_member(node, &one, true);
                 self.flow_insert(node, entries.len(), anchor, ends, text)?;
@@ -177,7 +190,8 @@ impl Editor<'_> {
                     None => self.line_start_if_alone(entries.first()?.key_start)?,
                 };
                 let mut text = " ".repeat(key_col);
-                render::block(&mut text, &one, key_col, &self.style);
+                render::entry(&mut text, key, value, key_col, &self.style);
+                self.checked(&text, Expected::Entry(key, value))?;
                 self.push_line(at, text);
             }
         }
@@ -194,6 +208,9 @@ impl Editor<'_> {
     ) -> Option<()> {
         if items.len() != b.len() {
             return None;
+        }
+        if flow || items.is_empty() {
+            self.needs_full_check = true;
         }
         if items.is_empty() {
             // `[]`: written whole.
@@ -245,12 +262,23 @@ impl Editor<'_> {
                     None => self.line_start_if_alone(node.start)?,
                 };
                 let mut text = " ".repeat(dash_col);
-                let one = Value::Array(vec![value.clone()]);
-                render::block(&mut text, &one, dash_col, &self.style);
+                render::item(&mut text, value, dash_col, &self.style);
+                self.checked(&text, Expected::Item(value))?;
                 self.push_line(at, text);
             }
         }
         Some(())
+    }
+}
+
+impl Editor<'_> {
+    /// `Some` when `text`, read alone, holds `expected` (YAML; JSON documents are read back
+    /// whole, which is cheap).
+    fn checked(&self, text: &str, expected: Expected<'_>) -> Option<()> {
+        match self.style.json || super::verify::fragment(text, expected) {
+            true => Some(()),
+            false => None,
+        }
     }
 }
 
