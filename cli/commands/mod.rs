@@ -10,6 +10,7 @@ mod doctor_run;
 #[cfg(not(feature = "cluster"))]
 #[path = "doctor_off.rs"]
 mod doctor_run;
+mod found;
 pub mod inject;
 mod krm;
 #[cfg(feature = "cluster")]

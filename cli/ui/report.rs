@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use crate::engine::lint::Severity;
 use crate::engine::process::{ObjectReport, PatternReport, Status};
+use crate::engine::workload::WorkloadKind;
 
 use super::{ADDED, DIM, ERROR, WARNING};
 
@@ -133,6 +134,10 @@ pub struct Collector {
     pub workloads: usize,
     /// `kind/name: reason` of objects that are not.
     pub skipped: Vec<String>,
+    /// `kind/name: reason` of workload kinds under an apiVersion the tool does not handle.
+    pub unsupported: Vec<String>,
+    /// `file: reason` of files found in directories that are not manifests.
+    pub skipped_files: Vec<String>,
 }
 
 impl Collector {
@@ -145,18 +150,47 @@ impl Collector {
             json: Vec::new(),
             workloads: 0,
             skipped: Vec::new(),
+            unsupported: Vec::new(),
+            skipped_files: Vec::new(),
         }
+    }
+
+    /// Takes a file found in a directory that is not a manifest, reported once: a report line
+    /// (text), an entry without object (JSON), or a line on stderr for status and lint.
+    pub fn skip_file(&mut self, file: String, reason: String) {
+        let text = format!("{file}: skipped ({reason})");
+        match self.mode {
+            None => anstream::eprintln!("{DIM}{}{DIM:#}", super::clean(&text)),
+            Some((_, true)) => {}
+            Some((ReportArg::Text, false)) => {
+                self.lines
+                    .push(format!("{DIM}{}{DIM:#}", super::clean(&text)));
+            }
+            Some((ReportArg::Json, false)) => self.json.push(serde_json::json!({
+                "source": file,
+                "status": "skipped",
+                "reason": reason,
+            })),
+        }
+        self.skipped_files.push(format!("{file}: {reason}"));
     }
 
     /// Takes the reports of one document.
     pub fn extend(&mut self, reports: Vec<ObjectReport>) {
         for r in reports {
             if r.status == Status::Skipped {
-                self.skipped.push(format!(
+                let why = format!(
                     "{}: {}",
                     r.object.short_name(),
                     r.reason.as_deref().unwrap_or("skipped")
-                ));
+                );
+                let kind = &r.object.kind;
+                if WorkloadKind::from_kind(kind).is_some()
+                    && WorkloadKind::from_type(&r.object.api_version, kind).is_none()
+                {
+                    self.unsupported.push(why.clone());
+                }
+                self.skipped.push(why);
             } else {
                 self.workloads += 1;
             }

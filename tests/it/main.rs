@@ -16,6 +16,7 @@ mod golden;
 mod krew;
 mod lint;
 mod new;
+mod no_workloads;
 mod properties;
 mod release;
 mod structure;
