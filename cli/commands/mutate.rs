@@ -182,9 +182,13 @@ fn inspect(
         &out,
         Delivery::ReportsOnly,
     )?;
-    // status and lint print to stdout: their report is the data.
+    // status and lint print to stdout: their report is the data. lint's text is the findings
+    // only, and a summary line.
     let text = match output.output {
         super::args::ReportArg::Json => format!("{}\n", serde_json::to_string_pretty(&reports)?),
+        super::args::ReportArg::Text if lint => {
+            crate::ui::report::lint_text(&reports, &|_| String::new())
+        }
         super::args::ReportArg::Text => reports
             .iter()
             .map(|r| format!("{}\n", crate::ui::report::line(r)))

@@ -122,6 +122,55 @@ pub fn line(r: &ObjectReport) -> String {
     out
 }
 
+/// `lint`'s text: the objects with findings or warnings (each line after `prefix`, e.g. the
+/// namespace), then one summary line.
+pub fn lint_text(reports: &[ObjectReport], prefix: &dyn Fn(&ObjectReport) -> String) -> String {
+    let mut text = String::new();
+    let (mut workloads, mut flagged) = (0, 0);
+    let (mut info, mut warnings, mut errors) = (0, 0, 0);
+    for r in reports {
+        if r.status != Status::Skipped {
+            workloads += 1;
+        }
+        if r.findings.is_empty() && r.warnings.is_empty() {
+            continue;
+        }
+        flagged += 1;
+        for f in &r.findings {
+            *match f.severity {
+                Severity::Info => &mut info,
+                Severity::Warning => &mut warnings,
+                Severity::Error => &mut errors,
+            } += 1;
+        }
+        text.push_str(&prefix(r));
+        text.push_str(&line(r));
+        text.push('\n');
+    }
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut summary = format!(
+        "{} checked, {} with findings: {}, {}",
+        plural(workloads, "workload"),
+        flagged,
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+    );
+    if info > 0 {
+        summary.push_str(&format!(", {info} info"));
+    }
+    let others = reports.len() - workloads;
+    if others > 0 {
+        summary.push_str(&format!(
+            " ({} that {} not a workload skipped)",
+            plural(others, "object"),
+            if others == 1 { "is" } else { "are" }
+        ));
+    }
+    text.push_str(&summary);
+    text.push('\n');
+    text
+}
+
 /// Gathers per-object reports as they come, keeping only what will be shown.
 pub struct Collector {
     /// `None`: keep whole reports (the caller shows them); else how to print them on stderr.

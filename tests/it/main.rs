@@ -15,6 +15,7 @@ mod cli;
 mod golden;
 mod krew;
 mod lint;
+mod lint_exact;
 mod new;
 mod no_workloads;
 mod properties;
