@@ -13,6 +13,7 @@ mod bad_input;
 mod bad_params;
 mod cli;
 mod golden;
+mod helper_details;
 mod krew;
 mod lint;
 mod lint_exact;
