@@ -50,7 +50,7 @@ pub fn add(
 ) -> Result<ExitCode> {
     // The manager is recorded on the instances; their writes use the recorded managers.
     let field_manager = run_on.write.and_then(|w| w.field_manager.clone());
-    on_objects(run_on, Managers::Recorded, async |conn| {
+    on_objects(run_on, Managers::Recorded, false, async |conn| {
         if ask_cluster {
             options.target = cluster_target(conn, options.target).await?;
         }
@@ -71,7 +71,7 @@ pub fn remove(run_on: LiveRun<'_>, action: RemoveAction) -> Result<ExitCode> {
         Some(m) => Managers::Only(m),
         None => Managers::Recorded,
     };
-    on_objects(run_on, managers, async |_| {
+    on_objects(run_on, managers, false, async |_| {
         Ok(Arc::new(action) as Arc<dyn Action + Send + Sync>)
     })
     .map(|(code, _)| code)
@@ -79,7 +79,7 @@ pub fn remove(run_on: LiveRun<'_>, action: RemoveAction) -> Result<ExitCode> {
 
 /// `status` and `lint` on live objects: the reports.
 pub fn inspect(run_on: LiveRun<'_>, lint: bool) -> Result<Vec<ObjectReport>> {
-    let (code, reports) = on_objects(run_on, Managers::Recorded, async |_| {
+    let (code, reports) = on_objects(run_on, Managers::Recorded, lint, async |_| {
         Ok(Arc::new(InspectAction { lint }) as Arc<dyn Action + Send + Sync>)
     })?;
     if code != ExitCode::SUCCESS {
@@ -89,10 +89,11 @@ pub fn inspect(run_on: LiveRun<'_>, lint: bool) -> Result<Vec<ObjectReport>> {
 }
 
 /// Connects (the context's namespace when -n was not given), makes the action, runs it on
-/// the selected objects and prints what happened.
+/// the selected objects and prints what happened (`lint`: as lint prints it).
 fn on_objects(
     run_on: LiveRun<'_>,
     managers: Managers,
+    lint: bool,
     action: impl AsyncFnOnce(&Connection) -> Result<Arc<dyn Action + Send + Sync>>,
 ) -> Result<(ExitCode, Vec<ObjectReport>)> {
     let LiveRun {
@@ -109,6 +110,7 @@ fn on_objects(
             output,
             write,
             managers,
+            lint,
         };
         run(&conn, &selection, &scope, action, out).await
     })
@@ -207,6 +209,8 @@ struct LiveOutput<'a> {
     output: &'a OutputArgs,
     write: Option<&'a WriteArgs>,
     managers: Managers,
+    /// `lint`: its text report is the findings only, and a summary.
+    lint: bool,
 }
 
 /// How the write flags make live writes. `--diff` is a preview, as `kubectl diff` is: without
@@ -350,7 +354,12 @@ impl<'a> Tally<'a> {
             crate::ui::stdout(&render(&self.printed, format)?)?;
         }
         if !writes || output.report == ReportArg::Json {
-            print_reports(&self.reports, output.report, !writes, self.all_namespaces)?;
+            let format = match output.report {
+                ReportArg::Text if self.out.lint => Printed::LintText,
+                ReportArg::Text => Printed::Text,
+                ReportArg::Json => Printed::Json,
+            };
+            print_reports(&self.reports, format, !writes, self.all_namespaces)?;
         }
         if writes && !output.quiet && self.patched + self.unchanged + self.failed > 1 {
             let verb = if self.dry_run == DryRun::None {
@@ -455,25 +464,35 @@ fn render(objects: &[Value], format: OutputArg) -> Result<String> {
     })
 }
 
+/// How reports are printed.
+#[derive(Clone, Copy)]
+enum Printed {
+    /// One line per object.
+    Text,
+    /// `lint`'s text: the findings, then a summary.
+    LintText,
+    /// A JSON array.
+    Json,
+}
+
 /// status and lint: the reports are the data (stdout). Across all namespaces each line starts
 /// with the object's namespace, as the lines of `add -A` do.
 fn print_reports(
     reports: &[ObjectReport],
-    format: ReportArg,
+    format: Printed,
     data: bool,
     all_namespaces: bool,
 ) -> Result<()> {
+    let ns = |r: &ObjectReport| match (&r.object.namespace, all_namespaces) {
+        (Some(ns), true) => format!("{ns}/"),
+        _ => String::new(),
+    };
     let text = match format {
-        ReportArg::Json => format!("{}\n", serde_json::to_string_pretty(reports)?),
-        ReportArg::Text => reports
+        Printed::Json => format!("{}\n", serde_json::to_string_pretty(reports)?),
+        Printed::LintText => crate::ui::report::lint_text(reports, &ns),
+        Printed::Text => reports
             .iter()
-            .map(|r| {
-                let ns = match (&r.object.namespace, all_namespaces) {
-                    (Some(ns), true) => format!("{ns}/"),
-                    _ => String::new(),
-                };
-                format!("{ns}{}\n", crate::ui::report::line(r))
-            })
+            .map(|r| format!("{}{}\n", ns(r), crate::ui::report::line(r)))
             .collect(),
     };
     if data {

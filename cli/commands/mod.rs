@@ -10,6 +10,7 @@ mod doctor_run;
 #[cfg(not(feature = "cluster"))]
 #[path = "doctor_off.rs"]
 mod doctor_run;
+mod found;
 pub mod inject;
 mod krm;
 #[cfg(feature = "cluster")]
@@ -71,7 +72,7 @@ Examples:
   kubectl pattern add log-shipper -f deploy.yaml
 
   # Wait for a Service before the app starts, and proxy Redis through localhost, in one go
-  kubectl pattern add wait-for redis-proxy --set wait-for.host=db.shop.svc --set redis-proxy.servers=redis.cache.svc:6379 -f app.yaml
+  kubectl pattern add wait-for redis-proxy --set wait-for.host=db.shop.svc.cluster.local --set redis-proxy.servers=redis.cache.svc:6379 -f app.yaml
 
   # Pipe-friendly: patch and apply
   kustomize build overlays/prod | kubectl pattern add prometheus-exporter | kubectl apply -f -

@@ -25,7 +25,7 @@ use crate::request::RequestError;
 Examples:
   kubectl pattern add log-shipper -f deploy.yaml
   kubectl pattern add git-sync --set repo=https://github.com/org/site --set ref=main -f web.yaml --in-place
-  kubectl pattern add wait-for --set host=postgres.db.svc --set mode=tcp --set port=5432 -f k8s/ -R --diff
+  kubectl pattern add wait-for --set host=postgres.db.svc.cluster.local --set mode=tcp --set port=5432 -f k8s/ -R --diff
   kubectl pattern add ambassador --name cache-proxy --set upstreamHost=redis.cache.svc --set listenPort=6379 -f app.yaml
   kubectl pattern add log-shipper --kube-version 1.28 -f deploy.yaml   # classic sidecars for clusters before 1.29
   kubectl pattern add wait-for -f deploy.yaml          # on a terminal: asks for the missing host
@@ -34,7 +34,7 @@ Examples:
 
   # Live objects, through server-side apply (field manager kubectl-pattern)
   kubectl pattern add log-shipper deploy/web -n shop
-  kubectl pattern add wait-for --set host=db.shop.svc deploy/api sts/worker --dry-run=server --diff
+  kubectl pattern add wait-for --set host=db.shop.svc.cluster.local deploy/api sts/worker --dry-run=server --diff
   kubectl pattern add log-shipper deploy -l app.kubernetes.io/part-of=shop -A --wait --timeout 3m")]
 pub struct AddCmd {
     /// Pattern ids (see `kubectl pattern list`), applied in order; then, for live objects,
@@ -182,9 +182,13 @@ fn inspect(
         &out,
         Delivery::ReportsOnly,
     )?;
-    // status and lint print to stdout: their report is the data.
+    // status and lint print to stdout: their report is the data. lint's text is the findings
+    // only, and a summary line.
     let text = match output.output {
         super::args::ReportArg::Json => format!("{}\n", serde_json::to_string_pretty(&reports)?),
+        super::args::ReportArg::Text if lint => {
+            crate::ui::report::lint_text(&reports, &|_| String::new())
+        }
         super::args::ReportArg::Text => reports
             .iter()
             .map(|r| format!("{}\n", crate::ui::report::line(r)))

@@ -17,6 +17,7 @@ use crate::ui::{diff, report};
 
 use super::UsageError;
 use super::args::OutputArgs;
+use super::found;
 
 /// What a run produces besides reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +83,7 @@ pub fn run(
     for input in inputs {
         state.input(input, action)?;
     }
-    check_found(inputs, state.objects, &state.collected)?;
+    check_found(inputs, state.objects, &state.collected, out, delivery)?;
     match delivery {
         Delivery::ReportsOnly => {}
         Delivery::Stream if per_file => deliver_files(&state.files, out)?,
@@ -96,7 +97,22 @@ impl RunState {
     /// Processes one input: its documents go to the shared stream, or to the input's own
     /// output (kept in `files`).
     fn input(&mut self, input: &Input, action: &dyn Action) -> Result<()> {
-        let docs = stream::read_input(input)?;
+        let mut docs = stream::read_input(input)?;
+        let skip_partial = found::SkipPartial {
+            action,
+            file: input.display_name(),
+        };
+        let mut action = action;
+        if let Input::Found(_) = input {
+            match found::scan(docs)? {
+                found::Scan::Skip(reason) => {
+                    self.collected.skip_file(input.display_name(), reason);
+                    return Ok(());
+                }
+                found::Scan::Manifest(read) => docs = Box::new(read.into_iter().map(Ok)),
+            }
+            action = &skip_partial;
+        }
         let rendering = self.rendering;
         let prepare = |doc: &Document, processed: Processed| prepare(doc, processed, rendering);
         let per_file = self.per_file;
@@ -169,22 +185,69 @@ fn per_file_output(inputs: &[Input], out: &OutputArgs, delivery: Delivery) -> Re
     Ok(per_file)
 }
 
-/// Fails when the inputs held no object, or no workload a pattern applies to.
-fn check_found(inputs: &[Input], objects: usize, collected: &report::Collector) -> Result<()> {
+/// Fails when the inputs held no object, or only workloads under an apiVersion the tool does
+/// not handle. A stream without workloads (CRDs, NetworkPolicies, a chart that renders none)
+/// passes through unchanged with a warning, so `kustomize build | kubectl pattern add … |
+/// kubectl apply -f -` and the Helm post-renderer work on any input.
+fn check_found(
+    inputs: &[Input],
+    objects: usize,
+    collected: &report::Collector,
+    out: &OutputArgs,
+    delivery: Delivery,
+) -> Result<()> {
     if objects == 0 {
         let names: Vec<String> = inputs.iter().map(Input::display_name).collect();
+        let files = &collected.skipped_files;
+        if !files.is_empty() {
+            anyhow::bail!(
+                "no Kubernetes objects in {}: every file was skipped ({})",
+                few(&names),
+                few(files)
+            );
+        }
         anyhow::bail!(
             "no Kubernetes objects in {}: the input is empty",
             names.join(", ")
         );
     }
-    if collected.workloads == 0 {
+    if collected.workloads > 0 {
+        return Ok(());
+    }
+    if !collected.unsupported.is_empty() {
         anyhow::bail!(
-            "no workloads in the input ({}); patterns apply to Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs and CronJobs",
-            collected.skipped.join(", ")
+            "no workloads in the input this tool can change ({})",
+            collected.unsupported.join(", ")
         );
     }
+    // status and lint run quiet (their report is the data) but have no -q of their own.
+    if !out.quiet || delivery == Delivery::ReportsOnly {
+        let what = match delivery {
+            Delivery::ReportsOnly => "nothing to check",
+            Delivery::Stream if out.in_place || out.diff => "no file changed",
+            Delivery::Stream => "the input is passed through unchanged",
+        };
+        crate::ui::warn(&format!(
+            "no workloads in the input ({}): {what}; patterns apply to Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs and CronJobs",
+            few(&collected.skipped)
+        ));
+    }
     Ok(())
+}
+
+/// The first few of `items`, and how many more.
+fn few(items: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = items
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOWN {
+        text.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    text
 }
 
 /// Copies the spooled stream to stdout (a closed pipe, as with `| head`, is not an error).
@@ -257,10 +320,10 @@ fn deliver_files(files: &[FileResult], out: &OutputArgs) -> Result<()> {
     if out.diff {
         let mut stdout = anstream::stdout().lock();
         for f in files.iter().filter(|f| f.changed) {
-            let original = match &f.input {
-                Input::File(path) => std::fs::read_to_string(path)
+            let original = match f.input.path() {
+                Some(path) => std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read {}", path.display()))?,
-                Input::Stdin => f.original.clone(),
+                None => f.original.clone(),
             };
             let name = f.input.display_name();
             stdout
@@ -273,10 +336,7 @@ fn deliver_files(files: &[FileResult], out: &OutputArgs) -> Result<()> {
         let targets: Vec<(&Path, &str)> = files
             .iter()
             .filter(|f| f.changed)
-            .filter_map(|f| match &f.input {
-                Input::File(p) => Some((p.as_path(), f.output.as_str())),
-                Input::Stdin => None,
-            })
+            .filter_map(|f| f.input.path().map(|p| (p, f.output.as_str())))
             .collect();
         for (path, _) in &targets {
             let meta = std::fs::metadata(path)

@@ -12,6 +12,7 @@ pub mod merge;
 pub mod output;
 pub mod owned;
 pub mod params;
+pub mod partial;
 pub mod pattern;
 pub mod podspec;
 pub mod process;

@@ -59,7 +59,7 @@ rules! {
     MOUNT_WITHOUT_VOLUME = "MCP003", "mount-without-volume", Error, "a volume mount names a volume the pod does not have";
     UNSHARED_VOLUME = "MCP004", "unshared-volume", Warning, "a shared emptyDir is mounted by no container, or only read-only, so nothing can fill it";
     UNPINNED_IMAGE = "MCP005", "unpinned-image", Warning, "an image has no tag, or the tag latest";
-    MISSING_RESOURCES = "MCP006", "missing-resources", Warning, "a container has no CPU/memory requests or limits";
+    MISSING_RESOURCES = "MCP006", "missing-resources", Warning, "a container has no CPU/memory request (nor a limit it defaults to), or no limit";
     INIT_DOMINATES = "MCP007", "init-request-dominates", Warning, "an init container's request sets the pod's effective request";
     CLASSIC_SIDECAR_IN_JOB = "MCP008", "classic-sidecar-in-job", Error, "a Job or CronJob has a long-running classic sidecar";
     WEB_AND_DATABASE = "MCP009", "web-and-database", Warning, "a web server and a database run in the same pod";
@@ -141,9 +141,32 @@ fn image_name(c: &Container) -> String {
     format!("{path} {repo}")
 }
 
+/// The names of a StatefulSet's `volumeClaimTemplates`: volumes its pods get without a
+/// `spec.volumes` entry (empty for other objects).
+pub fn claim_templates(object: &serde_json::Value) -> Vec<String> {
+    object
+        .pointer("/spec/volumeClaimTemplates")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            t.pointer("/metadata/name")
+                .and_then(serde_json::Value::as_str)
+        })
+        .map(str::to_string)
+        .collect()
+}
+
 /// Runs every rule on a pod spec. `records` are the applied patterns (from the tracking
-/// annotation): they tell helpers from app containers.
-pub fn check(kind: WorkloadKind, spec: &PodSpec, records: &[AppliedRecord]) -> Vec<Finding> {
+/// annotation): they tell helpers from app containers, and findings that only this tool's
+/// helpers cause are not reported. `claims` are the volumes the workload provides besides
+/// `spec.volumes` (a StatefulSet's volumeClaimTemplates, see [`claim_templates`]).
+pub fn check(
+    kind: WorkloadKind,
+    spec: &PodSpec,
+    records: &[AppliedRecord],
+    claims: &[String],
+) -> Vec<Finding> {
     let inits = spec.init_containers.as_deref().unwrap_or_default();
     let apps = &spec.containers;
     let pod = Pod {
@@ -151,6 +174,7 @@ pub fn check(kind: WorkloadKind, spec: &PodSpec, records: &[AppliedRecord]) -> V
         inits,
         apps,
         volumes: spec.volumes.as_deref().unwrap_or_default(),
+        claims,
         all: apps.iter().chain(inits).collect(),
         running: apps
             .iter()
@@ -165,7 +189,7 @@ pub fn check(kind: WorkloadKind, spec: &PodSpec, records: &[AppliedRecord]) -> V
     for c in &pod.all {
         pod.container(c, &mut out);
     }
-    out.extend(effective_requests(inits, apps));
+    out.extend(effective_requests(inits, apps, |name| pod.any_helper(name)));
     pod.classic_sidecars_in_jobs(&mut out);
     pod.web_and_database(&mut out);
     out
@@ -177,6 +201,8 @@ struct Pod<'a> {
     inits: &'a [Container],
     apps: &'a [Container],
     volumes: &'a [k8s_openapi::api::core::v1::Volume],
+    /// Volumes from volumeClaimTemplates.
+    claims: &'a [String],
     /// App and init containers.
     all: Vec<&'a Container>,
     /// App containers and native sidecars: what runs beside the app.
@@ -190,6 +216,11 @@ impl Pod<'_> {
         self.records
             .iter()
             .any(|r| r.containers.iter().any(|c| c == name))
+    }
+
+    /// A container a pattern added: a helper or an init container.
+    fn any_helper(&self, name: &str) -> bool {
+        self.records.iter().any(|r| r.helpers().any(|c| c == name))
     }
 
     fn duplicate_names(&self, out: &mut Vec<Finding>) {
@@ -223,7 +254,8 @@ impl Pod<'_> {
         let mut mounted_by: BTreeMap<&str, Vec<(&str, bool)>> = BTreeMap::new();
         for c in &self.all {
             for m in c.volume_mounts.as_deref().unwrap_or_default() {
-                if !self.volumes.iter().any(|v| v.name == m.name) {
+                if !self.volumes.iter().any(|v| v.name == m.name) && !self.claims.contains(&m.name)
+                {
                     out.push(finding(MOUNT_WITHOUT_VOLUME, Some(&c.name), format!("mount {:?} uses volume {:?}, which is not in spec.volumes; add the volume or fix the name", m.mount_path, m.name)));
                 }
                 mounted_by
@@ -270,28 +302,8 @@ impl Pod<'_> {
             };
             out.push(finding(UNPINNED_IMAGE, Some(&c.name), format!("{role} {image:?} is not pinned; use a version tag or a digest so every pod runs the same code")));
         }
-        let r = c.resources.as_ref();
-        let has =
-            |m: Option<
-                &BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>,
-            >| { m.is_some_and(|m| m.contains_key("cpu") && m.contains_key("memory")) };
-        let missing: Vec<&str> = [
-            ("requests", has(r.and_then(|r| r.requests.as_ref()))),
-            ("limits", has(r.and_then(|r| r.limits.as_ref()))),
-        ]
-        .into_iter()
-        .filter(|(_, ok)| !ok)
-        .map(|(n, _)| n)
-        .collect();
-        if !missing.is_empty() {
-            out.push(finding(
-                MISSING_RESOURCES,
-                Some(&c.name),
-                format!(
-                    "no cpu/memory {} set; the scheduler cannot place the pod reliably",
-                    missing.join(" or ")
-                ),
-            ));
+        if let Some(message) = missing_resources(c) {
+            out.push(finding(MISSING_RESOURCES, Some(&c.name), message));
         }
         if !is_native(c)
             && self.inits.iter().any(|i| i.name == c.name)
@@ -313,11 +325,17 @@ impl Pod<'_> {
     }
 
     fn web_and_database(&self, out: &mut Vec<Finding>) {
-        let db = self
+        // The tool's own helpers (a TLS proxy on 8443, a traffic splitter, a Redis proxy) are
+        // neither the user's web server nor their database.
+        let running: Vec<&&Container> = self
             .running
             .iter()
+            .filter(|c| !self.helper(&c.name))
+            .collect();
+        let db = running
+            .iter()
             .find(|c| DATABASES.iter().any(|d| image_name(c).contains(d)));
-        let web = self.running.iter().find(|c| {
+        let web = running.iter().find(|c| {
             let name = image_name(c);
             WEB_SERVERS.iter().any(|w| name.contains(w))
                 || c.ports.as_deref().unwrap_or_default().iter().any(|p| {
@@ -327,23 +345,63 @@ impl Pod<'_> {
         });
         if let (Some(db), Some(web)) = (db, web)
             && db.name != web.name
-            && !self.helper(&db.name)
         {
             out.push(finding(WEB_AND_DATABASE, Some(&db.name), format!("web server {:?} and database {:?} share a pod: they scale, restart and fail together; run the database in its own StatefulSet behind a Service", web.name, db.name)));
         }
     }
 }
 
+/// `resource`'s quantity in `c`'s requests (`limits: false`) or limits.
+fn quantity_of<'a>(c: &'a Container, resource: &str, limits: bool) -> Option<&'a str> {
+    let r = c.resources.as_ref()?;
+    let map = if limits { &r.limits } else { &r.requests };
+    map.as_ref()?.get(resource).map(|q| q.0.as_str())
+}
+
+/// MCP006's message for `c`, naming exactly what is missing: a request the container has
+/// neither set nor inherits from its limit (a request left out defaults to the limit), and
+/// limits.
+fn missing_resources(c: &Container) -> Option<String> {
+    let both = ["cpu", "memory"];
+    let no_request: Vec<&str> = both
+        .into_iter()
+        .filter(|res| quantity_of(c, res, false).is_none() && quantity_of(c, res, true).is_none())
+        .collect();
+    let no_limit: Vec<&str> = both
+        .into_iter()
+        .filter(|res| quantity_of(c, res, true).is_none() && !no_request.contains(res))
+        .collect();
+    let mut parts = Vec::new();
+    if !no_request.is_empty() {
+        let what = no_request.join(" or ");
+        parts.push(format!(
+            "no {what} request (nor a {what} limit, which a request defaults to): the scheduler counts the container as needing no {what} and may place the pod on a node without room for it; set resources.requests.{}",
+            no_request.join(" and resources.requests.")
+        ));
+    }
+    if !no_limit.is_empty() {
+        let what = no_limit.join(" or ");
+        parts.push(format!(
+            "no {what} limit: the container can take all the node's free {what}; set resources.limits.{}",
+            no_limit.join(" and resources.limits.")
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
 /// The effective-request rule: the pod's request per resource is
 /// max(sum of app containers + native sidecars, max over init containers of (its request + the
-/// native sidecars started before it)).
-fn effective_requests(inits: &[Container], apps: &[Container]) -> Vec<Finding> {
+/// native sidecars started before it)). A request left out defaults to the limit. Only the
+/// user's init containers are reported: `helper(name)` tells the tool's own.
+fn effective_requests(
+    inits: &[Container],
+    apps: &[Container],
+    helper: impl Fn(&str) -> bool,
+) -> Vec<Finding> {
     let request = |c: &Container, res: &str| {
-        c.resources
-            .as_ref()
-            .and_then(|r| r.requests.as_ref())
-            .and_then(|m| m.get(res))
-            .and_then(|q| quantity::parse(&q.0).ok())
+        quantity_of(c, res, false)
+            .or_else(|| quantity_of(c, res, true))
+            .and_then(|q| quantity::parse(q).ok())
             .unwrap_or(0.0)
     };
     let mut out = Vec::new();
@@ -369,7 +427,7 @@ fn effective_requests(inits: &[Container], apps: &[Container]) -> Vec<Finding> {
                 continue;
             }
             let need = request(c, res) + before;
-            if worst.is_none_or(|(_, w)| need > w) {
+            if !helper(&c.name) && worst.is_none_or(|(_, w)| need > w) {
                 worst = Some((c, need));
             }
         }

@@ -434,7 +434,10 @@ impl Action for InspectAction {
         };
         if self.lint {
             match w.typed_pod_spec() {
-                Ok(spec) => result.findings = lint::check(w.kind(), &spec, &records),
+                Ok(spec) => {
+                    let claims = lint::claim_templates(w.object());
+                    result.findings = lint::check(w.kind(), &spec, &records, &claims);
+                }
                 Err(e) => result.warnings.push(format!(
                     "pod spec does not match the Kubernetes schema: {e}"
                 )),

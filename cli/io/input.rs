@@ -12,8 +12,12 @@ use kubectl_pattern_engine::stream::{self, Document, StreamError};
 pub enum Input {
     /// Standard input (`-f -`, or a pipe with no `-f`).
     Stdin,
-    /// A file.
+    /// A file named with `-f FILE`.
     File(PathBuf),
+    /// A file found in a directory given with `-f DIR` (with or without `-R`): it may well be
+    /// something else than a manifest (a `kustomization.yaml`, a patch, `Chart.yaml`, a CI
+    /// workflow), so the caller skips what is not a Kubernetes object.
+    Found(PathBuf),
 }
 
 impl Input {
@@ -21,7 +25,15 @@ impl Input {
     pub fn display_name(&self) -> String {
         match self {
             Input::Stdin => "<stdin>".to_string(),
-            Input::File(p) => p.display().to_string(),
+            Input::File(p) | Input::Found(p) => p.display().to_string(),
+        }
+    }
+
+    /// The file, unless stdin.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Input::Stdin => None,
+            Input::File(p) | Input::Found(p) => Some(p),
         }
     }
 }
@@ -38,7 +50,7 @@ pub fn read_input(input: &Input) -> Result<Documents, StreamError> {
     };
     let reader: Box<dyn BufRead> = match input {
         Input::Stdin => Box::new(io::BufReader::with_capacity(1 << 16, io::stdin())),
-        Input::File(path) => {
+        Input::File(path) | Input::Found(path) => {
             let file = std::fs::File::open(path).map_err(read_err)?;
             if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
                 return Err(read_err(io::Error::other(
@@ -94,7 +106,7 @@ fn collect_dir(dir: &Path, recursive: bool, out: &mut Vec<Input>) -> Result<(), 
             path.extension().and_then(|e| e.to_str()),
             Some("yaml" | "yml" | "json")
         ) {
-            out.push(Input::File(path));
+            out.push(Input::Found(path));
         }
     }
     Ok(())

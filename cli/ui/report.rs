@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use crate::engine::lint::Severity;
 use crate::engine::process::{ObjectReport, PatternReport, Status};
+use crate::engine::workload::WorkloadKind;
 
 use super::{ADDED, DIM, ERROR, WARNING};
 
@@ -121,6 +122,55 @@ pub fn line(r: &ObjectReport) -> String {
     out
 }
 
+/// `lint`'s text: the objects with findings or warnings (each line after `prefix`, e.g. the
+/// namespace), then one summary line.
+pub fn lint_text(reports: &[ObjectReport], prefix: &dyn Fn(&ObjectReport) -> String) -> String {
+    let mut text = String::new();
+    let (mut workloads, mut flagged) = (0, 0);
+    let (mut info, mut warnings, mut errors) = (0, 0, 0);
+    for r in reports {
+        if r.status != Status::Skipped {
+            workloads += 1;
+        }
+        if r.findings.is_empty() && r.warnings.is_empty() {
+            continue;
+        }
+        flagged += 1;
+        for f in &r.findings {
+            *match f.severity {
+                Severity::Info => &mut info,
+                Severity::Warning => &mut warnings,
+                Severity::Error => &mut errors,
+            } += 1;
+        }
+        text.push_str(&prefix(r));
+        text.push_str(&line(r));
+        text.push('\n');
+    }
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut summary = format!(
+        "{} checked, {} with findings: {}, {}",
+        plural(workloads, "workload"),
+        flagged,
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+    );
+    if info > 0 {
+        summary.push_str(&format!(", {info} info"));
+    }
+    let others = reports.len() - workloads;
+    if others > 0 {
+        summary.push_str(&format!(
+            " ({} that {} not a workload skipped)",
+            plural(others, "object"),
+            if others == 1 { "is" } else { "are" }
+        ));
+    }
+    text.push_str(&summary);
+    text.push('\n');
+    text
+}
+
 /// Gathers per-object reports as they come, keeping only what will be shown.
 pub struct Collector {
     /// `None`: keep whole reports (the caller shows them); else how to print them on stderr.
@@ -133,6 +183,10 @@ pub struct Collector {
     pub workloads: usize,
     /// `kind/name: reason` of objects that are not.
     pub skipped: Vec<String>,
+    /// `kind/name: reason` of workload kinds under an apiVersion the tool does not handle.
+    pub unsupported: Vec<String>,
+    /// `file: reason` of files found in directories that are not manifests.
+    pub skipped_files: Vec<String>,
 }
 
 impl Collector {
@@ -145,18 +199,47 @@ impl Collector {
             json: Vec::new(),
             workloads: 0,
             skipped: Vec::new(),
+            unsupported: Vec::new(),
+            skipped_files: Vec::new(),
         }
+    }
+
+    /// Takes a file found in a directory that is not a manifest, reported once: a report line
+    /// (text), an entry without object (JSON), or a line on stderr for status and lint.
+    pub fn skip_file(&mut self, file: String, reason: String) {
+        let text = format!("{file}: skipped ({reason})");
+        match self.mode {
+            None => anstream::eprintln!("{DIM}{}{DIM:#}", super::clean(&text)),
+            Some((_, true)) => {}
+            Some((ReportArg::Text, false)) => {
+                self.lines
+                    .push(format!("{DIM}{}{DIM:#}", super::clean(&text)));
+            }
+            Some((ReportArg::Json, false)) => self.json.push(serde_json::json!({
+                "source": file,
+                "status": "skipped",
+                "reason": reason,
+            })),
+        }
+        self.skipped_files.push(format!("{file}: {reason}"));
     }
 
     /// Takes the reports of one document.
     pub fn extend(&mut self, reports: Vec<ObjectReport>) {
         for r in reports {
             if r.status == Status::Skipped {
-                self.skipped.push(format!(
+                let why = format!(
                     "{}: {}",
                     r.object.short_name(),
                     r.reason.as_deref().unwrap_or("skipped")
-                ));
+                );
+                let kind = &r.object.kind;
+                if WorkloadKind::from_kind(kind).is_some()
+                    && WorkloadKind::from_type(&r.object.api_version, kind).is_none()
+                {
+                    self.unsupported.push(why.clone());
+                }
+                self.skipped.push(why);
             } else {
                 self.workloads += 1;
             }

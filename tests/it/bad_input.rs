@@ -173,18 +173,6 @@ fn empty_stdin() {
 }
 
 #[test]
-fn stream_with_no_workloads() {
-    let c = Case::new();
-    c.file("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: b}\n");
-    c.fails(
-        &["add", "log-shipper", "-f", "cm.yaml"],
-        None,
-        1,
-        &["no workloads in the input", "configmap/a", "service/b"],
-    );
-}
-
-#[test]
 fn unsupported_api_version_says_which_to_use() {
     let c = Case::new();
     c.file("old.yaml", &DEPLOY.replace("apps/v1", "extensions/v1beta1"));

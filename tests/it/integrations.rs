@@ -9,10 +9,10 @@ use std::process::{Command, Output};
 use crate::common::plugins::docs;
 use serde_json::{Value, json};
 
-const INTEGRATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cli/integrations");
+pub(crate) const INTEGRATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/cli/integrations");
 
 /// PATH with the binary under test and the shipped scripts first.
-fn path_env() -> String {
+pub(crate) fn path_env() -> String {
     let bin = Path::new(env!("CARGO_BIN_EXE_kubectl-pattern"))
         .parent()
         .unwrap()
@@ -24,7 +24,7 @@ fn path_env() -> String {
     std::env::join_paths(dirs).unwrap().into_string().unwrap()
 }
 
-fn tool(name: &str, home: &Path) -> Command {
+pub(crate) fn tool(name: &str, home: &Path) -> Command {
     let mut cmd = Command::new(crate::common::tool(name));
     cmd.env("PATH", path_env())
         .env("XDG_CONFIG_HOME", home.join("config"))
@@ -38,7 +38,7 @@ fn tool(name: &str, home: &Path) -> Command {
     cmd
 }
 
-fn ok(out: Output, what: &str) -> String {
+pub(crate) fn ok(out: Output, what: &str) -> String {
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{what} failed:\n{stderr}\n{stdout}");

@@ -380,7 +380,7 @@ fn status_and_lint_print_the_same_lines_as_file_mode() {
     let (code, out, _) = run(live.cmd().args(["status", "deploy/web"]));
     assert_eq!(code, 0);
     assert!(
-        out.starts_with("deployment/web: log-shipper v1.0.0 (container log-shipper"),
+        out.starts_with("deployment/web: log-shipper v1.1.0 (container log-shipper"),
         "{out}"
     );
     let (code, out, _) = run(live.cmd().args(["lint", "deploy/web"]));

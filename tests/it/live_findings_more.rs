@@ -61,7 +61,12 @@ fn status_and_lint_across_namespaces_name_the_namespace() {
         "{out}"
     );
     let (_, out, err) = run(live.cmd().args(["lint", "deploy", "--all", "-A"]));
-    let heads: Vec<&str> = out.lines().filter(|l| !l.starts_with(' ')).collect();
+    let mut heads: Vec<&str> = out.lines().filter(|l| !l.starts_with(' ')).collect();
+    assert_eq!(
+        heads.pop(),
+        Some("2 workloads checked, 2 with findings: 0 errors, 2 warnings"),
+        "{out}{err}"
+    );
     assert_eq!(heads.len(), 2, "{out}{err}");
     assert!(heads[0].starts_with("blog/deployment/web: "), "{out}");
     assert!(heads[1].starts_with("shop/deployment/web: "), "{out}");

@@ -1,12 +1,12 @@
 //! A repository kept in Git, as a team keeps it: several apps with comments everywhere
 //! (`# renovate:` and Flux `# {"$imagepolicy": …}` markers), octal modes, long image strings,
 //! flow and block styles, CRLF, a pretty JSON file, a kustomize base and overlay with their
-//! `kustomization.yaml`, and a chart rendered by the real `helm template`. `add -R --in-place`
-//! only inserts lines (git diff: nothing removed, every hunk a helper part); `remove` gives back
-//! every file byte for byte; a second `add` changes nothing.
-//!
-//! Not here yet (part B of issue 12, not merged when this was written): non-Kubernetes YAML
-//! and kustomize patch files in the tree that `-R` reads.
+//! `kustomization.yaml` (one without apiVersion), a strategic-merge patch holding a partial
+//! Deployment and JSON 6902 patches (YAML and JSON), a Helm chart (`Chart.yaml`, `values.yaml`,
+//! an unrendered template) and what the real `helm template` renders from it, and a CI workflow.
+//! `add -R --in-place` skips and reports once each file that is not a Kubernetes object, passes
+//! the patch through, and only inserts lines elsewhere (git diff: nothing removed, every hunk a
+//! helper part); `remove` gives back every file byte for byte; a second `add` changes nothing.
 
 use std::path::Path;
 use std::process::Command;
@@ -60,7 +60,13 @@ const WORKER: &str = "{\n  \"apiVersion\": \"apps/v1\",\n  \"kind\": \"StatefulS
 const BASE: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\nspec:\n  selector:\n    matchLabels:\n      app: cart\n  template:\n    metadata:\n      labels:\n        app: cart\n    spec:\n      containers:\n        - name: cart\n          image: ghcr.io/example/cart:1.0.0 # {\"$imagepolicy\": \"flux-system:cart\"}\n          resources:\n            limits: {memory: 128Mi}\n";
 
 const KUSTOMIZATION_BASE: &str = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - deployment.yaml\n";
-const KUSTOMIZATION_OVERLAY: &str = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base\nnamePrefix: prod-\n";
+/// Without apiVersion and kind, as most overlays are written.
+const KUSTOMIZATION_OVERLAY: &str = "resources:\n  - ../../base\nnamePrefix: prod-\npatches:\n  - path: resources.yaml\n  - path: replicas.yaml\n    target: {kind: Deployment, name: cart}\n  - path: probe.json\n    target: {kind: Deployment, name: cart}\n";
+/// A strategic-merge patch: a partial Deployment (no selector, no image).
+const PATCH_RESOURCES: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: cart\nspec:\n  template:\n    spec:\n      containers:\n        - name: cart\n          resources:\n            limits: {memory: 256Mi}\n";
+const PATCH_REPLICAS: &str = "- op: replace\n  path: /spec/replicas\n  value: 3\n";
+const PATCH_PROBE: &str = "[\n  {\"op\": \"add\", \"path\": \"/spec/template/spec/containers/0/readinessProbe\", \"value\": {\"httpGet\": {\"path\": \"/healthz\", \"port\": 8080}}}\n]\n";
+const WORKFLOW: &str = "name: ci\non:\n  push:\n    branches: [main]\njobs:\n  validate:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: kubectl kustomize kustomize/overlays/prod\n";
 
 const CHART: &str = "apiVersion: v2\nname: queue\nversion: 0.1.0\n";
 const CHART_DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}-queue\n  labels:\n    app.kubernetes.io/name: queue\nspec:\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: queue\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: queue\n    spec:\n      containers:\n        - name: queue\n          image: \"{{ .Values.image }}\"\n          ports:\n            - containerPort: 5672\n";
@@ -93,6 +99,17 @@ fn git(root: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The files that are not Kubernetes manifests, each reported once as skipped.
+const NOT_MANIFESTS: [&str; 7] = [
+    ".github/workflows/ci.yml",
+    "charts/queue/Chart.yaml",
+    "charts/queue/templates/deployment.yaml",
+    "charts/queue/values.yaml",
+    "kustomize/overlays/prod/kustomization.yaml",
+    "kustomize/overlays/prod/probe.json",
+    "kustomize/overlays/prod/replicas.yaml",
+];
+
 /// The repository, committed; the chart is rendered by `helm template` into it.
 fn repository(root: &Path) {
     let repo = root.join("repo");
@@ -106,21 +123,26 @@ fn repository(root: &Path) {
         "kustomize/base/kustomization.yaml",
         KUSTOMIZATION_BASE,
     );
+    for (file, text) in [
+        ("kustomization.yaml", KUSTOMIZATION_OVERLAY),
+        ("resources.yaml", PATCH_RESOURCES),
+        ("replicas.yaml", PATCH_REPLICAS),
+        ("probe.json", PATCH_PROBE),
+    ] {
+        write(&repo, &format!("kustomize/overlays/prod/{file}"), text);
+    }
+    write(&repo, ".github/workflows/ci.yml", WORKFLOW);
+    let chart = repo.join("charts/queue");
+    write(&chart, "Chart.yaml", CHART);
     write(
-        &repo,
-        "kustomize/overlays/prod/kustomization.yaml",
-        KUSTOMIZATION_OVERLAY,
-    );
-    write(root, "chart/Chart.yaml", CHART);
-    write(
-        root,
-        "chart/values.yaml",
+        &chart,
+        "values.yaml",
         "image: ghcr.io/example/queue:4.0.0\n",
     );
-    write(root, "chart/templates/deployment.yaml", CHART_DEPLOYMENT);
+    write(&chart, "templates/deployment.yaml", CHART_DEPLOYMENT);
     let out = Command::new(tool("helm"))
         .args(["template", "shop"])
-        .arg(root.join("chart"))
+        .arg(&chart)
         .output()
         .unwrap();
     assert!(
@@ -138,14 +160,18 @@ fn repository(root: &Path) {
     git(&repo, &["commit", "-qm", "init"]);
 }
 
-fn run(repo: &Path, args: &[&str]) {
-    bin()
+/// Runs `args -R -f REPO --in-place`; its report (stderr).
+fn run(repo: &Path, args: &[&str]) -> String {
+    let out = bin()
         .args(args)
         .args(["-R", "-f"])
         .arg(repo)
-        .args(["--in-place", "-q"])
+        .arg("--in-place")
         .assert()
-        .success();
+        .success()
+        .get_output()
+        .clone();
+    String::from_utf8(out.stderr).unwrap()
 }
 
 /// The first line of every added hunk of `git diff -U0`, trimmed, with its file.
@@ -176,7 +202,24 @@ fn add_only_inserts_helper_lines_and_remove_restores_every_byte() {
     let dir = tempfile::tempdir().unwrap();
     repository(dir.path());
     let repo = dir.path().join("repo");
-    run(&repo, &["add", "log-shipper"]);
+    let report = run(&repo, &["add", "log-shipper"]);
+
+    // Each file that is not a manifest is reported once; the patch is passed through.
+    for file in NOT_MANIFESTS {
+        let line = format!("{}: skipped (", repo.join(file).display());
+        assert_eq!(report.matches(&line).count(), 1, "{file}\n{report}");
+    }
+    let patch = repo.join("kustomize/overlays/prod/resources.yaml");
+    let line = format!(
+        "deployment/cart: skipped ({}: a partial Deployment (no spec.selector)",
+        patch.display()
+    );
+    assert_eq!(report.matches(&line).count(), 1, "{report}");
+    assert_eq!(
+        report.matches("skipped (").count(),
+        NOT_MANIFESTS.len() + 4,
+        "the patch, the base's Kustomization, the Service and the ConfigMap are the other skipped objects:\n{report}"
+    );
 
     // Nothing removed from any YAML file; the JSON file only gains commas.
     let numstat = git(&repo, &["diff", "--numstat"]);

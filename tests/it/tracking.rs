@@ -146,6 +146,35 @@ fn records(annotation: &str) -> Vec<Value> {
     }
 }
 
+/// The records without the pattern's version and parameters' hash (the fixture was written by
+/// log-shipper 1.0.0; a later version declares more parameters), and the versions.
+fn unversioned(records: Vec<Value>) -> (Vec<Value>, Vec<String>) {
+    let mut versions = Vec::new();
+    let records = records
+        .into_iter()
+        .map(|mut r| {
+            let map = r.as_object_mut().unwrap();
+            versions.push(map["version"].as_str().unwrap().to_string());
+            map.shift_remove("version");
+            assert!(map.shift_remove("paramsHash").is_some());
+            r
+        })
+        .collect();
+    (records, versions)
+}
+
+/// The version of `pattern` this build ships.
+fn shipped_version(pattern: &str) -> String {
+    kubectl_pattern::engine::catalogue::Catalogue::builtin()
+        .patterns()
+        .iter()
+        .find(|p| p.spec().id == pattern)
+        .unwrap()
+        .spec()
+        .version
+        .clone()
+}
+
 #[test]
 fn a_new_add_writes_the_versioned_format() {
     let (stdout, _) = run(&["add", "log-shipper"], "web.original.yaml");
@@ -154,18 +183,39 @@ fn a_new_add_writes_the_versioned_format() {
         text.starts_with(r#"{"version":2,"instances":[{"pattern":"log-shipper","#),
         "{text}"
     );
-    // The same record as the unversioned fixture holds.
-    assert_eq!(
-        records(&text),
-        records(&annotation(&read("web.log-shipper.yaml")))
-    );
+    // The same record as the unversioned fixture holds, but for the pattern's version.
+    let (mine, versions) = unversioned(records(&text));
+    let (fixture, _) = unversioned(records(&annotation(&read("web.log-shipper.yaml"))));
+    assert_eq!(mine, fixture);
+    assert_eq!(versions, [shipped_version("log-shipper")]);
 }
 
 #[test]
-fn re_adding_on_the_unversioned_format_leaves_the_object_as_it_is() {
+fn re_adding_on_the_unversioned_format_changes_only_the_record() {
     let (stdout, stderr) = run(&["add", "log-shipper"], "web.log-shipper.yaml");
-    assert!(stderr.contains("deployment/web: unchanged"), "{stderr}");
-    assert_eq!(stdout, read("web.log-shipper.yaml"));
+    let before = read("web.log-shipper.yaml");
+    assert_ne!(
+        shipped_version("log-shipper"),
+        "1.0.0",
+        "the fixture's version"
+    );
+    // A newer log-shipper: the helpers are recognised (nothing added twice); only the record's
+    // line changes, to the versioned format with the new version.
+    assert!(
+        stderr.contains("deployment/web: updated log-shipper"),
+        "{stderr}"
+    );
+    let changed: Vec<(&str, &str)> = before
+        .lines()
+        .zip(stdout.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(before.lines().count(), stdout.lines().count(), "{stdout}");
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert!(changed[0].0.contains(TRACKING), "{changed:?}");
+    let (mine, _) = unversioned(records(&annotation(&stdout)));
+    let (fixture, _) = unversioned(records(&annotation(&before)));
+    assert_eq!(mine, fixture);
 }
 
 #[test]
