@@ -17,6 +17,7 @@ pub mod podspec;
 pub mod process;
 pub mod quantity;
 pub mod released;
+pub mod scope;
 pub mod selector;
 pub mod stream;
 pub mod target;

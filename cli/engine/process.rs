@@ -28,6 +28,16 @@ pub enum ObjectError {
     /// The tracking annotation is unreadable.
     #[error(transparent)]
     Tracking(#[from] TrackingError),
+    /// The object is in another namespace than the one `-n` gives (kubectl refuses it too).
+    #[error(
+        "the object is in namespace {found:?}, not {given:?} given with -n; pass -n {found}, or drop -n"
+    )]
+    Namespace {
+        /// The object's namespace.
+        found: String,
+        /// The one `-n` gives.
+        given: String,
+    },
 }
 
 /// An object that could not be processed, and where it is.

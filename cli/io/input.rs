@@ -14,6 +14,13 @@ pub enum Input {
     Stdin,
     /// A file.
     File(PathBuf),
+    /// Text another program produced (`-k DIR`: the kustomize build), named for messages.
+    Generated {
+        /// How messages name it, e.g. `kustomize build overlays/prod`.
+        name: String,
+        /// The manifests.
+        text: Arc<str>,
+    },
 }
 
 impl Input {
@@ -22,6 +29,7 @@ impl Input {
         match self {
             Input::Stdin => "<stdin>".to_string(),
             Input::File(p) => p.display().to_string(),
+            Input::Generated { name, .. } => name.clone(),
         }
     }
 }
@@ -47,6 +55,7 @@ pub fn read_input(input: &Input) -> Result<Documents, StreamError> {
             }
             Box::new(io::BufReader::with_capacity(1 << 16, file))
         }
+        Input::Generated { text, .. } => Box::new(io::Cursor::new(text.as_bytes().to_vec())),
     };
     stream::split(reader, name)
 }

@@ -13,6 +13,7 @@ mod bad_input;
 mod bad_params;
 mod cli;
 mod golden;
+mod habits;
 mod krew;
 mod lint;
 mod new;
