@@ -17,6 +17,7 @@ mod habits;
 mod krew;
 mod lint;
 mod new;
+mod new_resources;
 mod properties;
 mod release;
 mod structure;
