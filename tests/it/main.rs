@@ -14,6 +14,7 @@ mod bad_params;
 mod cli;
 mod golden;
 mod habits;
+mod help;
 mod krew;
 mod lint;
 mod new;
