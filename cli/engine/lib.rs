@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod contribution;
 pub mod duration;
 pub mod fragment;
+pub mod free_ports;
 pub mod inject;
 pub mod kinds;
 pub mod lint;

@@ -21,6 +21,7 @@ mod new;
 mod new_resources;
 mod properties;
 mod release;
+mod second_instance;
 mod structure;
 mod text_edit;
 mod text_repo;
