@@ -21,9 +21,17 @@ fn plugin_new_builds_tests_and_runs() {
         "{created}"
     );
     let manifest = dir.join("Cargo.toml");
+    // --locked: the scaffold's Cargo.lock pins what it builds (a crate release cannot break it).
+    assert!(dir.join("Cargo.lock").is_file());
     for args in [
-        vec!["test"],
-        vec!["build", "--release", "--target", "wasm32-wasip2"],
+        vec!["test", "--locked"],
+        vec![
+            "build",
+            "--locked",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+        ],
     ] {
         let status = Command::new(env!("CARGO"))
             .args(&args)
