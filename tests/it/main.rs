@@ -12,6 +12,7 @@ mod common;
 mod bad_input;
 mod bad_params;
 mod cli;
+mod doc_links;
 mod golden;
 mod habits;
 mod help;
