@@ -172,8 +172,9 @@ pub enum ClusterError {
     Engine {
         /// The object.
         object: String,
-        /// The engine's error.
-        error: ObjectError,
+        /// The engine's error (boxed: clash errors carry their fix, and every `Result` of
+        /// this type would carry its size).
+        error: Box<ObjectError>,
     },
     /// The fields an apply lets go of could not be named.
     #[error("{object}: {error}")]

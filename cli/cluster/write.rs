@@ -122,7 +122,7 @@ fn decide(
         .run(&mut edited)
         .map_err(|error| ClusterError::Engine {
             object: target.display(),
-            error,
+            error: Box::new(error),
         })?;
     let writes = if write && result.changed {
         if let Some(why) = target.resource.info().immutable_template {

@@ -28,11 +28,28 @@ pub struct InputArgs {
     /// Read directories given with -f recursively.
     #[arg(short = 'R', long)]
     pub recursive: bool,
+    /// A kustomization directory: its build (kubectl kustomize DIR, or kustomize build DIR when
+    /// kubectl is not on PATH) is read instead of -f files.
+    #[arg(
+        short = 'k',
+        long = "kustomize",
+        value_name = "DIR",
+        conflicts_with = "filenames"
+    )]
+    pub kustomize: Option<PathBuf>,
 }
 
 impl InputArgs {
+    /// True when the input is named (-f or -k): -l and -n then choose among its objects.
+    pub fn named(&self) -> bool {
+        !self.filenames.is_empty() || self.kustomize.is_some()
+    }
+
     /// The inputs, in order.
     pub fn inputs(&self) -> Result<Vec<Input>> {
+        if let Some(dir) = &self.kustomize {
+            return Ok(vec![super::kustomize::build(dir)?]);
+        }
         if self.filenames.is_empty() {
             if std::io::stdin().is_terminal() {
                 return Err(UsageError(
@@ -93,7 +110,9 @@ pub struct OutputArgs {
     /// Rewrite the input files instead of printing (atomically; only files that change).
     #[arg(long = "in-place")]
     pub in_place: bool,
-    /// Print a unified diff of each changed file instead of the stream (coloured on a terminal).
+    /// Print a unified diff of each changed file instead of the stream (coloured on a
+    /// terminal). Exits as kubectl diff: 0 no differences, 1 differences, 2 a usage error, 3
+    /// any other failure.
     #[arg(long)]
     pub diff: bool,
     /// Silence the report on stderr.

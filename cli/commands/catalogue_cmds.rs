@@ -91,7 +91,7 @@ impl ListCmd {
 /// a topic: `patterns` (the default), `adapterless`, `native-sidecars`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  kubectl pattern explain                # the patterns, and when no helper is the answer\n  kubectl pattern explain log-shipper\n  kubectl pattern explain adapterless"
+    after_help = "Examples:\n  # The patterns, and when no helper is the answer\n  kubectl pattern explain\n  kubectl pattern explain log-shipper\n  kubectl pattern explain adapterless"
 )]
 pub struct ExplainCmd {
     /// A pattern id or a topic.
@@ -289,9 +289,12 @@ impl VersionCmd {
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  kubectl-pattern completion bash > /etc/bash_completion.d/kubectl-pattern
-  kubectl-pattern completion zsh > \"${fpath[1]}/_kubectl-pattern\"
-  kubectl-pattern completion fish > ~/.config/fish/completions/kubectl-pattern.fish")]
+  kubectl-pattern completion bash \\
+      > /etc/bash_completion.d/kubectl-pattern
+  kubectl-pattern completion zsh \\
+      > \"${fpath[1]}/_kubectl-pattern\"
+  kubectl-pattern completion fish \\
+      > ~/.config/fish/completions/kubectl-pattern.fish")]
 pub struct CompletionCmd {
     /// The shell.
     shell: clap_complete::Shell,

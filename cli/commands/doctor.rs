@@ -43,10 +43,13 @@ Examples:
   # One Deployment
   kubectl pattern doctor deploy/web -n shop
 
-  # Every Deployment and StatefulSet labelled part-of=shop, in all namespaces, for CI
-  kubectl pattern doctor deploy,sts -l app.kubernetes.io/part-of=shop -A -o json
+  # Every Deployment and StatefulSet labelled part-of=shop,
+  # in all namespaces, for CI
+  kubectl pattern doctor deploy,sts -A -o json \\
+      -l app.kubernetes.io/part-of=shop
 
-  # Consider events and restarts of the last 10 minutes only (0: all the server keeps)
+  # Consider events and restarts of the last 10 minutes
+  # only (0: all the server keeps)
   kubectl pattern doctor deploy --all --since 10m
 
 Findings (error unless noted):
@@ -105,7 +108,7 @@ fn since(text: &str) -> Result<Since, DurationError> {
 
 impl DoctorCmd {
     pub fn run(self) -> Result<ExitCode> {
-        let (rest, live) = split_targets(&self.targets, &self.cluster)?;
+        let (rest, live) = split_targets(&self.targets, &self.cluster, false)?;
         if let Some(word) = rest.first() {
             return Err(UsageError(format!(
                 "{word:?}: expected TYPE/NAME (e.g. deploy/{word}), or TYPE with -l/--all"

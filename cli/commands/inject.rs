@@ -69,40 +69,56 @@ pub enum InjectOutput {
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  # Every new pod labelled app=web gets the Fluent Bit log shipper (Kubernetes >= 1.36)
-  kubectl pattern inject log-shipper --select app=web | kubectl apply -f -
+  # Every new pod labelled app=web gets the Fluent Bit log
+  # shipper (Kubernetes >= 1.36)
+  kubectl pattern inject log-shipper -l app=web \\
+      | kubectl apply -f -
 
-  # Only in namespaces labelled team=shop, mounts and env on the container named web
-  kubectl pattern inject prometheus-exporter --select 'tier in (front,api)' --namespace-select team=shop -c web
+  # Only in namespaces labelled team=shop, mounts and env
+  # on the container named web
+  kubectl pattern inject prometheus-exporter \\
+      -l 'tier in (front,api)' \\
+      --namespace-selector team=shop -c web
 
-  # Kubernetes 1.34/1.35 (beta API), or a cluster that runs Kyverno
-  kubectl pattern inject log-shipper --select app=web --api-version v1beta1
-  kubectl pattern inject redis-proxy --set servers=redis.cache.svc:6379 --select app=shop --engine kyverno
+  # Kubernetes 1.34/1.35 (beta API), or a cluster that
+  # runs Kyverno
+  kubectl pattern inject log-shipper -l app=web \\
+      --api-version v1beta1
+  kubectl pattern inject redis-proxy -l app=shop \\
+      --set servers=redis.cache.svc:6379 --engine kyverno
 
-  # Apply directly (server-side apply in the current context), then check it with a server
-  # dry run of a pod the binding selects; on a denial or a difference it is removed again
-  kubectl pattern inject log-shipper --select app=web --apply
-  kubectl pattern inject log-shipper --select app=web --apply --verify-with pod.yaml
+  # Apply directly (server-side apply in the current
+  # context), then check it with a server dry run of a pod
+  # the binding selects; on a denial or a difference it is
+  # removed again
+  kubectl pattern inject log-shipper -l app=web --apply
+  kubectl pattern inject log-shipper -l app=web --apply \\
+      --verify-with pod.yaml
 
-  # Remove the injector (pods already created keep their helpers)
-  kubectl delete mutatingadmissionpolicy,mutatingadmissionpolicybinding kubectl-pattern-log-shipper")]
+  # Remove the injector (pods already created keep their
+  # helpers)
+  kubectl delete mutatingadmissionpolicy \\
+      kubectl-pattern-log-shipper
+  kubectl delete mutatingadmissionpolicybinding \\
+      kubectl-pattern-log-shipper")]
 pub struct InjectCmd {
     /// The pattern id (see `kubectl pattern list`).
     #[arg(value_name = "PATTERN")]
     pattern: String,
     /// Label selector of the pods to inject (kubectl syntax: app=web,tier!=db,env in (a,b)).
+    // `--select`, the first spelling, stays as a hidden alias: scripts keep working.
     #[arg(
         short = 'l',
-        long = "select",
-        visible_alias = "selector",
+        long = "selector",
+        alias = "select",
         value_name = "SELECTOR"
     )]
     select: String,
     /// Label selector of the namespaces (default: every namespace but kube-system, kube-public
     /// and kube-node-lease).
     #[arg(
-        long = "namespace-select",
-        visible_alias = "namespace-selector",
+        long = "namespace-selector",
+        alias = "namespace-select",
         value_name = "SELECTOR"
     )]
     namespace_select: Option<String>,
@@ -165,7 +181,7 @@ impl InjectCmd {
         let usage = |e: selector::SelectorError| UsageError(e.to_string());
         if self.select.trim().is_empty() {
             return Err(UsageError(
-                "--select is empty: it would inject every pod of every selected namespace; give a label selector such as app=web".into(),
+                "-l/--selector is empty: it would inject every pod of every selected namespace; give a label selector such as app=web".into(),
             )
             .into());
         }

@@ -50,23 +50,32 @@ pub const KIND: &str = "PatternTransformer";
 #[command(after_help = "\
 Examples:
   # kpt: the parameters of a ConfigMap functionConfig
-  kpt fn eval --exec PatternTransformer -- patterns=log-shipper logDir=/var/log/web
+  kpt fn eval --exec PatternTransformer -- \\
+      patterns=log-shipper logDir=/var/log/web
 
-  # kustomize: a transformer config listed under `transformers:` in kustomization.yaml
+  # kustomize, with the transformer config below
+  kustomize build --enable-alpha-plugins --enable-exec \\
+      overlays/prod
+
+  # kubectl kustomize has no --enable-exec: it runs exec
+  # plugins instead (no annotation needed)
+  KUSTOMIZE_PLUGIN_HOME=DIR kubectl kustomize \\
+      --enable-alpha-plugins overlays/prod
+
+Transformer config (listed under `transformers:` in
+kustomization.yaml):
   apiVersion: pattern.kubectl.io/v1alpha1
   kind: PatternTransformer
   metadata:
     name: add-helpers
-    annotations:                 # for kustomize build --enable-alpha-plugins --enable-exec
+    annotations:
+      # for kustomize build --enable-exec
       config.kubernetes.io/function: |
         exec:
           path: ./PatternTransformer
   spec:
     patterns: [log-shipper]
     values: {logDir: /var/log/web}
-
-  # kubectl kustomize has no --enable-exec: it runs exec plugins instead (no annotation needed)
-  KUSTOMIZE_PLUGIN_HOME=DIR kubectl kustomize --enable-alpha-plugins overlays/prod
 
 PatternTransformer is the script `exec kubectl-pattern fn \"$@\"`, shipped in the release's
 integrations archive as kustomize/pattern.kubectl.io/v1alpha1/patterntransformer/PatternTransformer

@@ -271,10 +271,12 @@ async fn run(
     if let Some(w) = out.write.filter(|w| w.wait) {
         failed += super::live_wait::wait_all(conn, &tally.rollouts, w.wait_timeout.0).await;
     }
-    let code = if failed > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    // --diff exits as kubectl diff does: 1 for differences, above 1 for an error.
+    let code = match (failed > 0, out.output.diff) {
+        (true, true) => ExitCode::from(3),
+        (true, false) => ExitCode::from(1),
+        (false, true) if !tally.diff.is_empty() => ExitCode::from(1),
+        (false, _) => ExitCode::SUCCESS,
     };
     Ok((code, tally.reports))
 }

@@ -13,6 +13,7 @@ mod doctor_run;
 mod found;
 pub mod inject;
 mod krm;
+mod kustomize;
 #[cfg(feature = "cluster")]
 pub mod live;
 #[cfg(not(feature = "cluster"))]
@@ -46,10 +47,11 @@ pub struct UsageError(pub String);
 /// findings of error level; 2 a usage error: the command line or what it names is wrong
 /// (unknown flags, patterns, parameters or targets, invalid or missing values, a bad values
 /// file);
-/// 3 `lint` could not check (see `LintCmd`).
+/// 3 `lint` could not check (see `LintCmd`), or a `--diff` run failed (1 there means
+/// differences, as with `kubectl diff`).
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     use crate::request::{MissingParams, RequestError, TargetError, ValuesError};
-    if err.is::<mutate::LintFailure>() {
+    if err.is::<mutate::LintFailure>() || err.is::<mutate::DiffFailure>() {
         return 3;
     }
     let usage = err.chain().any(|cause| {
@@ -66,19 +68,34 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     if usage { 2 } else { 1 }
 }
 
+// Examples: one command per line, long ones split with `\` continuations, every line at most
+// 60 columns so that help never wraps one (tests/it/help.rs renders them at 60 and 200).
 const EXAMPLES: &str = "\
 Examples:
-  # Ship the app's log files with a Fluent Bit sidecar
+  # Offline: ship the log files of the Deployment in a file
+  # with a Fluent Bit sidecar (the patched stream on stdout)
   kubectl pattern add log-shipper -f deploy.yaml
 
-  # Wait for a Service before the app starts, and proxy Redis through localhost, in one go
-  kubectl pattern add wait-for redis-proxy --set wait-for.host=db.shop.svc.cluster.local --set redis-proxy.servers=redis.cache.svc:6379 -f app.yaml
+  # Wait for a Service before the app starts, and proxy
+  # Redis through localhost, in one go
+  kubectl pattern add wait-for redis-proxy \\
+      --set wait-for.host=db.shop.svc.cluster.local \\
+      --set redis-proxy.servers=redis.cache.svc:6379 \\
+      -f app.yaml
 
   # Pipe-friendly: patch and apply
-  kustomize build overlays/prod | kubectl pattern add prometheus-exporter | kubectl apply -f -
+  kustomize build overlays/prod \\
+      | kubectl pattern add prometheus-exporter \\
+      | kubectl apply -f -
 
-  # Let the cluster add the log shipper to every new pod labelled app=web (Kubernetes >= 1.36)
-  kubectl pattern inject log-shipper --select app=web | kubectl apply -f -
+  # Live: the same on a Deployment in the cluster
+  # (server-side apply)
+  kubectl pattern add log-shipper deploy/web -n shop
+
+  # Let the cluster add the log shipper to every new pod
+  # labelled app=web (Kubernetes >= 1.36)
+  kubectl pattern inject log-shipper -l app=web \\
+      | kubectl apply -f -
 
   # What is applied where, and what looks wrong
   kubectl pattern status -f k8s/ -R
@@ -87,7 +104,7 @@ Examples:
   # Are the helpers running in every pod of a live workload?
   kubectl pattern doctor deploy/web -n shop
 
-  # Scaffold a new workload with patterns, asked step by step
+  # Scaffold a new workload with patterns, step by step
   kubectl pattern new
 
   # Learn the patterns
@@ -96,7 +113,10 @@ Examples:
 
 /// Add sidecar, adapter, ambassador and init helper containers to Kubernetes workloads.
 ///
-/// Works on manifest files and stdin (offline, pipe-friendly). Patterns are built in, your own
+/// Two modes, one engine. Offline: manifest files, kustomization directories and stdin (-f
+/// FILE|DIR|-, -k DIR, a pipe), the patched stream on stdout (or --in-place, --diff). Live
+/// (the default build): objects in a cluster named as kubectl names them (deploy/web, or
+/// deploy -l app=web), changed with server-side apply. Patterns are built in, your own
 /// handlebars templates, or WebAssembly plugins run in a sandbox.
 #[derive(Debug, Parser)]
 #[command(name = "kubectl-pattern", bin_name = "kubectl pattern", version, after_help = EXAMPLES, propagate_version = true)]

@@ -6,14 +6,15 @@ use anyhow::Result;
 use clap::Args;
 
 use crate::engine::lint::{RULES, Severity};
-use crate::engine::process::{AddAction, InspectAction, RemoveAction};
+use crate::engine::process::{Action, AddAction, InspectAction, RemoveAction};
+use crate::engine::scope::Scoped;
 
 use super::UsageError;
 use super::args::{InputArgs, OutputArgs, PatternArgs};
 use super::live;
 use super::pipeline::{self, Delivery};
 use super::target::LiveRun;
-use super::target::{ClusterArgs, WriteArgs, split_targets};
+use super::target::{ClusterArgs, WriteArgs, file_scope, split_targets};
 use crate::request::RequestError;
 
 /// Add one or more patterns to every workload of the input.
@@ -24,18 +25,47 @@ use crate::request::RequestError;
 #[command(after_help = "\
 Examples:
   kubectl pattern add log-shipper -f deploy.yaml
-  kubectl pattern add git-sync --set repo=https://github.com/org/site --set ref=main -f web.yaml --in-place
-  kubectl pattern add wait-for --set host=postgres.db.svc.cluster.local --set mode=tcp --set port=5432 -f k8s/ -R --diff
-  kubectl pattern add ambassador --name cache-proxy --set upstreamHost=redis.cache.svc --set listenPort=6379 -f app.yaml
-  kubectl pattern add log-shipper --kube-version 1.28 -f deploy.yaml   # classic sidecars for clusters before 1.29
-  kubectl pattern add wait-for -f deploy.yaml          # on a terminal: asks for the missing host
-  kubectl pattern add wait-for -f deploy.yaml --no-input   # never asks: lists what is missing
-  cat deploy.yaml | kubectl pattern add prometheus-exporter -o json
 
-  # Live objects, through server-side apply (field manager kubectl-pattern)
+  kubectl pattern add git-sync -f web.yaml --in-place \\
+      --set repo=https://github.com/org/site --set ref=main
+
+  kubectl pattern add wait-for -f k8s/ -R --diff \\
+      --set host=postgres.db.svc.cluster.local \\
+      --set mode=tcp --set port=5432
+
+  # A second instance of a pattern: another --name (ports
+  # left to their defaults move to free ones)
+  kubectl pattern add ambassador --name cache-proxy \\
+      --set upstreamHost=redis.cache.svc \\
+      --set listenPort=6379 -f app.yaml
+
+  # Classic sidecars, for clusters before 1.29
+  kubectl pattern add log-shipper --kube-version 1.28 \\
+      -f deploy.yaml
+
+  # On a terminal: asks for the missing host; --no-input
+  # never asks and lists what is missing
+  kubectl pattern add wait-for -f deploy.yaml
+  kubectl pattern add wait-for -f deploy.yaml --no-input
+
+  # Only the objects labelled app=web; -n: the namespace
+  # of objects without one (as kubectl apply -n)
+  kubectl pattern add log-shipper -f k8s/ -R -l app=web \\
+      -n shop
+
+  # A kustomization directory (kubectl kustomize DIR)
+  kubectl pattern add log-shipper -k overlays/prod
+
+  cat deploy.yaml \\
+      | kubectl pattern add prometheus-exporter -o json
+
+  # Live objects, through server-side apply (field manager
+  # kubectl-pattern)
   kubectl pattern add log-shipper deploy/web -n shop
-  kubectl pattern add wait-for --set host=db.shop.svc.cluster.local deploy/api sts/worker --dry-run=server --diff
-  kubectl pattern add log-shipper deploy -l app.kubernetes.io/part-of=shop -A --wait --timeout 3m")]
+  kubectl pattern add wait-for --set host=db.shop.svc.cluster.local \\
+      deploy/api sts/worker --dry-run=server --diff
+  kubectl pattern add log-shipper deploy -A --wait \\
+      -l app.kubernetes.io/part-of=shop --timeout 3m")]
 pub struct AddCmd {
     /// Pattern ids (see `kubectl pattern list`), applied in order; then, for live objects,
     /// TYPE/NAME targets (deploy/web, sts/db…) or, with -l/--all, a TYPE.
@@ -57,7 +87,7 @@ pub struct AddCmd {
 
 impl AddCmd {
     pub fn run(self) -> Result<ExitCode> {
-        let (patterns, live) = split_targets(&self.patterns, &self.cluster)?;
+        let (patterns, live) = split_targets(&self.patterns, &self.cluster, self.input.named())?;
         if patterns.is_empty() {
             return Err(RequestError::NoPattern.into());
         }
@@ -68,15 +98,59 @@ impl AddCmd {
         let options = request.merge_options();
         let Some((selection, scope)) = live else {
             let action = AddAction { requests, options };
-            let inputs = self.input.inputs()?;
-            pipeline::run(&inputs, &action, &self.output, Delivery::Stream)?;
-            return Ok(ExitCode::SUCCESS);
+            return on_files(&self.input, &self.cluster, &action, &self.output);
         };
         no_files(&self.input)?;
         let run_on = LiveRun::writing(&self.cluster, (selection, scope), &self.output, &self.write);
         let ask_cluster = self.params.target.kube_version.is_none();
-        live::add(run_on, requests, options, ask_cluster)
+        diff_failure(
+            &self.output,
+            live::add(run_on, requests, options, ask_cluster),
+        )
     }
+}
+
+/// Runs `action` over the -f/-k inputs within -l/-n (or stdin) and delivers the stream; with
+/// --diff, exits 1 when there are differences, as `kubectl diff` does.
+fn on_files(
+    input: &InputArgs,
+    cluster: &ClusterArgs,
+    action: &dyn Action,
+    output: &OutputArgs,
+) -> Result<ExitCode> {
+    let run = || -> Result<bool> {
+        let scope = file_scope(cluster)?;
+        let scoped = Scoped {
+            action,
+            scope: &scope,
+        };
+        let (_, changed) =
+            pipeline::run_changed(&input.inputs()?, &scoped, output, Delivery::Stream)?;
+        Ok(changed)
+    };
+    let changed = diff_failure(output, run())?;
+    Ok(if output.diff && changed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A failure of a `--diff` run: exit code 3, as 1 means "differences" there (usage errors
+/// keep 2; `kubectl diff` exits above 1 on any error).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DiffFailure(anyhow::Error);
+
+/// `result`, its failure made a [`DiffFailure`] when `output` asks for a diff.
+fn diff_failure<T>(output: &OutputArgs, result: Result<T>) -> Result<T> {
+    result.map_err(|e| {
+        if output.diff && super::exit_code(&e) == 1 {
+            DiffFailure(e).into()
+        } else {
+            e
+        }
+    })
 }
 
 /// File mode and live mode do not mix.
@@ -85,7 +159,8 @@ fn no_files(input: &InputArgs) -> Result<()> {
         Ok(())
     } else {
         Err(UsageError(
-            "give either -f files or live targets (TYPE/NAME, TYPE -l SELECTOR), not both".into(),
+            "give either -f/-k files or live targets (TYPE/NAME, TYPE -l SELECTOR), not both"
+                .into(),
         )
         .into())
     }
@@ -96,9 +171,14 @@ fn no_files(input: &InputArgs) -> Result<()> {
 #[command(after_help = "\
 Examples:
   kubectl pattern remove log-shipper -f deploy.yaml
-  kubectl pattern remove cache-proxy -f app.yaml --in-place     # an instance added with --name
-  kubectl pattern remove log-shipper deploy/web -n shop          # a live object (server-side apply)
-  kubectl pattern remove log-shipper deploy -l app=web --dry-run=server -o yaml")]
+
+  # An instance added with --name
+  kubectl pattern remove cache-proxy -f app.yaml --in-place
+
+  # Live objects (server-side apply)
+  kubectl pattern remove log-shipper deploy/web -n shop
+  kubectl pattern remove log-shipper deploy -l app=web \\
+      --dry-run=server -o yaml")]
 pub struct RemoveCmd {
     /// Instance names, or pattern ids (every instance of the pattern); then, for live objects,
     /// TYPE/NAME targets or, with -l/--all, a TYPE.
@@ -116,23 +196,17 @@ pub struct RemoveCmd {
 
 impl RemoveCmd {
     pub fn run(self) -> Result<ExitCode> {
-        let (names, live) = split_targets(&self.names, &self.cluster)?;
+        let (names, live) = split_targets(&self.names, &self.cluster, self.input.named())?;
         if names.is_empty() {
             return Err(UsageError("name at least one pattern instance to remove".into()).into());
         }
         let action = RemoveAction { names };
         let Some((selection, scope)) = live else {
-            pipeline::run(
-                &self.input.inputs()?,
-                &action,
-                &self.output,
-                Delivery::Stream,
-            )?;
-            return Ok(ExitCode::SUCCESS);
+            return on_files(&self.input, &self.cluster, &action, &self.output);
         };
         no_files(&self.input)?;
         let run_on = LiveRun::writing(&self.cluster, (selection, scope), &self.output, &self.write);
-        live::remove(run_on, action)
+        diff_failure(&self.output, live::remove(run_on, action))
     }
 }
 
@@ -158,7 +232,7 @@ fn inspect(
         quiet: true,
         report: output.output,
     };
-    let (rest, live) = split_targets(targets, cluster)?;
+    let (rest, live) = split_targets(targets, cluster, input.named())?;
     if let Some(word) = rest.first() {
         return Err(UsageError(format!(
             "{word:?}: expected TYPE/NAME (e.g. deploy/{word}), or TYPE with -l/--all"
@@ -176,12 +250,13 @@ fn inspect(
         };
         return live::inspect(run_on, lint);
     }
-    let reports = pipeline::run(
-        &input.inputs()?,
-        &InspectAction { lint },
-        &out,
-        Delivery::ReportsOnly,
-    )?;
+    let scope = file_scope(cluster)?;
+    let action = InspectAction { lint };
+    let scoped = Scoped {
+        action: &action,
+        scope: &scope,
+    };
+    let reports = pipeline::run(&input.inputs()?, &scoped, &out, Delivery::ReportsOnly)?;
     // status and lint print to stdout: their report is the data. lint's text is the findings
     // only, and a summary line.
     let text = match output.output {

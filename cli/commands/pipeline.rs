@@ -36,7 +36,7 @@ struct Prepared {
 
 struct FileResult {
     input: Input,
-    /// The input's text, kept only for stdin (files are read again for --diff).
+    /// The input's text, kept only for stdin and -k (files are read again for --diff).
     original: String,
     output: String,
     changed: bool,
@@ -55,6 +55,8 @@ struct RunState {
     objects: usize,
     per_file: bool,
     rendering: Rendering,
+    /// Some document changed.
+    changed: bool,
 }
 
 /// Runs `action` over `inputs`, delivers the output, prints the report, and returns the reports.
@@ -64,6 +66,16 @@ pub fn run(
     out: &OutputArgs,
     delivery: Delivery,
 ) -> Result<Vec<ObjectReport>> {
+    run_changed(inputs, action, out, delivery).map(|(reports, _)| reports)
+}
+
+/// [`run`], and whether any document changed (`--diff`'s exit code).
+pub fn run_changed(
+    inputs: &[Input],
+    action: &dyn Action,
+    out: &OutputArgs,
+    delivery: Delivery,
+) -> Result<(Vec<ObjectReport>, bool)> {
     let per_file = per_file_output(inputs, out, delivery)?;
     let shared_format: OutputFormat = out.format().into();
     let spool = std::io::BufWriter::with_capacity(64 << 10, tempfile::spooled_tempfile(256 << 10));
@@ -79,6 +91,7 @@ pub fn run(
         objects: 0,
         per_file,
         rendering: delivery.then_format(per_file, shared_format),
+        changed: false,
     };
     for input in inputs {
         state.input(input, action)?;
@@ -90,7 +103,7 @@ pub fn run(
         Delivery::Stream => deliver_stream(state.shared)?,
     }
     state.collected.print()?;
-    Ok(state.collected.kept)
+    Ok((state.collected.kept, state.changed))
 }
 
 impl RunState {
@@ -124,11 +137,12 @@ impl RunState {
             if !doc.is_blank() {
                 self.objects += 1;
             }
-            if per_file && *input == Input::Stdin {
+            if per_file && input.path().is_none() {
                 original.push_str(doc.separator.as_deref().unwrap_or_default());
                 original.push_str(&doc.text);
             }
             changed |= prepared.changed;
+            self.changed |= prepared.changed;
             self.collected.extend(prepared.reports);
             let Some(rendered) = prepared.rendered else {
                 return Ok(());
@@ -176,6 +190,12 @@ fn per_file_output(inputs: &[Input], out: &OutputArgs, delivery: Delivery) -> Re
     if per_file && out.in_place && inputs.contains(&Input::Stdin) {
         return Err(UsageError(
             "--in-place rewrites files; it cannot be used with stdin (-f -)".into(),
+        )
+        .into());
+    }
+    if per_file && out.in_place && inputs.iter().any(|i| matches!(i, Input::Generated { .. })) {
+        return Err(UsageError(
+            "--in-place rewrites files; -k output is generated: add the pattern to the kustomization's resources with -f FILE --in-place, or pipe the -k output to kubectl apply -f -".into(),
         )
         .into());
     }

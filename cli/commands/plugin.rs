@@ -66,12 +66,21 @@ pub fn add_installed(catalogue: &mut Catalogue, limits: Limits) -> Result<()> {
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  kubectl pattern plugin new my-pattern && cd my-pattern && cargo build --release --target wasm32-wasip2
-  kubectl pattern plugin install target/wasm32-wasip2/release/my_pattern.wasm
-  kubectl pattern plugin install https://example.com/otel.wasm --sha256 3f5a…
+  # A Rust plugin crate, built and installed (install
+  # finds the .wasm under $CARGO_TARGET_DIR or target/)
+  kubectl pattern plugin new my-pattern
+  cd my-pattern
+  cargo build --release --target wasm32-wasip2
+  kubectl pattern plugin install .
+
+  kubectl pattern plugin install \\
+      https://example.com/otel.wasm --sha256 3f5a…
   kubectl pattern plugin list
   kubectl pattern plugin inspect my-pattern
-  kubectl pattern add --plugin ./my_pattern.wasm my-pattern -f deploy.yaml   # without installing")]
+
+  # A .wasm file, without installing it
+  kubectl pattern add --plugin ./my_pattern.wasm \\
+      my-pattern -f deploy.yaml")]
 pub struct PluginCmd {
     #[command(subcommand)]
     command: PluginCommand,
@@ -81,7 +90,7 @@ pub struct PluginCmd {
 enum PluginCommand {
     /// Install a plugin from a .wasm file, a directory holding one, or an https URL.
     #[command(
-        after_help = "Examples:\n  kubectl pattern plugin install target/wasm32-wasip2/release/my_pattern.wasm\n  kubectl pattern plugin install ./my-pattern          # a crate built for wasm32-wasip2\n  kubectl pattern plugin install https://example.com/p.wasm --sha256 <64 hex digits>"
+        after_help = "Examples:\n  # A crate built for wasm32-wasip2: its .wasm under\n  # $CARGO_TARGET_DIR or target/\n  kubectl pattern plugin install ./my-pattern\n  kubectl pattern plugin install ./my_pattern.wasm\n  kubectl pattern plugin install \\\n      https://example.com/p.wasm --sha256 <64 hex digits>"
     )]
     Install {
         /// The .wasm file, directory or https URL.
@@ -119,7 +128,7 @@ enum PluginCommand {
     },
     /// Scaffold a Rust plugin crate in a new directory.
     #[command(
-        after_help = "Examples:\n  kubectl pattern plugin new my-pattern\n  kubectl pattern plugin new my-pattern --dir plugins/my-pattern"
+        after_help = "Examples:\n  kubectl pattern plugin new my-pattern\n  kubectl pattern plugin new my-pattern \\\n      --dir plugins/my-pattern"
     )]
     New {
         /// The pattern id (a lower-case DNS label); also the directory name.
@@ -218,7 +227,7 @@ impl PluginCmd {
                     format!("cannot create the plugin crate in {}", dir.display())
                 })?;
                 crate::ui::stdout(&format!(
-                    "created {dir}\n  cd {dir} && cargo test && cargo build --release --target wasm32-wasip2\n  kubectl pattern plugin install {dir}\n",
+                    "created {dir}\n  cd {dir}\n  cargo test && cargo build --release --target wasm32-wasip2\n  kubectl pattern plugin install .\n",
                     dir = dir.display()
                 ))?;
             }

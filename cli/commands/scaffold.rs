@@ -11,6 +11,8 @@ use crate::engine::params::is_dns_label;
 static SCAFFOLD: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/plugins/scaffold");
 static SDK_SRC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/plugins/sdk/src");
 const SDK_MANIFEST: &str = include_str!("../../plugins/sdk/Cargo.toml");
+/// The SDK's lock file: a new plugin builds exactly what the SDK is tested with.
+const SDK_LOCK: &str = include_str!("../../plugins/sdk/Cargo.lock");
 const WIT: &str = include_str!("../../wit/plugin.wit");
 
 fn files(
@@ -50,6 +52,7 @@ pub fn write(name: &str, dir: &Path) -> Result<()> {
     files(&SCAFFOLD, Path::new(""), &mut all);
     files(&SDK_SRC, Path::new("sdk/src"), &mut all);
     all.push((Path::new("sdk/Cargo.toml").to_path_buf(), SDK_MANIFEST));
+    all.push((Path::new("Cargo.lock").to_path_buf(), SDK_LOCK));
     all.push((Path::new("sdk/wit/plugin.wit").to_path_buf(), WIT));
     all.push((Path::new("wit/plugin.wit").to_path_buf(), WIT));
     for (rel, text) in all {
@@ -61,7 +64,52 @@ pub fn write(name: &str, dir: &Path) -> Result<()> {
         let text = text
             .replace("{{name}}", name)
             .replace("{{crate_name}}", &crate_name);
+        let text = if rel == "Cargo.lock" {
+            lock_file(&text, name)
+        } else {
+            text
+        };
         std::fs::write(&path, text)?;
     }
     Ok(())
+}
+
+/// The scaffold's lock file (the SDK's dependencies, pinned: a new release of a crate cannot
+/// change what a fresh plugin builds) with the plugin crate's own entry at its place: cargo
+/// keeps packages sorted by name and `--locked` compares the text.
+fn lock_file(base: &str, name: &str) -> String {
+    let entry = format!(
+        "[[package]]\nname = \"{name}\"\nversion = \"0.1.0\"\ndependencies = [\n \"kubectl-pattern-sdk\",\n]\n"
+    );
+    let marker = "[[package]]\nname = \"";
+    let after = base.match_indices(marker).find(|(at, _)| {
+        let rest = &base[at + marker.len()..];
+        rest.split('"').next().is_some_and(|other| other > name)
+    });
+    match after {
+        Some((at, _)) => format!("{}{entry}\n{}", &base[..at], &base[at..]),
+        None => format!("{base}\n{entry}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lock_file;
+
+    #[test]
+    fn the_plugins_entry_goes_where_cargo_sorts_it() {
+        let base = "version = 4\n\n[[package]]\nname = \"anyhow\"\nversion = \"1.0.0\"\n\n[[package]]\nname = \"zlib\"\nversion = \"1.0.0\"\n";
+        let lock = lock_file(base, "my-pattern");
+        let names: Vec<&str> = lock
+            .lines()
+            .filter_map(|l| l.strip_prefix("name = "))
+            .collect();
+        assert_eq!(names, ["\"anyhow\"", "\"my-pattern\"", "\"zlib\""]);
+        assert!(
+            lock.contains("\n]\n\n[[package]]\nname = \"zlib\""),
+            "{lock}"
+        );
+        let last = lock_file(base, "zz-top");
+        assert!(last.ends_with("version = \"1.0.0\"\n\n[[package]]\nname = \"zz-top\"\nversion = \"0.1.0\"\ndependencies = [\n \"kubectl-pattern-sdk\",\n]\n"), "{last}");
+    }
 }

@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use std::time::Duration;
 
 use crate::engine::duration::{self, DurationError, TimeoutSyntax};
+use crate::engine::scope::FileScope;
 use crate::engine::target::{self, Scope, Selection};
 
 use super::UsageError;
@@ -22,14 +23,21 @@ const NO_LIVE: bool = !cfg!(feature = "cluster");
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Cluster (live mode: TYPE/NAME or TYPE -l SELECTOR)")]
 pub struct ClusterArgs {
-    /// Namespace of the objects (default: the context's).
-    #[arg(short = 'n', long)]
+    /// Namespace of the live objects (default: the context's). With -f/-k: the namespace of
+    /// the objects without one, as kubectl apply -n (an object in another one is an error).
+    #[arg(short = 'n', long, help_heading = "Objects (files and live)")]
     pub namespace: Option<String>,
     /// Objects in all namespaces (with -l or --all).
     #[arg(short = 'A', long = "all-namespaces", hide = NO_LIVE)]
     pub all_namespaces: bool,
-    /// Label selector for the objects of TYPE, e.g. app=web,tier!=db.
-    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    /// Label selector, e.g. app=web,tier!=db: the live objects of TYPE, or, with -f/-k, the
+    /// objects of the files to act on (the others pass through unchanged).
+    #[arg(
+        short = 'l',
+        long,
+        value_name = "SELECTOR",
+        help_heading = "Objects (files and live)"
+    )]
     pub selector: Option<String>,
     /// Every object of TYPE in the namespace.
     #[arg(long, hide = NO_LIVE)]
@@ -152,11 +160,17 @@ impl<'a> LiveRun<'a> {
 /// Live objects chosen on the command line.
 pub type LiveSelection = Option<(Selection, Scope)>;
 
-/// The positional words split into pattern (or instance) names and a live selection.
+/// The positional words split into pattern (or instance) names and a live selection. With
+/// `files` (-f or -k given), there is no live selection: -l and -n apply to the files' objects
+/// (see [`file_scope`]).
 pub fn split_targets(
     words: &[String],
     cluster: &ClusterArgs,
+    files: bool,
 ) -> Result<(Vec<String>, LiveSelection)> {
+    if files {
+        return file_words(words, cluster);
+    }
     let (named, mut names): (Vec<&String>, Vec<&String>) =
         words.iter().partition(|w| w.contains('/'));
     let listed = cluster.selector.is_some() || cluster.all;
@@ -197,7 +211,7 @@ pub fn split_targets(
     };
     if selection.is_none() && (cluster.namespace.is_some() || cluster.all_namespaces) {
         return Err(usage(
-            "-n/-A choose live objects: name them as TYPE/NAME, or TYPE -l SELECTOR",
+            "-n/-A choose live objects: name them as TYPE/NAME, or TYPE -l SELECTOR (to give manifests on stdin a namespace, read them with -f -)",
         ));
     }
     let scope = if cluster.all_namespaces {
@@ -214,4 +228,50 @@ impl ClusterArgs {
     pub fn any(&self) -> bool {
         self.namespace.is_some() || self.all_namespaces || self.selector.is_some() || self.all
     }
+}
+
+/// The positional words of a file-mode run: names only; live-only flags are refused.
+fn file_words(words: &[String], cluster: &ClusterArgs) -> Result<(Vec<String>, LiveSelection)> {
+    let usage = |m: &str| -> anyhow::Error { UsageError(m.to_string()).into() };
+    if words.iter().any(|w| w.contains('/')) {
+        return Err(usage(
+            "give either -f/-k files or live targets (TYPE/NAME, TYPE -l SELECTOR), not both",
+        ));
+    }
+    if cluster.all_namespaces {
+        return Err(usage(
+            "-A chooses live objects; with -f/-k, -n NS gives the files' objects without a namespace that one",
+        ));
+    }
+    if cluster.all {
+        return Err(usage(
+            "--all chooses live objects; with -f/-k every object of the files is processed (-l SELECTOR narrows them)",
+        ));
+    }
+    Ok((words.to_vec(), None))
+}
+
+/// `-l` and `-n` on files, as kubectl applies them to `-f`: the selector chooses the objects
+/// the command acts on, the namespace goes to namespaced objects without one.
+pub fn file_scope(cluster: &ClusterArgs) -> Result<FileScope> {
+    let selector = match &cluster.selector {
+        Some(text) => {
+            let parsed =
+                crate::engine::selector::parse(text).map_err(|e| UsageError(format!("-l: {e}")))?;
+            Some((text.clone(), parsed))
+        }
+        None => None,
+    };
+    if let Some(ns) = &cluster.namespace
+        && !crate::engine::params::is_dns_label(ns)
+    {
+        return Err(UsageError(format!(
+            "-n {ns:?}: a namespace is a DNS label (lower-case letters, digits and '-', at most 63 characters)"
+        ))
+        .into());
+    }
+    Ok(FileScope {
+        selector,
+        namespace: cluster.namespace.clone(),
+    })
 }

@@ -350,11 +350,20 @@ impl ParamSpec {
 /// Validated parameters, keyed by name; every declared parameter is present (absent optional
 /// ones are `null`). Their canonical JSON and its hash are computed once: a run renders and
 /// records the same parameters for every object.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Params {
     values: Map<String, Value>,
     canonical: String,
     hash: String,
+    /// The names that took their default (no value was given for them).
+    defaulted: Vec<String>,
+}
+
+/// Equal values are equal parameters, however they were given.
+impl PartialEq for Params {
+    fn eq(&self, other: &Self) -> bool {
+        self.values == other.values
+    }
 }
 
 impl Params {
@@ -367,7 +376,23 @@ impl Params {
             values,
             canonical,
             hash: format!("sha256:{hex}"),
+            defaulted: Vec::new(),
         }
+    }
+
+    /// These parameters with `name` set to `value` (no longer a default).
+    pub fn with(&self, name: &str, value: Value) -> Self {
+        let mut values = self.values.clone();
+        values.insert(name.to_string(), value);
+        let mut out = Params::new(values);
+        out.defaulted = self.defaulted.clone();
+        out.defaulted.retain(|n| n != name);
+        out
+    }
+
+    /// True when `name` took its default: no flag, values file or answer gave it.
+    pub fn is_default(&self, name: &str) -> bool {
+        self.defaulted.iter().any(|n| n == name)
     }
 
     /// The value of `name`.
@@ -496,11 +521,15 @@ pub fn resolve(
     }
     let mut out = Map::new();
     let mut missing = Vec::new();
+    let mut defaulted = Vec::new();
     for spec in specs {
         let value = match given.remove(spec.name.as_str()) {
             Some(v) => v,
             None => match &spec.default {
-                Some(d) => spec.validate(d)?,
+                Some(d) => {
+                    defaulted.push(spec.name.clone());
+                    spec.validate(d)?
+                }
                 None if spec.required => {
                     missing.push(spec.name.clone());
                     continue;
@@ -516,7 +545,9 @@ pub fn resolve(
             names: missing,
         });
     }
-    Ok(Params::new(out))
+    let mut params = Params::new(out);
+    params.defaulted = defaulted;
+    Ok(params)
 }
 
 #[cfg(test)]

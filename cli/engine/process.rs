@@ -7,6 +7,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::contribution::Contribution;
+use super::free_ports;
 use super::lint::{self, Finding};
 use super::merge::{self, MergeError, MergeOptions};
 use super::output::{Emit, ObjectRef};
@@ -28,6 +30,16 @@ pub enum ObjectError {
     /// The tracking annotation is unreadable.
     #[error(transparent)]
     Tracking(#[from] TrackingError),
+    /// The object is in another namespace than the one `-n` gives (kubectl refuses it too).
+    #[error(
+        "the object is in namespace {found:?}, not {given:?} given with -n; pass -n {found}, or drop -n"
+    )]
+    Namespace {
+        /// The object's namespace.
+        found: String,
+        /// The one `-n` gives.
+        given: String,
+    },
 }
 
 /// An object that could not be processed, and where it is.
@@ -332,21 +344,42 @@ impl AddAction {
             let records = tracking::read(&w)?;
             let main = merge::main_container(&w, &records, self.options.main_container.as_deref())?;
             let info = workload_info(&w, &main);
-            let ctx = RenderContext {
-                workload: &info,
-                object: w.object(),
-                params: &req.params,
-                instance: &req.instance,
-                target: &self.options.target,
+            let spec = req.pattern.spec();
+            let render = |params: &Params| {
+                req.pattern.render(&RenderContext {
+                    workload: &info,
+                    object: w.object(),
+                    params,
+                    instance: &req.instance,
+                    target: &self.options.target,
+                })
             };
-            let contribution = req.pattern.render(&ctx)?;
+            let plan = |contribution: &Contribution, params: &Params| {
+                let instance = merge::Instance {
+                    pattern: spec,
+                    name: &req.instance,
+                    params,
+                };
+                merge::plan(&w, &instance, contribution, &self.options)
+            };
+            // A second instance (--name) moves ports left to their defaults off taken ones.
+            let movable = req.instance != spec.id;
+            let placed = free_ports::place(&spec.params, &req.params, movable, render, plan)?;
             let existed = records.iter().any(|r| r.instance == req.instance);
-            let instance = merge::Instance {
-                pattern: req.pattern.spec(),
-                name: &req.instance,
-                params: &req.params,
+            result.warnings.extend(
+                placed
+                    .moved
+                    .iter()
+                    .map(|m| format!("{}: {}", req.instance, m.note())),
+            );
+            let plan = placed.plan;
+            plan.apply(&mut w);
+            let outcome = merge::ApplyOutcome {
+                changed: plan.changed,
+                native: plan.native,
+                record: plan.record,
+                warnings: plan.warnings,
             };
-            let outcome = merge::apply(&mut w, &instance, &contribution, &self.options)?;
             let action = match (outcome.changed, existed) {
                 (false, _) => "unchanged",
                 (true, true) => "updated",

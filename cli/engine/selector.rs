@@ -173,6 +173,29 @@ pub fn required_labels(selector: &LabelSelector) -> BTreeMap<String, String> {
     selector.match_labels.clone().unwrap_or_default()
 }
 
+/// True when `labels` (an object's `metadata.labels`) satisfy `selector`, as the API server
+/// decides it: every `matchLabels` pair, and every expression (an unknown operator matches
+/// nothing). An empty selector matches everything.
+pub fn matches(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    let equal = selector
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
+    equal
+        && selector.match_expressions.iter().flatten().all(|r| {
+            let value = labels.get(&r.key);
+            let listed = |v: &String| r.values.iter().flatten().any(|x| x == v);
+            match r.operator.as_str() {
+                "In" => value.is_some_and(listed),
+                "NotIn" => value.is_none_or(|v| !listed(v)),
+                "Exists" => value.is_some(),
+                "DoesNotExist" => value.is_none(),
+                _ => false,
+            }
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +225,34 @@ mod tests {
             json!({"matchLabels": {"app.kubernetes.io/name": "web"}})
         );
         assert_eq!(json_of(""), json!({}));
+    }
+
+    #[test]
+    fn matching_follows_each_operator() {
+        let labels: BTreeMap<String, String> = [("app", "web"), ("env", "prod")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        for (selector, expected) in [
+            ("", true),
+            ("app=web", true),
+            ("app=api", false),
+            ("app!=api", true),
+            ("env in (prod,stage)", true),
+            ("env notin (prod)", false),
+            ("tier notin (db)", true),
+            ("env", true),
+            ("tier", false),
+            ("!tier", true),
+            ("!env", false),
+            ("app=web,env in (stage)", false),
+        ] {
+            assert_eq!(
+                matches(&parse(selector).unwrap(), &labels),
+                expected,
+                "{selector}"
+            );
+        }
     }
 
     #[test]

@@ -18,6 +18,13 @@ pub enum Input {
     /// something else than a manifest (a `kustomization.yaml`, a patch, `Chart.yaml`, a CI
     /// workflow), so the caller skips what is not a Kubernetes object.
     Found(PathBuf),
+    /// Text another program produced (`-k DIR`: the kustomize build), named for messages.
+    Generated {
+        /// How messages name it, e.g. `kustomize build overlays/prod`.
+        name: String,
+        /// The manifests.
+        text: Arc<str>,
+    },
 }
 
 impl Input {
@@ -26,13 +33,14 @@ impl Input {
         match self {
             Input::Stdin => "<stdin>".to_string(),
             Input::File(p) | Input::Found(p) => p.display().to_string(),
+            Input::Generated { name, .. } => name.clone(),
         }
     }
 
-    /// The file, unless stdin.
+    /// The file, unless stdin or generated text.
     pub fn path(&self) -> Option<&Path> {
         match self {
-            Input::Stdin => None,
+            Input::Stdin | Input::Generated { .. } => None,
             Input::File(p) | Input::Found(p) => Some(p),
         }
     }
@@ -59,6 +67,7 @@ pub fn read_input(input: &Input) -> Result<Documents, StreamError> {
             }
             Box::new(io::BufReader::with_capacity(1 << 16, file))
         }
+        Input::Generated { text, .. } => Box::new(io::Cursor::new(text.as_bytes().to_vec())),
     };
     stream::split(reader, name)
 }

@@ -68,6 +68,12 @@ pub struct WorkloadValues {
     /// Add a Service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<bool>,
+    /// The main container's resource requests: `{cpu: 100m, memory: 128Mi}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<Map<String, Value>>,
+    /// Its limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Map<String, Value>>,
 }
 
 /// The file as written: the current format.

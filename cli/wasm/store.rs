@@ -285,7 +285,44 @@ pub fn read_source(source: &str) -> Result<(String, Vec<u8>), StoreError> {
     Ok((canonical.display().to_string(), bytes))
 }
 
+/// The build of the cargo crate in `dir`: `<crate>.wasm` in cargo's release directory for
+/// wasm32-wasip2, under `$CARGO_TARGET_DIR` when it is set (as cargo does), else `dir/target`.
+fn crate_build(dir: &Path) -> Option<PathBuf> {
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+    let name = package_name(&manifest)?;
+    let file = format!("{}.wasm", name.replace('-', "_"));
+    let target_dir = match std::env::var_os("CARGO_TARGET_DIR").filter(|v| !v.is_empty()) {
+        Some(t) => PathBuf::from(t),
+        None => dir.join("target"),
+    };
+    let path = target_dir.join("wasm32-wasip2/release").join(file);
+    path.is_file().then_some(path)
+}
+
+/// `name` of the `[package]` table of a Cargo.toml (a plain `name = "…"` line).
+fn package_name(manifest: &str) -> Option<String> {
+    let mut in_package = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_package = line == "[package]";
+            continue;
+        }
+        if !in_package {
+            continue;
+        }
+        if let Some((key, value)) = line.split_once('=')
+            && key.trim() == "name"
+        {
+            return Some(value.trim().trim_matches('"').to_string());
+        }
+    }
+    None
+}
+
 fn find_wasm(dir: &Path) -> Result<PathBuf, StoreError> {
+    if let Some(build) = crate_build(dir) {
+        return Ok(build);
+    }
     let candidates = [dir.to_path_buf(), dir.join("target/wasm32-wasip2/release")];
     for d in candidates {
         let Ok(entries) = std::fs::read_dir(&d) else {
@@ -311,7 +348,7 @@ fn find_wasm(dir: &Path) -> Result<PathBuf, StoreError> {
         }
     }
     Err(StoreError::Source(format!(
-        "no .wasm file in {} (build the plugin with `cargo build --release --target wasm32-wasip2` first)",
+        "no .wasm file in {} (build the plugin with `cargo build --release --target wasm32-wasip2` first; a crate's build is looked for under $CARGO_TARGET_DIR, else its target/)",
         dir.display()
     )))
 }

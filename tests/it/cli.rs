@@ -245,11 +245,16 @@ fn in_place_rewrites_only_changed_files_and_diff_shows_the_change() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
     )
     .unwrap();
-    let diff = stdout(
-        crate::common::bin()
-            .args(["add", "log-shipper", "--diff", "-q", "-f"])
-            .arg(dir.path()),
-    );
+    // Differences exit 1, as with kubectl diff.
+    let diff = crate::common::bin()
+        .args(["add", "log-shipper", "--diff", "-q", "-f"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let diff = String::from_utf8(diff).unwrap();
     assert!(
         diff.contains("+++ ")
             && diff.contains("+      initContainers:")

@@ -280,7 +280,11 @@ fn bad_input_is_refused_with_the_fix() {
             2,
             "parentheses",
         ),
-        (vec!["log-shipper", "--select", " "], 2, "--select is empty"),
+        (
+            vec!["log-shipper", "--select", " "],
+            2,
+            "-l/--selector is empty",
+        ),
         (
             vec![
                 "log-shipper",

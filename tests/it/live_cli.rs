@@ -188,7 +188,8 @@ fn diff_is_a_preview_of_what_the_server_would_store() {
     let (code, out, err) = run(live
         .cmd()
         .args(["add", "log-shipper", "deploy/web", "--diff"]));
-    assert_eq!(code, 0, "{err}");
+    // Differences exit 1, as with kubectl diff.
+    assert_eq!(code, 1, "{err}");
     let mut lines = out.lines();
     assert_eq!(lines.next(), Some("--- shop/deployment.apps/web"));
     assert_eq!(lines.next(), Some("+++ shop/deployment.apps/web (patched)"));

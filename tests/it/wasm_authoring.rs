@@ -21,9 +21,17 @@ fn plugin_new_builds_tests_and_runs() {
         "{created}"
     );
     let manifest = dir.join("Cargo.toml");
+    // --locked: the scaffold's Cargo.lock pins what it builds (a crate release cannot break it).
+    assert!(dir.join("Cargo.lock").is_file());
     for args in [
-        vec!["test"],
-        vec!["build", "--release", "--target", "wasm32-wasip2"],
+        vec!["test", "--locked"],
+        vec![
+            "build",
+            "--locked",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+        ],
     ] {
         let status = Command::new(env!("CARGO"))
             .args(&args)
@@ -38,6 +46,17 @@ fn plugin_new_builds_tests_and_runs() {
         );
     }
     let plugin = plugin_target().join("wasm32-wasip2/release/demo_pattern.wasm");
+    // `plugin install DIR` finds the crate's build where cargo put it: under $CARGO_TARGET_DIR.
+    let other_home = tempfile::tempdir().unwrap();
+    let installed = run_ok(
+        bin(other_home.path())
+            .env("CARGO_TARGET_DIR", plugin_target())
+            .args(["plugin", "install"])
+            .arg(&dir),
+    );
+    assert!(installed.contains("demo-pattern"), "{installed}");
+    let listed = run_ok(bin(other_home.path()).args(["plugin", "list", "-o", "json"]));
+    assert!(listed.contains("demo_pattern.wasm"), "{listed}");
     let explain = run_ok(
         bin(home.path())
             .args(["explain", "--plugin"])

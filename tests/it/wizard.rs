@@ -91,6 +91,8 @@ fn a_full_new_run_equals_its_printed_command_and_validates() {
     answer(&mut p, "is not an image reference", "nginx:1.27.3\r");
     answer(&mut p, "Container ports", "80,8080\r");
     answer(&mut p, "Command", ENTER);
+    answer(&mut p, "Resource requests", ENTER);
+    answer(&mut p, "Resource limits", ENTER);
     answer(&mut p, "Replicas", "2\r");
     answer(&mut p, "Add a Service for port 80, 8080?", "y");
     let keys = tick(&pattern_order(), &["log-shipper", "wait-for"]);
@@ -243,6 +245,8 @@ fn ctrl_c_at_the_last_question_leaves_nothing_written() {
     );
     answer(&mut p, "Namespace", ENTER);
     answer(&mut p, "Command", ENTER);
+    answer(&mut p, "Resource requests", ENTER);
+    answer(&mut p, "Resource limits", ENTER);
     answer(&mut p, "Replicas", ENTER);
     answer(&mut p, "Add a Service", "y");
     answer(&mut p, "optional parameters of log-shipper?", "n");

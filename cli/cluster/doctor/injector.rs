@@ -143,7 +143,7 @@ impl Injector {
                     p.helpers.join(", ")
                 ),
                 fix: format!(
-                    "apply the binding again: kubectl pattern inject … --select SELECTOR --apply (it prints both objects), or delete the policy: kubectl delete mutatingadmissionpolicy {}",
+                    "apply the binding again: kubectl pattern inject … -l SELECTOR --apply (it prints both objects), or delete the policy: kubectl delete mutatingadmissionpolicy {}",
                     p.name
                 ),
             })

@@ -10,6 +10,7 @@ use crate::request::{SetParam, ValuesFile, WorkloadValues};
 
 use super::super::ask::value_text;
 use super::build::{self, Answers, DEFAULT_REPLICAS, DEFAULT_SCHEDULE};
+use super::resources;
 
 /// The values file that reproduces the run (secrets left out).
 pub fn values_file(answers: &Answers, patterns: &[String], params: &[SetParam]) -> ValuesFile {
@@ -27,6 +28,8 @@ pub fn values_file(answers: &Answers, patterns: &[String], params: &[SetParam]) 
             .then(|| answers.schedule.clone()),
         service: (build::can_have_service(kind) && !answers.ports.is_empty())
             .then_some(answers.service),
+        requests: Some(resources::to_map(&answers.requests)),
+        limits: Some(resources::to_map(&answers.limits)),
     };
     let mut sections = Map::new();
     for id in patterns {
@@ -76,6 +79,15 @@ pub fn command_line(
     }
     if answers.service && build::can_have_service(kind) && !answers.ports.is_empty() {
         args.push("--service".into());
+    }
+    for (flag, set, default) in [
+        ("--requests", &answers.requests, resources::DEFAULT_REQUESTS),
+        ("--limits", &answers.limits, resources::DEFAULT_LIMITS),
+    ] {
+        let text = resources::text(set);
+        if text != default {
+            args.extend([flag.into(), text]);
+        }
     }
     for id in patterns {
         args.extend(["-p".into(), id.clone()]);
@@ -131,6 +143,8 @@ mod tests {
             replicas: 3,
             schedule: DEFAULT_SCHEDULE.into(),
             service: true,
+            requests: resources::parse(resources::DEFAULT_REQUESTS).unwrap(),
+            limits: resources::parse("cpu=1,memory=256Mi").unwrap(),
         }
     }
 
@@ -159,7 +173,7 @@ mod tests {
         );
         assert_eq!(
             line,
-            "kubectl pattern new deployment web -n shop --image nginx:1.27.3 --port 80 --port 443 --replicas 3 --service -p wait-for --set wait-for.host=db.shop.svc --set 'tls.key=<hidden>' --kube-version 1.28 --to 'my web.yaml' --yes -- nginx -g 'daemon off;'"
+            "kubectl pattern new deployment web -n shop --image nginx:1.27.3 --port 80 --port 443 --replicas 3 --service --limits cpu=1,memory=256Mi -p wait-for --set wait-for.host=db.shop.svc --set 'tls.key=<hidden>' --kube-version 1.28 --to 'my web.yaml' --yes -- nginx -g 'daemon off;'"
         );
         assert!(!line.contains("s3cret"));
     }

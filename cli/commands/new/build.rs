@@ -83,6 +83,10 @@ pub struct Answers {
     pub schedule: String,
     /// Add a Service for the ports.
     pub service: bool,
+    /// The main container's resource requests.
+    pub requests: super::resources::Resources,
+    /// Its limits.
+    pub limits: super::resources::Resources,
 }
 
 /// Default replicas.
@@ -250,6 +254,9 @@ fn pod_spec(a: &Answers) -> Value {
             .collect();
         container.insert("ports".into(), Value::Array(ports));
     }
+    if let Some(resources) = super::resources::object(&a.requests, &a.limits) {
+        container.insert("resources".into(), resources);
+    }
     let mut spec = Map::new();
     if a.kind.runs_to_completion() {
         spec.insert("restartPolicy".into(), json!("OnFailure"));
@@ -332,6 +339,8 @@ mod tests {
             replicas: 2,
             schedule: DEFAULT_SCHEDULE.into(),
             service: true,
+            requests: vec![],
+            limits: vec![],
         }
     }
 

@@ -7,6 +7,7 @@ mod answers;
 mod build;
 mod destination;
 mod questions;
+mod resources;
 mod summary;
 
 use std::path::PathBuf;
@@ -41,19 +42,36 @@ Examples:
   # The wizard: asks for everything
   kubectl pattern new
 
-  # A Deployment with a log shipper and a wait-for init container, no questions
-  kubectl pattern new deployment web -n shop --image nginx:1.27.3 --port 80 --service \\
-      -p log-shipper,wait-for --set wait-for.host=db.shop.svc --to web.yaml --yes
+  # A Deployment with a log shipper and a wait-for init
+  # container, no questions
+  kubectl pattern new deployment web -n shop \\
+      --image nginx:1.27.3 --port 80 --service \\
+      -p log-shipper,wait-for \\
+      --set wait-for.host=db.shop.svc --to web.yaml --yes
+
+  # The main container's resources (default: requests
+  # cpu=100m,memory=128Mi, limits cpu=500m,memory=256Mi)
+  kubectl pattern new deployment api --image api:1.4.2 \\
+      --requests cpu=250m,memory=256Mi \\
+      --limits cpu=1,memory=512Mi --yes
 
   # A CronJob with its command after --
-  kubectl pattern new cronjob report --image busybox:1.37.0 --schedule '0 3 * * *' --yes -- date
+  kubectl pattern new cronjob report --yes \\
+      --image busybox:1.37.0 --schedule '0 3 * * *' \\
+      -- date
 
-  # Replay saved answers in CI (the wizard offers to save them)
-  kubectl pattern new --values-file web.values.yaml --to web.yaml --yes
+  # Replay saved answers in CI (the wizard offers to save
+  # them)
+  kubectl pattern new --values-file web.values.yaml \\
+      --to web.yaml --yes
 
 Values file (every key optional; flags win):
-  workload: {kind: Deployment, name: web, namespace: shop, image: nginx:1.27.3, ports: [80],
-             command: [nginx, -g, daemon off;], replicas: 2, schedule: '0 * * * *', service: true}
+  workload: {kind: Deployment, name: web, namespace: shop,
+    image: nginx:1.27.3, ports: [80], replicas: 2,
+    command: [nginx, -g, daemon off;], service: true,
+    schedule: '0 * * * *',
+    requests: {cpu: 100m, memory: 128Mi},
+    limits: {cpu: 500m, memory: 256Mi}}
   patterns: {log-shipper: {}, wait-for: {host: db.shop.svc}}")]
 pub struct NewCmd {
     /// Workload kind.
@@ -83,6 +101,14 @@ pub struct NewCmd {
     /// Write no Service (the default without a terminal).
     #[arg(long = "no-service")]
     no_service: bool,
+    /// Resource requests of the main container, e.g. cpu=100m,memory=128Mi (none: no
+    /// requests) [default: cpu=100m,memory=128Mi].
+    #[arg(long, value_name = "NAME=QUANTITY,…")]
+    requests: Option<String>,
+    /// Resource limits of the main container, e.g. cpu=500m,memory=256Mi (none: no limits)
+    /// [default: cpu=500m,memory=256Mi].
+    #[arg(long, value_name = "NAME=QUANTITY,…")]
+    limits: Option<String>,
     /// Patterns to add, in order (repeatable, or comma-separated; see `kubectl pattern list`).
     #[arg(
         short = 'p',
@@ -101,8 +127,6 @@ pub struct NewCmd {
     /// `cluster` (server-side apply in the current kubeconfig context).
     #[arg(long = "to", value_name = "FILE")]
     to: Option<String>,
-    #[command(flatten)]
-    connect: super::target::ConnectArgs,
     /// Replace the --to file (and the --save-values file) when it exists.
     #[arg(long)]
     overwrite: bool,
@@ -122,6 +146,9 @@ pub struct NewCmd {
     target: TargetArgs,
     #[command(flatten)]
     templates: TemplateArgs,
+    /// --to cluster: how to reach it (last: its heading would cover the flags after it).
+    #[command(flatten)]
+    connect: super::target::ConnectArgs,
     /// Command of the main container, after -- (default: the image's entrypoint).
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -291,6 +318,8 @@ impl NewCmd {
                 (_, true) => Some(false),
                 _ => None,
             },
+            requests: self.requests.clone(),
+            limits: self.limits.clone(),
         }
     }
 

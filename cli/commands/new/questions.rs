@@ -10,6 +10,7 @@ use crate::request::WorkloadValues;
 use crate::ui::prompt::{Prompter, TextQuestion};
 
 use super::build::{self, Answers};
+use super::resources::{self, Resources};
 
 /// The workload answers given as flags.
 #[derive(Debug, Clone, Default)]
@@ -32,6 +33,10 @@ pub struct Given {
     pub schedule: Option<String>,
     /// `--service` / `--no-service`.
     pub service: Option<bool>,
+    /// `--requests`.
+    pub requests: Option<String>,
+    /// `--limits`.
+    pub limits: Option<String>,
 }
 
 /// Answers still open, named by the flag that gives them.
@@ -142,6 +147,7 @@ pub fn workload(
             build::parse_command,
         )?,
     };
+    let (requests, limits) = resources(given, file, p)?;
     let replicas = replicas(kind, given, file, p)?;
     let schedule = schedule(kind, given, file, p)?;
     let service = service(kind, &ports, given, file, p)?;
@@ -155,7 +161,65 @@ pub fn workload(
         replicas,
         schedule,
         service,
+        requests,
+        limits,
     }))
+}
+
+/// The main container's requests and limits: flags, else the values file, else asked with
+/// the defaults shown, else the defaults.
+fn resources(
+    given: &Given,
+    file: &WorkloadValues,
+    p: &mut dyn Prompter,
+) -> Result<(Resources, Resources)> {
+    let one = |p: &mut dyn Prompter,
+               flag: &str,
+               given: &Option<String>,
+               file: &Option<serde_json::Map<String, serde_json::Value>>,
+               prompt: &str,
+               default: &str|
+     -> Result<Resources> {
+        if let Some(map) = file.as_ref().filter(|_| given.is_none()) {
+            let key = flag.trim_start_matches('-');
+            return usage(
+                &format!("values file workload.{key}"),
+                resources::from_map(map),
+            );
+        }
+        let check = |s: &str| resources::parse(s).map(drop);
+        let text = text_answer(
+            p,
+            given.clone(),
+            flag,
+            TextQuestion {
+                prompt,
+                default: Some(default.to_string()),
+                optional: false,
+                secret: false,
+                validate: &check,
+            },
+        )?;
+        usage(flag, resources::parse(text.as_deref().unwrap_or(default)))
+    };
+    let requests = one(
+        p,
+        "--requests",
+        &given.requests,
+        &file.requests,
+        "Resource requests of the main container (none: no requests)",
+        resources::DEFAULT_REQUESTS,
+    )?;
+    let limits = one(
+        p,
+        "--limits",
+        &given.limits,
+        &file.limits,
+        "Resource limits of the main container (none: no limits)",
+        resources::DEFAULT_LIMITS,
+    )?;
+    usage("--requests/--limits", resources::check(&requests, &limits))?;
+    Ok((requests, limits))
 }
 
 fn kind(given: &Given, file: &WorkloadValues, p: &mut dyn Prompter) -> Result<WorkloadKind> {

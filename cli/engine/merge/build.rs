@@ -191,6 +191,7 @@ fn check_ports(
         for p in ports {
             if let Some((_, existing)) = listening.iter().find(|(q, _)| *q == p) {
                 return Err(MergeError::PortClash {
+                    fix: "set another port with --set".into(),
                     port: p.0,
                     protocol: p.1,
                     existing: existing.clone(),
@@ -233,6 +234,7 @@ fn wiring(
                 .any(|r| r.container == container && r.mount_path == m.mount.mount_path);
             if list.keys(spec).contains(&m.mount.mount_path.as_str()) && !ours {
                 return Err(MergeError::Taken {
+                    fix: "set the pattern's path parameter to another path, or put the pattern on another app container with -c NAME".into(),
                     what: "mount path",
                     name: m.mount.mount_path.clone(),
                     container,
@@ -251,6 +253,7 @@ fn wiring(
                 .any(|r| r.container == container && r.name == e.env.name);
             if list.keys(spec).contains(&e.env.name.as_str()) && !ours {
                 return Err(MergeError::Taken {
+                    fix: "the pattern sets this variable on the app container itself, so another instance needs another app container (-c NAME)".into(),
                     what: "env var",
                     name: e.env.name.clone(),
                     container,

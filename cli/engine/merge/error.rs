@@ -19,9 +19,11 @@ pub enum MergeError {
     },
     /// Two containers would listen on one port.
     #[error(
-        "port {port}/{protocol} of helper {helper:?} is already used by container {existing:?} (containers in a pod share one network namespace); set another port with --set"
+        "port {port}/{protocol} of helper {helper:?} is already used by container {existing:?} (containers in a pod share one network namespace); {fix}"
     )]
     PortClash {
+        /// How to fix it: the parameter to set and a free value, when known.
+        fix: String,
         /// The port.
         port: i32,
         /// TCP/UDP/SCTP.
@@ -80,9 +82,11 @@ pub enum MergeError {
     },
     /// A path or env var on an app container is taken.
     #[error(
-        "{what} {name:?} on container {container:?} already exists and was not added by this pattern instance"
+        "{what} {name:?} on container {container:?} already exists and was not added by this pattern instance; {fix}"
     )]
     Taken {
+        /// How to fix it: the parameter to set and a free value, when known.
+        fix: String,
         /// "mount path" or "env var".
         what: &'static str,
         /// The path or name.
