@@ -178,7 +178,11 @@ fn inspect(
     }
     let reports = pipeline::run(
         &input.inputs()?,
-        &InspectAction { lint },
+        &InspectAction {
+            lint,
+            versions: if lint { Default::default() } else { versions() },
+            check_edits: !lint,
+        },
         &out,
         Delivery::ReportsOnly,
     )?;
@@ -194,7 +198,21 @@ fn inspect(
     Ok(reports)
 }
 
-/// Show which pattern instances are applied to each workload.
+/// The catalogue's pattern versions (built-ins, user templates, installed plugins), for
+/// `status` to tell outdated instances; a catalogue that does not load tells none.
+pub(super) fn versions() -> std::collections::BTreeMap<String, String> {
+    let Ok(catalogue) = crate::catalogue::load(&crate::request::Sources::default()) else {
+        return Default::default();
+    };
+    catalogue
+        .patterns()
+        .iter()
+        .map(|p| (p.spec().id.clone(), p.spec().version.clone()))
+        .collect()
+}
+
+/// Show which pattern instances are applied to each workload: hand edits since the tool wrote
+/// them and instances of an older pattern version are reported (`add` re-renders them).
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  kubectl pattern status -f deploy.yaml\n  kubectl pattern status -f k8s/ -R -o json"

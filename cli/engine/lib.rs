@@ -3,6 +3,8 @@
 
 pub mod catalogue;
 pub mod contribution;
+pub mod defaults;
+pub mod drift;
 pub mod duration;
 pub mod fragment;
 pub mod inject;

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::defaults::{self, DefaultsError};
+use super::drift;
 use super::lint::{self, Finding};
 use super::merge::{self, MergeError, MergeOptions};
 use super::output::{Emit, ObjectRef};
@@ -28,6 +30,16 @@ pub enum ObjectError {
     /// The tracking annotation is unreadable.
     #[error(transparent)]
     Tracking(#[from] TrackingError),
+    /// A parameter's default cannot be taken from the workload.
+    #[error(transparent)]
+    Defaults(Box<DefaultsError>),
+}
+
+// Boxed: the error travels inside the cluster's errors, which must stay small.
+impl From<DefaultsError> for ObjectError {
+    fn from(e: DefaultsError) -> Self {
+        ObjectError::Defaults(Box::new(e))
+    }
 }
 
 /// An object that could not be processed, and where it is.
@@ -332,10 +344,11 @@ impl AddAction {
             let records = tracking::read(&w)?;
             let main = merge::main_container(&w, &records, self.options.main_container.as_deref())?;
             let info = workload_info(&w, &main);
+            let (params, notes) = defaults::from_workload(req.pattern.spec(), &req.params, &info)?;
             let ctx = RenderContext {
                 workload: &info,
                 object: w.object(),
-                params: &req.params,
+                params: &params,
                 instance: &req.instance,
                 target: &self.options.target,
             };
@@ -344,7 +357,7 @@ impl AddAction {
             let instance = merge::Instance {
                 pattern: req.pattern.spec(),
                 name: &req.instance,
-                params: &req.params,
+                params: &params,
             };
             let outcome = merge::apply(&mut w, &instance, &contribution, &self.options)?;
             let action = match (outcome.changed, existed) {
@@ -354,9 +367,9 @@ impl AddAction {
             };
             result.changed |= outcome.changed;
             result.warnings.extend(
-                outcome
-                    .warnings
+                notes
                     .iter()
+                    .chain(&outcome.warnings)
                     .map(|m| format!("{}: {m}", req.instance)),
             );
             result.patterns.push(PatternReport {
@@ -416,9 +429,16 @@ impl Action for RemoveAction {
 }
 
 /// `status`: lists applied patterns; `lint`: runs the rules. Both read only.
+#[derive(Debug, Clone, Default)]
 pub struct InspectAction {
     /// Run the lint rules too.
     pub lint: bool,
+    /// The catalogue's pattern versions by id: instances of an older version are reported
+    /// as outdated (`status`).
+    pub versions: std::collections::BTreeMap<String, String>,
+    /// Report helpers edited by hand since they were written (`status` on files: live objects
+    /// carry the API server's defaults).
+    pub check_edits: bool,
 }
 
 impl Action for InspectAction {
@@ -448,6 +468,18 @@ impl Action for InspectAction {
                 } else {
                     result.warnings.push(message);
                 }
+            }
+        }
+        for record in &records {
+            if self.check_edits && drift::edited(w.pod_spec(), record) {
+                result.warnings.push(drift::edited_message(record));
+            }
+            if let Some(version) = self.versions.get(&record.pattern)
+                && drift::is_outdated(record, version)
+            {
+                result
+                    .warnings
+                    .push(drift::outdated_message(record, version));
             }
         }
         result.patterns = records

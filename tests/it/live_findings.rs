@@ -53,8 +53,15 @@ fn the_fake_server_stores_an_add_as_the_recorded_server_did() {
         let text = annotations.remove("pattern.kubectl.io/applied").unwrap();
         serde_json::from_str(text.as_str().unwrap()).unwrap()
     };
-    let mine = record(&mut stored);
+    let mut mine = record(&mut stored);
     assert_eq!(mine["version"], 2);
+    // The same instance, plus the content hash this build records.
+    let hash = mine["instances"][0]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("contentHash")
+        .unwrap();
+    assert!(hash.as_str().unwrap().starts_with("sha256:"), "{hash}");
     assert_eq!(mine["instances"], record(&mut real.clone()));
     let mut real_spec = real.clone();
     record(&mut real_spec);

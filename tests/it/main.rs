@@ -12,10 +12,12 @@ mod common;
 mod bad_input;
 mod bad_params;
 mod cli;
+mod drift;
 mod golden;
 mod krew;
 mod lint;
 mod new;
+mod position;
 mod properties;
 mod release;
 mod structure;
@@ -24,6 +26,7 @@ mod text_repo;
 mod tracking;
 mod validate;
 mod wizard;
+mod workload_defaults;
 
 #[cfg(feature = "plugins")]
 mod inject;

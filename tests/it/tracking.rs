@@ -154,11 +154,15 @@ fn a_new_add_writes_the_versioned_format() {
         text.starts_with(r#"{"version":2,"instances":[{"pattern":"log-shipper","#),
         "{text}"
     );
-    // The same record as the unversioned fixture holds.
-    assert_eq!(
-        records(&text),
-        records(&annotation(&read("web.log-shipper.yaml")))
-    );
+    // The same record as the unversioned fixture holds, plus the content hash (new since).
+    let mut written = records(&text);
+    let hash = written[0]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("contentHash")
+        .unwrap();
+    assert!(hash.as_str().unwrap().starts_with("sha256:"), "{hash}");
+    assert_eq!(written, records(&annotation(&read("web.log-shipper.yaml"))));
 }
 
 #[test]
