@@ -7,6 +7,7 @@ pub mod defaults;
 pub mod drift;
 pub mod duration;
 pub mod fragment;
+pub mod gitrepo;
 pub mod inject;
 pub mod kinds;
 pub mod lint;

@@ -33,12 +33,21 @@ pub enum ObjectError {
     /// A parameter's default cannot be taken from the workload.
     #[error(transparent)]
     Defaults(Box<DefaultsError>),
+    /// A `gitRepo` volume cannot be converted.
+    #[error(transparent)]
+    Migrate(Box<super::gitrepo::MigrateError>),
 }
 
 // Boxed: the error travels inside the cluster's errors, which must stay small.
 impl From<DefaultsError> for ObjectError {
     fn from(e: DefaultsError) -> Self {
         ObjectError::Defaults(Box::new(e))
+    }
+}
+
+impl From<super::gitrepo::MigrateError> for ObjectError {
+    fn from(e: super::gitrepo::MigrateError) -> Self {
+        ObjectError::Migrate(Box::new(e))
     }
 }
 

@@ -16,6 +16,7 @@ mod drift;
 mod golden;
 mod krew;
 mod lint;
+mod migrate;
 mod new;
 mod position;
 mod properties;
