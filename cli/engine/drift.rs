@@ -41,25 +41,39 @@ pub fn content_hash<'v>(
 
 /// Fields the API server fills in with these values when they are left out: a live object
 /// (or one fetched with `kubectl get -o yaml`) is not "edited" for having them.
-const SERVER_DEFAULTS: [(&str, &str); 12] = [
-    ("terminationMessagePath", "\"/dev/termination-log\""),
-    ("terminationMessagePolicy", "\"File\""),
-    ("imagePullPolicy", "\"IfNotPresent\""),
-    ("imagePullPolicy", "\"Always\""),
-    ("protocol", "\"TCP\""),
-    ("scheme", "\"HTTP\""),
-    ("timeoutSeconds", "1"),
-    ("periodSeconds", "10"),
-    ("successThreshold", "1"),
-    ("failureThreshold", "3"),
-    ("apiVersion", "\"v1\""),
-    ("defaultMode", "420"),
+const SERVER_DEFAULTS: [(&str, ServerValue); 12] = [
+    (
+        "terminationMessagePath",
+        ServerValue::Text("/dev/termination-log"),
+    ),
+    ("terminationMessagePolicy", ServerValue::Text("File")),
+    ("imagePullPolicy", ServerValue::Text("IfNotPresent")),
+    ("imagePullPolicy", ServerValue::Text("Always")),
+    ("protocol", ServerValue::Text("TCP")),
+    ("scheme", ServerValue::Text("HTTP")),
+    ("timeoutSeconds", ServerValue::Number(1)),
+    ("periodSeconds", ServerValue::Number(10)),
+    ("successThreshold", ServerValue::Number(1)),
+    ("failureThreshold", ServerValue::Number(3)),
+    ("apiVersion", ServerValue::Text("v1")),
+    ("defaultMode", ServerValue::Number(420)),
 ];
 
+/// A server default's value.
+#[derive(Clone, Copy)]
+enum ServerValue {
+    Text(&'static str),
+    Number(i64),
+}
+
 fn server_default(key: &str, value: &Value) -> bool {
-    SERVER_DEFAULTS
-        .iter()
-        .any(|(k, v)| *k == key && value.to_string() == *v)
+    SERVER_DEFAULTS.iter().any(|(k, v)| {
+        *k == key
+            && match v {
+                ServerValue::Text(t) => value.as_str() == Some(t),
+                ServerValue::Number(n) => value.as_i64() == Some(*n),
+            }
+    })
 }
 
 /// `value` with every object's keys sorted, and server defaults left out.
