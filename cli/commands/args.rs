@@ -11,6 +11,7 @@ use clap::{Args, ValueEnum};
 
 use crate::engine::catalogue::Catalogue;
 use crate::engine::duration::{self, TimeoutSyntax};
+use crate::engine::merge::{HelperPosition, PositionSyntax};
 use crate::engine::output::OutputFormat;
 use crate::engine::pattern::{SidecarMode, TargetInfo};
 use crate::request::{self, Request, SandboxLimits, Sources, ValuesFile};
@@ -145,6 +146,15 @@ pub struct PatternArgs {
     /// The app container that gets the pattern's mounts and env (default: the first container).
     #[arg(short = 'c', long)]
     pub container: Option<String>,
+    /// Where the pattern's init containers and native sidecars go among the init containers
+    /// (their start order): first, last, before:NAME or after:NAME. Recorded, so re-runs keep
+    /// it; default: before the app's own init containers, after earlier patterns' helpers.
+    #[arg(long, value_name = "first|last|before:NAME|after:NAME", value_parser = position)]
+    pub position: Option<HelperPosition>,
+    /// Add helpers that open ports to pods with hostNetwork: true (refused by default: they
+    /// would listen on the node's own ports).
+    #[arg(long)]
+    pub allow_host_network: bool,
     /// The target cluster's capabilities.
     #[command(flatten)]
     pub target: TargetArgs,
@@ -163,6 +173,11 @@ pub struct TargetArgs {
     /// The Kubernetes version the manifests are for (e.g. 1.28); default: recent (native sidecars).
     #[arg(long, value_name = "VERSION")]
     pub kube_version: Option<String>,
+}
+
+/// `--position`'s values.
+fn position(text: &str) -> Result<HelperPosition, String> {
+    text.parse().map_err(|e: PositionSyntax| e.to_string())
 }
 
 /// `--sidecar-mode`'s values, as clap parses them (shown in help and completed).
@@ -257,6 +272,8 @@ impl PatternArgs {
         }
         request.set_flags(&self.set)?;
         request.main_container = self.container.clone();
+        request.position = self.position.clone();
+        request.allow_host_network = self.allow_host_network;
         request.target = self.target.target()?;
         request.sources = self.templates.sources()?;
         Ok(request)

@@ -7,8 +7,8 @@ use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
 use crate::engine::catalogue::{self, Catalogue};
-use crate::engine::params::ParamSpec;
 use crate::engine::params::nearest;
+use crate::engine::params::{ParamRole, ParamSpec};
 use crate::engine::pattern::{Pattern, PatternKind};
 use crate::ui::{BOLD, DIM};
 
@@ -123,6 +123,9 @@ pub(super) fn param_lines(params: &[ParamSpec]) -> String {
     for param in params {
         let default = match (&param.default, param.required) {
             (_, true) => "required".to_string(),
+            (Some(d), _) if param.role == Some(ParamRole::AppPort) => {
+                format!("default the app container's port if it declares one, else {d}")
+            }
             (Some(Value::String(d)), _) => format!("default {d:?}"),
             (Some(d), _) => format!("default {d}"),
             (None, false) => "optional".to_string(),
@@ -144,6 +147,14 @@ pub(super) fn param_lines(params: &[ParamSpec]) -> String {
     out
 }
 
+/// Where helpers go among the init containers, for `explain`.
+const ORDER: &str = "\
+Init containers (and native sidecars) start in list order. This pattern's go
+before the app's own init containers, after those of patterns added earlier:
+a dependency is there, or a proxy up, before a step such as `migrate` runs.
+--position first|last|before:NAME|after:NAME puts them elsewhere; the choice is
+recorded, and re-runs keep it.";
+
 fn explain_pattern(p: &dyn Pattern) -> String {
     let s = p.spec();
     let mut out = format!(
@@ -159,6 +170,7 @@ fn explain_pattern(p: &dyn Pattern) -> String {
     ] {
         out.push_str(&format!("{BOLD}{title}{BOLD:#}\n{}\n", indent(text)));
     }
+    out.push_str(&format!("{BOLD}ORDER{BOLD:#}\n{}\n", indent(ORDER)));
     out.push_str(&format!("{BOLD}PARAMETERS{BOLD:#}\n"));
     out.push_str(&param_lines(&s.params));
     let required: Vec<String> = s

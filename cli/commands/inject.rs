@@ -232,6 +232,13 @@ impl InjectCmd {
 
     /// The resolved pattern request and the target it renders for.
     fn resolved(&self) -> Result<(PatternRequest, TargetInfo)> {
+        if let Some(position) = &self.params.position {
+            // An admission policy sees one pod at a time, without its tracking record.
+            return Err(UsageError(format!(
+                "--position {position} is for add; an injector puts helpers where the pattern says"
+            ))
+            .into());
+        }
         let request = self.params.request(std::slice::from_ref(&self.pattern))?;
         let catalogue = crate::catalogue::load(&request.sources)?;
         let requests = match request.resolve(&catalogue)? {
@@ -260,6 +267,7 @@ impl InjectCmd {
             options: MergeOptions {
                 main_container: options.container.clone(),
                 target,
+                ..MergeOptions::default()
             },
         };
         let mut expected = pod.clone();

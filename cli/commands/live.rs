@@ -80,7 +80,15 @@ pub fn remove(run_on: LiveRun<'_>, action: RemoveAction) -> Result<ExitCode> {
 /// `status` and `lint` on live objects: the reports.
 pub fn inspect(run_on: LiveRun<'_>, lint: bool) -> Result<Vec<ObjectReport>> {
     let (code, reports) = on_objects(run_on, Managers::Recorded, lint, async |_| {
-        Ok(Arc::new(InspectAction { lint }) as Arc<dyn Action + Send + Sync>)
+        Ok(Arc::new(InspectAction {
+            lint,
+            versions: if lint {
+                Default::default()
+            } else {
+                super::mutate::versions()
+            },
+            check_edits: false,
+        }) as Arc<dyn Action + Send + Sync>)
     })?;
     if code != ExitCode::SUCCESS {
         anyhow::bail!("some objects could not be read (see above)");

@@ -21,6 +21,7 @@ pub mod live;
 pub mod live;
 #[cfg(feature = "cluster")]
 mod live_wait;
+mod migrate;
 mod mutate;
 mod new;
 mod pipeline;
@@ -134,6 +135,7 @@ enum Command {
     Remove(mutate::RemoveCmd),
     Status(mutate::StatusCmd),
     Lint(mutate::LintCmd),
+    Migrate(migrate::MigrateCmd),
     Version(catalogue_cmds::VersionCmd),
     Completion(catalogue_cmds::CompletionCmd),
     Plugin(plugin::PluginCmd),
@@ -167,6 +169,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Remove(cmd) => cmd.run(),
         Command::Status(cmd) => cmd.run(),
         Command::Lint(cmd) => cmd.run(),
+        Command::Migrate(cmd) => cmd.run(),
         Command::Version(cmd) => cmd.run(),
         Command::Completion(cmd) => cmd.run(&mut Cli::command()),
         Command::Plugin(cmd) => cmd.run(),

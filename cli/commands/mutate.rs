@@ -62,8 +62,9 @@ Examples:
   # Live objects, through server-side apply (field manager
   # kubectl-pattern)
   kubectl pattern add log-shipper deploy/web -n shop
-  kubectl pattern add wait-for --set host=db.shop.svc.cluster.local \\
-      deploy/api sts/worker --dry-run=server --diff
+  kubectl pattern add wait-for deploy/api sts/worker \\
+      --set host=db.shop.svc.cluster.local \\
+      --dry-run=server --diff
   kubectl pattern add log-shipper deploy -A --wait \\
       -l app.kubernetes.io/part-of=shop --timeout 3m")]
 pub struct AddCmd {
@@ -251,7 +252,11 @@ fn inspect(
         return live::inspect(run_on, lint);
     }
     let scope = file_scope(cluster)?;
-    let action = InspectAction { lint };
+    let action = InspectAction {
+        lint,
+        versions: if lint { Default::default() } else { versions() },
+        check_edits: !lint,
+    };
     let scoped = Scoped {
         action: &action,
         scope: &scope,
@@ -273,7 +278,21 @@ fn inspect(
     Ok(reports)
 }
 
-/// Show which pattern instances are applied to each workload.
+/// The catalogue's pattern versions (built-ins, user templates, installed plugins), for
+/// `status` to tell outdated instances; a catalogue that does not load tells none.
+pub(super) fn versions() -> std::collections::BTreeMap<String, String> {
+    let Ok(catalogue) = crate::catalogue::load(&crate::request::Sources::default()) else {
+        return Default::default();
+    };
+    catalogue
+        .patterns()
+        .iter()
+        .map(|p| (p.spec().id.clone(), p.spec().version.clone()))
+        .collect()
+}
+
+/// Show which pattern instances are applied to each workload: hand edits since the tool wrote
+/// them and instances of an older pattern version are reported (`add` re-renders them).
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  kubectl pattern status -f deploy.yaml\n  kubectl pattern status -f k8s/ -R -o json"

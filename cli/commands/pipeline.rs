@@ -240,6 +240,10 @@ fn check_found(
             collected.unsupported.join(", ")
         );
     }
+    // Workloads were there but none was selected: as `kubectl apply -l` with no match.
+    if !collected.unselected.is_empty() {
+        anyhow::bail!("no workloads selected: {}", few(&collected.unselected));
+    }
     // status and lint run quiet (their report is the data) but have no -q of their own.
     if !out.quiet || delivery == Delivery::ReportsOnly {
         let what = match delivery {

@@ -1,11 +1,15 @@
 //! The pure engine: workloads, patterns, contributions, merging, linting and YAML streams.
 //! No network, no terminal, no plugin runtime: everything here is a function of its inputs.
 
+mod actions;
 pub mod catalogue;
 pub mod contribution;
+pub mod defaults;
+pub mod drift;
 pub mod duration;
 pub mod fragment;
 pub mod free_ports;
+pub mod gitrepo;
 pub mod inject;
 pub mod kinds;
 pub mod lint;

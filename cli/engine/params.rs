@@ -89,6 +89,21 @@ pub struct ParamSpec {
     /// A secret: masked in prompts and reports.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub secret: bool,
+    /// What the parameter stands for in the workload (its default may come from there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<ParamRole>,
+}
+
+/// What a parameter stands for in the workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ParamRole {
+    /// The app container's port the helper talks to (a `port`): when not given, the app
+    /// container's one port (see `crate::defaults`), else the declared default.
+    AppPort,
+    /// The name of the helper's port that takes the app's traffic in its place (a Service in
+    /// front of the app targets it).
+    FrontPortName,
 }
 
 /// A parameter problem.
@@ -335,6 +350,12 @@ impl ParamSpec {
         if self.kind == ParamType::Enum && self.values.is_empty() {
             return Err(format!("parameter {}: an enum needs values", self.name));
         }
+        if self.role == Some(ParamRole::AppPort) && self.kind != ParamType::Port {
+            return Err(format!(
+                "parameter {}: role appPort needs type port",
+                self.name
+            ));
+        }
         if let Some(pattern) = &self.pattern {
             Regex::new(pattern)
                 .map_err(|e| format!("parameter {}: invalid pattern: {e}", self.name))?;
@@ -357,6 +378,8 @@ pub struct Params {
     hash: String,
     /// The names that took their default (no value was given for them).
     defaulted: Vec<String>,
+    /// Parameters left at their default whose default may come from the workload.
+    from_workload: Vec<String>,
 }
 
 /// Equal values are equal parameters, however they were given.
@@ -377,22 +400,32 @@ impl Params {
             canonical,
             hash: format!("sha256:{hex}"),
             defaulted: Vec::new(),
+            from_workload: Vec::new(),
         }
     }
 
-    /// These parameters with `name` set to `value` (no longer a default).
+    /// These parameters with `name` set to `value` (no longer a default, nor taken from the
+    /// workload).
     pub fn with(&self, name: &str, value: Value) -> Self {
         let mut values = self.values.clone();
         values.insert(name.to_string(), value);
         let mut out = Params::new(values);
         out.defaulted = self.defaulted.clone();
         out.defaulted.retain(|n| n != name);
+        out.from_workload = self.from_workload.clone();
+        out.from_workload.retain(|n| n != name);
         out
     }
 
     /// True when `name` took its default: no flag, values file or answer gave it.
     pub fn is_default(&self, name: &str) -> bool {
         self.defaulted.iter().any(|n| n == name)
+    }
+
+    /// The parameters left at their default whose value may come from the workload
+    /// (`role: appPort`, not given).
+    pub fn from_workload(&self) -> &[String] {
+        &self.from_workload
     }
 
     /// The value of `name`.
@@ -522,7 +555,11 @@ pub fn resolve(
     let mut out = Map::new();
     let mut missing = Vec::new();
     let mut defaulted = Vec::new();
+    let mut from_workload = Vec::new();
     for spec in specs {
+        if spec.role == Some(ParamRole::AppPort) && !given.contains_key(spec.name.as_str()) {
+            from_workload.push(spec.name.clone());
+        }
         let value = match given.remove(spec.name.as_str()) {
             Some(v) => v,
             None => match &spec.default {
@@ -547,6 +584,7 @@ pub fn resolve(
     }
     let mut params = Params::new(out);
     params.defaulted = defaulted;
+    params.from_workload = from_workload;
     Ok(params)
 }
 

@@ -24,6 +24,13 @@
 //! (`containers`, `initContainers`, `volumes`), a list of an app container
 //! (`volumeMounts@NAME`, `env@NAME`), `annotations` or `metadata`; empty fields are left out.
 //!
+//! A record may also keep the `position` its init containers and native sidecars were put at
+//! with `--position` (`first`, `last`, `before:NAME`, `after:NAME`), so that a re-run keeps
+//! it; optional like `fieldManager`, so records without it read as the default order.
+//!
+//! Since then a record also keeps a `contentHash` of its helpers and volumes as written, so
+//! that `status` can tell a hand edit; optional as well (older records cannot tell).
+//!
 //! Format 1 (no version) is the bare JSON array of the same records; it is read forever, and an
 //! object keeps it until its records change. A version newer than this build knows is refused
 //! with a request to upgrade kubectl-pattern.
@@ -31,6 +38,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::merge::HelperPosition;
 use super::podspec::{ContainerList, ItemRef, ListRef, PodList};
 use super::workload::Workload;
 
@@ -82,6 +90,16 @@ pub struct AppliedRecord {
     /// Volumes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<String>,
+    /// Where the instance's init containers and native sidecars were put with `--position`
+    /// (`first`, `last`, `before:NAME`, `after:NAME`); absent: the default order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<HelperPosition>,
+    /// `sha256:` + 16 hex digits over the helpers and volumes as written (see
+    /// `crate::drift`), to tell a hand edit; absent in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_hash: Option<String>,
+    // The fields below differ from pod to pod in an injection: they stay last (see
+    // `crate::inject::record`).
     /// Mounts on app containers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<MountRecord>,
@@ -443,6 +461,23 @@ mod tests {
         assert_eq!(decode(&text).unwrap()[0].field_manager(), "foo");
         record.set_field_manager("kubectl-pattern");
         assert_eq!(encode(&[record]), before);
+    }
+
+    #[test]
+    fn the_position_is_optional_in_format_2() {
+        let before = r#"{"version":2,"instances":[{"pattern":"wait-for","instance":"wait-for","version":"1.0.0","paramsHash":"sha256:78178a99395cf2f0","initContainers":["wait-for"]}]}"#;
+        let mut records = decode(before).unwrap();
+        assert_eq!(records[0].position, None);
+        assert_eq!(encode(&records), before);
+        records[0].position = Some(HelperPosition::After("migrate".into()));
+        let text = encode(&records);
+        assert!(
+            text.ends_with(r#""initContainers":["wait-for"],"position":"after:migrate"}]}"#),
+            "{text}"
+        );
+        assert_eq!(decode(&text).unwrap(), records);
+        let bad = text.replace("after:migrate", "sideways");
+        assert!(matches!(decode(&bad), Err(TrackingError::Syntax(_))));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::engine::catalogue::{Catalogue, CatalogueError};
-use crate::engine::merge::MergeOptions;
+use crate::engine::merge::{HelperPosition, MergeOptions};
 use crate::engine::params::{self, Given, ParamError, ParamInput, is_dns_label};
 use crate::engine::pattern::TargetInfo;
 use crate::engine::process::PatternRequest;
@@ -80,6 +80,10 @@ pub struct Request {
     pub main_container: Option<String>,
     /// The target cluster's capabilities.
     pub target: TargetInfo,
+    /// Where init containers and native sidecars go (`--position`).
+    pub position: Option<HelperPosition>,
+    /// Add helpers that open ports to `hostNetwork` pods (`--allow-host-network`).
+    pub allow_host_network: bool,
     /// Where patterns come from.
     pub sources: Sources,
 }
@@ -274,6 +278,8 @@ impl Request {
         MergeOptions {
             main_container: self.main_container.clone(),
             target: self.target,
+            position: self.position.clone(),
+            allow_host_network: self.allow_host_network,
         }
     }
 

@@ -187,6 +187,9 @@ pub struct Collector {
     pub unsupported: Vec<String>,
     /// `file: reason` of files found in directories that are not manifests.
     pub skipped_files: Vec<String>,
+    /// `kind/name: reason` of workloads the tool can change that were left out (`-l` did not
+    /// select them, a partial object).
+    pub unselected: Vec<String>,
 }
 
 impl Collector {
@@ -201,6 +204,7 @@ impl Collector {
             skipped: Vec::new(),
             unsupported: Vec::new(),
             skipped_files: Vec::new(),
+            unselected: Vec::new(),
         }
     }
 
@@ -238,6 +242,8 @@ impl Collector {
                     && WorkloadKind::from_type(&r.object.api_version, kind).is_none()
                 {
                     self.unsupported.push(why.clone());
+                } else if WorkloadKind::from_type(&r.object.api_version, kind).is_some() {
+                    self.unselected.push(why.clone());
                 }
                 self.skipped.push(why);
             } else {

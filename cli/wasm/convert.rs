@@ -60,6 +60,7 @@ pub fn spec(info: wit::PatternInfo, path: &Path, sha256: &str) -> Result<Pattern
             max: p.max,
             items: p.items.map(param_type),
             secret: p.secret,
+            role: None,
         };
         params.push(spec);
     }

@@ -53,10 +53,17 @@ fn the_fake_server_stores_an_add_as_the_recorded_server_did() {
         let text = annotations.remove("pattern.kubectl.io/applied").unwrap();
         serde_json::from_str(text.as_str().unwrap()).unwrap()
     };
-    let mine = record(&mut stored);
+    let mut mine = record(&mut stored);
     assert_eq!(mine["version"], 2);
-    // The same instance, but for the pattern's version and parameters' hash: the recording
-    // was made with log-shipper 1.0.0, and 1.1.0 declares more parameters.
+    // The same instance, but for the pattern's version and parameters' hash (the recording
+    // was made with log-shipper 1.0.0, and 1.1.0 declares more parameters), plus the content
+    // hash this build records.
+    let hash = mine["instances"][0]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("contentHash")
+        .unwrap();
+    assert!(hash.as_str().unwrap().starts_with("sha256:"), "{hash}");
     let without_version = |mut instances: Value| {
         for i in instances.as_array_mut().unwrap() {
             let map = i.as_object_mut().unwrap();

@@ -127,6 +127,7 @@ fn options(classic: bool) -> MergeOptions {
             kube_version: None,
             mode,
         },
+        ..MergeOptions::default()
     }
 }
 

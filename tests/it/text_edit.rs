@@ -102,6 +102,21 @@ fn pretty_json_keeps_its_layout() {
 }
 
 #[test]
+fn the_last_item_replaced_in_one_edit_keeps_the_other_lines() {
+    // A removal and an insertion at the same offset (the last item of a list goes, another
+    // is appended): the insertion goes first, and nothing else of the document moves.
+    let text = "spec:\n  volumes:\n  # keep me\n  - name: a # first\n    emptyDir: {}\n  - name: old\n    gitRepo: {repository: r}\nstatus: {}\n";
+    let before = parse(text);
+    let mut after = before.clone();
+    after["spec"]["volumes"][1] = json!({"name": "new", "emptyDir": {}});
+    let edited = edit(text, &before, &after, false).expect("edited in place");
+    assert_eq!(
+        edited,
+        "spec:\n  volumes:\n  # keep me\n  - name: a # first\n    emptyDir: {}\n  - name: new\n    emptyDir: {}\nstatus: {}\n"
+    );
+}
+
+#[test]
 fn what_the_editor_cannot_place_is_refused_not_garbled() {
     // Anchors and aliases: the caller re-emits.
     let text = "a: &x {b: 1}\nc: *x\n";

@@ -62,7 +62,8 @@ const CASES: [(&str, &[&str], &str, &str); 4] = [
         "web.log-shipper.yaml",
         &["log-shipper"],
         "web.original.yaml",
-        "deployment/web: log-shipper v1.0.0 (container log-shipper, volume log-shipper-logs, volume log-shipper-state, mount /var/log/app on web)\nservice/web: skipped (Service has no pod template)\n",
+        // Recorded by log-shipper 1.0.0; the catalogue has a newer one.
+        "deployment/web: log-shipper v1.0.0 (container log-shipper, volume log-shipper-logs, volume log-shipper-state, mount /var/log/app on web)\n  warning log-shipper: outdated: 1.0.0 → 1.1.0 (pattern log-shipper): `kubectl pattern add log-shipper` with the same --set values re-renders it in place\nservice/web: skipped (Service has no pod template)\n",
     ),
     (
         "shop.wait-for.redis-proxy.yaml",
@@ -80,7 +81,7 @@ const CASES: [(&str, &[&str], &str, &str); 4] = [
         "cronjob.git-clone.yaml",
         &["git-clone"],
         "cronjob.original.yaml",
-        "cronjob/nightly: git-clone v1.0.0 (init container git-clone, volume git-clone-repo, volume git-clone-tmp, mount /git on report)\n",
+        "cronjob/nightly: git-clone v1.0.0 (init container git-clone, volume git-clone-repo, volume git-clone-tmp, mount /git on report)\n  warning git-clone: outdated: 1.0.0 → 1.0.1 (pattern git-clone): `kubectl pattern add git-clone` with the same --set values re-renders it in place\n",
     ),
 ];
 
@@ -183,8 +184,16 @@ fn a_new_add_writes_the_versioned_format() {
         text.starts_with(r#"{"version":2,"instances":[{"pattern":"log-shipper","#),
         "{text}"
     );
-    // The same record as the unversioned fixture holds, but for the pattern's version.
-    let (mine, versions) = unversioned(records(&text));
+    // The same record as the unversioned fixture holds, but for the pattern's version, plus
+    // the content hash (new since).
+    let mut written = records(&text);
+    let hash = written[0]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("contentHash")
+        .unwrap();
+    assert!(hash.as_str().unwrap().starts_with("sha256:"), "{hash}");
+    let (mine, versions) = unversioned(written);
     let (fixture, _) = unversioned(records(&annotation(&read("web.log-shipper.yaml"))));
     assert_eq!(mine, fixture);
     assert_eq!(versions, [shipped_version("log-shipper")]);
@@ -213,7 +222,14 @@ fn re_adding_on_the_unversioned_format_changes_only_the_record() {
     assert_eq!(before.lines().count(), stdout.lines().count(), "{stdout}");
     assert_eq!(changed.len(), 1, "{changed:?}");
     assert!(changed[0].0.contains(TRACKING), "{changed:?}");
-    let (mine, _) = unversioned(records(&annotation(&stdout)));
+    let mut written = records(&annotation(&stdout));
+    let hash = written[0]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("contentHash")
+        .unwrap();
+    assert!(hash.as_str().unwrap().starts_with("sha256:"), "{hash}");
+    let (mine, _) = unversioned(written);
     let (fixture, _) = unversioned(records(&annotation(&before)));
     assert_eq!(mine, fixture);
 }

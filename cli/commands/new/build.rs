@@ -110,6 +110,7 @@ fn typed(name: &str, kind: ParamType, items: Option<ParamType>) -> ParamSpec {
         max: Some(10_000),
         items,
         secret: false,
+        role: None,
     }
 }
 
@@ -305,15 +306,20 @@ pub fn workload(a: &Answers) -> Value {
 }
 
 /// The Service for the ports (headless for a StatefulSet, whose pods it names), when asked
-/// for and there are ports.
-pub fn service(a: &Answers) -> Option<Value> {
+/// for and there are ports. A port a helper took over (`fronts`: app port, the helper's port
+/// name) targets the helper's port.
+pub fn service(a: &Answers, fronts: &[(u16, String)]) -> Option<Value> {
     if !a.service || a.ports.is_empty() || !can_have_service(a.kind) {
         return None;
     }
+    let target = |p: &u16| match fronts.iter().find(|(port, _)| port == p) {
+        Some((_, name)) => json!(name),
+        None => json!(p),
+    };
     let ports: Vec<Value> = a
         .ports
         .iter()
-        .map(|p| json!({"name": format!("tcp-{p}"), "port": p, "targetPort": p}))
+        .map(|p| json!({"name": format!("tcp-{p}"), "port": p, "targetPort": target(p)}))
         .collect();
     let mut spec = Map::new();
     if scaffold(a.kind).service_name {
@@ -355,13 +361,27 @@ mod tests {
         }
     }
 
+    fn service_of(a: &Answers) -> Option<Value> {
+        service(a, &[])
+    }
+
+    #[test]
+    fn a_port_a_helper_took_over_targets_the_helpers_port() {
+        let a = answers(WorkloadKind::StatefulSet);
+        let sts = service(&a, &[(80, "https".into())]).expect("service");
+        assert_eq!(
+            sts["spec"]["ports"][0],
+            json!({"name": "tcp-80", "port": 80, "targetPort": "https"})
+        );
+    }
+
     #[test]
     fn services_only_for_long_running_kinds_with_ports() {
-        assert!(service(&answers(WorkloadKind::Job)).is_none());
+        assert!(service_of(&answers(WorkloadKind::Job)).is_none());
         let mut a = answers(WorkloadKind::Deployment);
         a.ports.clear();
-        assert!(service(&a).is_none());
-        let sts = service(&answers(WorkloadKind::StatefulSet)).expect("service");
+        assert!(service_of(&a).is_none());
+        let sts = service_of(&answers(WorkloadKind::StatefulSet)).expect("service");
         assert_eq!(sts["spec"]["clusterIP"], "None");
         assert_eq!(
             sts["spec"]["ports"][0],

@@ -6,6 +6,7 @@
 mod answers;
 mod build;
 mod destination;
+mod fronts;
 mod questions;
 mod resources;
 mod summary;
@@ -160,12 +161,14 @@ struct Output<'a> {
     ids: &'a [String],
     params: &'a [request::SetParam],
     object: &'a serde_json::Value,
+    service: Option<&'a serde_json::Value>,
     text: &'a str,
 }
 
 /// The workload with its patterns, and the manifest text (with the Service, if any).
-fn manifest(answers: &build::Answers, action: &AddAction) -> Result<(serde_json::Value, String)> {
-    let mut object = build::workload(answers);
+fn manifest(answers: &build::Answers, action: &AddAction) -> Result<Manifest> {
+    let bare = build::workload(answers);
+    let mut object = bare.clone();
     let result = action.run(&mut object).with_context(|| {
         format!(
             "cannot add the patterns to {}/{}",
@@ -177,11 +180,23 @@ fn manifest(answers: &build::Answers, action: &AddAction) -> Result<(serde_json:
         crate::ui::warn(w);
     }
     let mut text = yaml::to_string(&object).map_err(|e| anyhow::anyhow!(e.message))?;
-    if let Some(service) = build::service(answers) {
+    let service = build::service(answers, &fronts::fronted(&bare, &object, action));
+    if let Some(service) = &service {
         text.push_str("---\n");
-        text.push_str(&yaml::to_string(&service).map_err(|e| anyhow::anyhow!(e.message))?);
+        text.push_str(&yaml::to_string(service).map_err(|e| anyhow::anyhow!(e.message))?);
     }
-    Ok((object, text))
+    Ok(Manifest {
+        object,
+        service,
+        text,
+    })
+}
+
+/// The workload with its patterns, its Service (if any), and both as manifest text.
+struct Manifest {
+    object: serde_json::Value,
+    service: Option<serde_json::Value>,
+    text: String,
 }
 
 impl NewCmd {
@@ -226,7 +241,11 @@ impl NewCmd {
             requests,
             options: request.merge_options(),
         };
-        let (object, text) = manifest(&answers, &action)?;
+        let Manifest {
+            object,
+            service,
+            text,
+        } = manifest(&answers, &action)?;
         if p.interactive() {
             let bold = crate::ui::BOLD;
             p.show(&format!(
@@ -253,6 +272,7 @@ impl NewCmd {
             ids: &ids,
             params: &params,
             object: &object,
+            service: service.as_ref(),
             text: &text,
         };
         self.write(p, &out, &to, save.as_deref())?;
@@ -286,7 +306,7 @@ impl NewCmd {
             Destination::File(path) => destination::write_file(path, out.text, replace)?,
             Destination::Cluster => {
                 let mut objects = vec![out.object.clone()];
-                objects.extend(build::service(out.answers));
+                objects.extend(out.service.cloned());
                 // Applied whole as their own manager, the patterns' fields handed to theirs.
                 let lines = super::live::apply_objects(
                     &self.connect,

@@ -227,6 +227,7 @@ pub fn derive(
     let options = MergeOptions {
         main_container: Some(main.to_string()),
         target: *target,
+        ..MergeOptions::default()
     };
     let spec = request.pattern.spec();
     let instance = merge::Instance {

@@ -6,8 +6,10 @@ use k8s_openapi::api::core::v1::Container;
 use serde_json::{Map, Value};
 
 use super::plan::{AnnotationEdit, HELPER_LISTS, Placement, Plan};
+use super::position::{self, InitPlacement};
 use super::{Instance, MergeError, MergeOptions, targets};
 use crate::contribution::Contribution;
+use crate::drift::{self, Part};
 use crate::fragment::Fragment;
 use crate::pattern::{PatternSpec, SidecarMode};
 use crate::podspec::{ContainerList, ItemRef, ListRef, PodList, Position, name_of, ports_of};
@@ -38,8 +40,9 @@ pub(super) fn plan(
         .into_iter()
         .filter(|n| !records.iter().any(|r| r.owns_container(n)))
         .collect();
-    let (native, warnings) = sidecar_mode(workload, instance.pattern, contribution, options)?;
+    let (native, mut warnings) = sidecar_mode(workload, instance.pattern, contribution, options)?;
     let spec = workload.pod_spec();
+    host_network(spec, contribution, options, &mut warnings)?;
     check_names(spec, contribution, &prev, instance.name)?;
     check_ports(spec, contribution, &prev)?;
     let wiring = wiring(spec, contribution, &main, &apps, &prev)?;
@@ -55,7 +58,11 @@ pub(super) fn plan(
         ..Plan::default()
     };
     plan.removals = super::removal::items_of(spec, &stale_parts(&prev, &record));
-    place_helpers(&mut plan, spec, &records, contribution, native);
+    let init = position::init_placement(spec, &records, &prev, options.position.as_ref())?;
+    record.position = init.recorded.clone();
+    plan.warnings.extend(init.warning.clone());
+    place_helpers(&mut plan, spec, contribution, native, &init);
+    record.content_hash = content_hash(&plan, &record);
     plan.placements.extend(wiring);
     mark_replacements(&mut plan, spec);
     plan.creates = creates(workload, &plan);
@@ -87,6 +94,7 @@ pub(super) fn plan(
         .collect();
     record.created.retain(|c| !plan.drops.contains(c));
 
+    keep_unhashed(&mut record, &prev, prev_index.is_some());
     let stored = records.clone();
     match prev_index {
         Some(i) => records[i] = record.clone(),
@@ -157,6 +165,66 @@ fn check_names(
         if volumes.keys(spec).contains(&v.name.as_str()) && !prev.volumes.contains(&v.name) {
             return Err(clash("volume", &v.name));
         }
+        if !prev.volumes.contains(&v.name)
+            && let Some(container) = mounting(spec, &v.name)
+        {
+            return Err(MergeError::ForeignMount {
+                container,
+                volume: v.name.clone(),
+                instance: instance.into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The first container (of any pod list) with a mount of the volume `volume`.
+fn mounting(spec: &Map<String, Value>, volume: &str) -> Option<String> {
+    let containers = HELPER_LISTS
+        .iter()
+        .flat_map(|l| ListRef::Pod(*l).get(spec).into_iter().flatten());
+    for c in containers {
+        let mounts = c.get("volumeMounts").and_then(Value::as_array);
+        if mounts
+            .into_iter()
+            .flatten()
+            .any(|m| m.get("name").and_then(Value::as_str) == Some(volume))
+        {
+            return name_of(c).map(str::to_string);
+        }
+    }
+    None
+}
+
+/// Helpers that open ports in a `hostNetwork` pod listen on the node: refused unless allowed
+/// (then a warning).
+fn host_network(
+    spec: &Map<String, Value>,
+    contribution: &Contribution,
+    options: &MergeOptions,
+    warnings: &mut Vec<String>,
+) -> Result<(), MergeError> {
+    if spec.get("hostNetwork").and_then(Value::as_bool) != Some(true) {
+        return Ok(());
+    }
+    let helpers = contribution
+        .containers
+        .iter()
+        .chain(&contribution.native_sidecars);
+    for c in helpers {
+        let Some(port) = c.ports.iter().flatten().next() else {
+            continue;
+        };
+        if !options.allow_host_network {
+            return Err(MergeError::HostNetwork {
+                helper: c.name.clone(),
+                port: port.container_port,
+            });
+        }
+        warnings.push(format!(
+            "hostNetwork: helper {} listens on port {} of the node (--allow-host-network)",
+            c.name, port.container_port
+        ));
     }
     Ok(())
 }
@@ -355,79 +423,89 @@ fn new_record(
 
 /// Init containers, helpers (native or classic: moved out of the other list after a mode
 /// switch), native-only sidecars, then volumes. New init containers and native sidecars go
-/// where `init_position` says; classic helpers and volumes at the end.
+/// where `init` says; classic helpers and volumes at the end.
 fn place_helpers(
     plan: &mut Plan,
     spec: &Map<String, Value>,
-    records: &[AppliedRecord],
     contribution: &Contribution,
     native: bool,
+    init: &InitPlacement,
 ) {
-    let init_at = init_position(spec, records);
-    let position = |list: PodList| match list {
-        PodList::InitContainers => init_at.clone(),
-        _ => Position::Append,
-    };
     let (helper_list, other_list) = if native {
         (PodList::InitContainers, PodList::Containers)
     } else {
         (PodList::Containers, PodList::InitContainers)
     };
-    let put =
-        |plan: &mut Plan, list: PodList, name: &str, value: Value, moves_from: Option<PodList>| {
-            if let Some(other) = moves_from {
-                let item = ItemRef::new(ListRef::Pod(other), name);
-                if item.find(spec).is_some() && !plan.removals.contains(&item) {
-                    plan.removals.push(item);
-                }
-            }
-            plan.placements.push(Placement {
-                item: ItemRef::new(ListRef::Pod(list), name),
-                value,
-                position: position(list),
-                replaces: false,
-                via: None,
-            });
-        };
+    let mut items: Vec<(PodList, &str, Value, Option<PodList>)> = Vec::new();
     for c in &contribution.init_containers {
-        let value = c.json().clone();
-        put(plan, PodList::InitContainers, &c.name, value, None);
+        items.push((PodList::InitContainers, &c.name, c.json().clone(), None));
     }
     for c in &contribution.containers {
         let value = with_restart(c.json().clone(), native);
-        put(plan, helper_list, &c.name, value, Some(other_list));
+        items.push((helper_list, &c.name, value, Some(other_list)));
     }
     for c in &contribution.native_sidecars {
         let value = with_restart(c.json().clone(), true);
-        put(
-            plan,
-            PodList::InitContainers,
-            &c.name,
-            value,
-            Some(PodList::Containers),
-        );
+        let from = Some(PodList::Containers);
+        items.push((PodList::InitContainers, &c.name, value, from));
     }
     for v in &contribution.volumes {
-        let value = v.json().clone();
-        put(plan, PodList::Volumes, &v.name, value, None);
+        items.push((PodList::Volumes, &v.name, v.json().clone(), None));
+    }
+    for (list, name, value, moves_from) in items {
+        let mut take_out = |item: ItemRef| {
+            if item.find(spec).is_some() && !plan.removals.contains(&item) {
+                plan.removals.push(item);
+            }
+        };
+        if let Some(other) = moves_from {
+            take_out(ItemRef::new(ListRef::Pod(other), name));
+        }
+        let position = match list {
+            PodList::InitContainers => {
+                if init.moves {
+                    // A new position: the helper leaves its old place.
+                    take_out(ItemRef::new(ListRef::Pod(list), name));
+                }
+                init.first.clone()
+            }
+            _ => Position::Append,
+        };
+        plan.placements.push(Placement {
+            item: ItemRef::new(ListRef::Pod(list), name),
+            value,
+            position,
+            replaces: false,
+            via: None,
+        });
     }
 }
 
-/// Where new init containers and native sidecars go: right after the last init container a
-/// pattern instance added, or else before the app's own first init container. So helpers run
-/// before the app's init steps (a proxy is up, a dependency is there, for a `migrate` step), in
-/// the order the patterns were applied; an object whose helpers already follow its own init
-/// containers keeps that order.
-fn init_position(spec: &Map<String, Value>, records: &[AppliedRecord]) -> Position {
-    let names = ListRef::Pod(PodList::InitContainers).keys(spec);
-    let after_helpers = names
-        .iter()
-        .rposition(|n| records.iter().any(|r| r.owns_container(n)))
-        .map_or(0, |i| i + 1);
-    match names.get(after_helpers) {
-        Some(next) => Position::Before((*next).to_string()),
-        None => Position::Append,
+/// A record from before content hashes stays as it was while nothing else of it changes.
+fn keep_unhashed(record: &mut AppliedRecord, prev: &AppliedRecord, existed: bool) {
+    let unhashed = AppliedRecord {
+        content_hash: None,
+        ..record.clone()
+    };
+    if existed && prev.content_hash.is_none() && unhashed == *prev {
+        record.content_hash = None;
     }
+}
+
+/// The hash of the helpers and volumes as placed.
+fn content_hash(plan: &Plan, record: &AppliedRecord) -> Option<String> {
+    drift::content_hash(record, |part, name| {
+        let lists: &[PodList] = match part {
+            Part::Helper => &[PodList::InitContainers, PodList::Containers],
+            Part::Volume => &[PodList::Volumes],
+        };
+        plan.placements
+            .iter()
+            .find(|p| {
+                matches!(&p.item.list, ListRef::Pod(l) if lists.contains(l)) && p.item.key == name
+            })
+            .map(|p| &p.value)
+    })
 }
 
 fn with_restart(mut v: Value, restart_always: bool) -> Value {

@@ -131,6 +131,42 @@ pub enum MergeError {
         /// The pattern using it.
         pattern: String,
     },
+    /// `--position before:NAME|after:NAME` names no init container of the pod.
+    #[error(
+        "--position {position}: the pod has no init container {name:?} (init containers: {}); name one of them, or use first or last",
+        if .init.is_empty() { "none".to_string() } else { .init.join(", ") }
+    )]
+    PositionAnchor {
+        /// The position as given.
+        position: String,
+        /// The name it gives.
+        name: String,
+        /// The init containers it may name.
+        init: Vec<String>,
+    },
+    /// A helper would open ports in a pod on the node's network.
+    #[error(
+        "the pod uses hostNetwork: true, so helper {helper:?} would listen on port {port} of the node itself (and clash between pods on one node); pass --allow-host-network to add it anyway"
+    )]
+    HostNetwork {
+        /// The helper.
+        helper: String,
+        /// Its first port.
+        port: i32,
+    },
+    /// A container mounts a volume of the pattern's name that the pod does not have: the
+    /// helper's volume would silently become its volume.
+    #[error(
+        "container {container:?} mounts volume {volume:?}, which the pod does not have and pattern instance {instance:?} would add: the mount would silently get the helper's volume; fix or remove that mount, or apply the pattern under another name with --name"
+    )]
+    ForeignMount {
+        /// The container with the mount.
+        container: String,
+        /// The volume name.
+        volume: String,
+        /// The instance being applied.
+        instance: String,
+    },
     /// The tracking annotation is unreadable.
     #[error(transparent)]
     Tracking(#[from] TrackingError),

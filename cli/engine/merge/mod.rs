@@ -12,19 +12,27 @@ use crate::workload::Workload;
 mod build;
 mod error;
 mod plan;
+mod position;
 mod removal;
 
 pub use error::MergeError;
 pub use plan::{AnnotationEdit, Placement, Plan};
+pub use position::{HelperPosition, PositionSyntax};
 pub use removal::plan_remove;
 
 /// How to merge.
 #[derive(Debug, Clone, Default)]
 pub struct MergeOptions {
-    /// The main container (`--container`); default: the first app container.
+    /// The main container (`--container`); default: the one the pod's
+    /// `kubectl.kubernetes.io/default-container` annotation names, else the first app container.
     pub main_container: Option<String>,
     /// The target (version, sidecar mode).
     pub target: TargetInfo,
+    /// Where init containers and native sidecars go (`--position`); default: the position
+    /// the instance's record kept, else before the app's own init containers.
+    pub position: Option<HelperPosition>,
+    /// Add helpers that open ports to a `hostNetwork` pod (they listen on the node).
+    pub allow_host_network: bool,
 }
 
 /// The pattern instance a contribution is applied as.
@@ -103,6 +111,7 @@ pub fn app_containers(workload: &Workload<'_>, records: &[AppliedRecord]) -> Vec
 }
 
 /// The container a pattern's mounts and env go to: `requested` (an app container), or the
+/// app container the pod's `kubectl.kubernetes.io/default-container` annotation names, or the
 /// first app container.
 pub fn main_container(
     workload: &Workload<'_>,
@@ -123,9 +132,19 @@ pub fn main_container(
                 apps,
             },
         }),
-        None => apps.into_iter().next().ok_or(MergeError::NoAppContainer),
+        None => {
+            // kubectl's own choice of the main container (a mesh proxy may be listed first).
+            let annotated = workload.pod_annotation(DEFAULT_CONTAINER_ANNOTATION);
+            match annotated.and_then(|name| apps.iter().find(|a| *a == name)) {
+                Some(name) => Ok(name.clone()),
+                None => apps.into_iter().next().ok_or(MergeError::NoAppContainer),
+            }
+        }
     }
 }
+
+/// The pod annotation naming the main container (`kubectl logs`/`exec` use it too).
+pub const DEFAULT_CONTAINER_ANNOTATION: &str = "kubectl.kubernetes.io/default-container";
 
 /// Resolves a contribution target to app container names.
 fn targets(

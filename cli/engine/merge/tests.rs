@@ -34,6 +34,7 @@ fn options(mode: SidecarMode) -> MergeOptions {
             kube_version: None,
             mode,
         },
+        ..MergeOptions::default()
     }
 }
 
@@ -468,5 +469,42 @@ fn positions_insert_where_they_say() {
         let mut spec = spec_with(&["a", "b"]);
         crate::podspec::upsert(&mut spec, &list, json!({"name": "x"}), &position);
         assert_eq!(list.keys(&spec), want, "{position:?}");
+    }
+}
+
+#[test]
+fn several_init_helpers_keep_their_order_at_every_position() {
+    let two =
+        "initContainers:\n- {name: h1, image: busybox:1.36}\n- {name: h2, image: busybox:1.36}\n";
+    for (position, want) in [
+        (HelperPosition::First, ["h1", "h2", "migrate"]),
+        (HelperPosition::Last, ["migrate", "h1", "h2"]),
+        (
+            HelperPosition::Before("migrate".into()),
+            ["h1", "h2", "migrate"],
+        ),
+        (
+            HelperPosition::After("migrate".into()),
+            ["migrate", "h1", "h2"],
+        ),
+    ] {
+        let mut object = with_migrate();
+        let spec = Catalogue::builtin().get("init").unwrap().spec().clone();
+        let params = Params::default();
+        let instance = Instance {
+            pattern: &spec,
+            name: "two",
+            params: &params,
+        };
+        let options = MergeOptions {
+            position: Some(position.clone()),
+            ..options(SidecarMode::Auto)
+        };
+        let plan = with(&mut object, |w| {
+            plan(w, &instance, &contribution(two), &options).unwrap()
+        });
+        assert_eq!(plan.record.position, Some(position.clone()));
+        with(&mut object, |w| plan.apply(w));
+        assert_eq!(init_names(&object), want, "{position}");
     }
 }

@@ -16,6 +16,7 @@ fn spec(kind: ParamType) -> ParamSpec {
         max: None,
         items: None,
         secret: false,
+        role: None,
     }
 }
 

@@ -58,10 +58,11 @@ fn reads_back_as(text: &str, value: &Value) -> bool {
     }
 }
 
-/// Applies the splices in order of position (inserts at one point in the order made);
+/// Applies the splices in order of position (inserts at one point in the order made, before
+/// a removal that starts there);
 /// `None` when two overlap.
 fn apply(text: &str, mut splices: Vec<splice::Splice>) -> Option<String> {
-    splices.sort_by_key(|s| s.start);
+    splices.sort_by_key(|s| (s.start, s.end));
     let mut out =
         String::with_capacity(text.len() + splices.iter().map(|s| s.text.len()).sum::<usize>());
     let mut at = 0;

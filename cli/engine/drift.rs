@@ -1,0 +1,233 @@
+//! Drift of an applied instance from what the tool wrote: its helpers and volumes edited by
+//! hand (their content no longer matches the hash the record keeps), or an instance made by an
+//! older version of the pattern than the catalogue's. `status` reports both; `add` re-renders.
+
+use std::cmp::Ordering;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::podspec::{ItemRef, ListRef, PodList, container_list};
+use crate::tracking::AppliedRecord;
+
+/// What the hash covers: a helper container (in whichever pod list) or a pod volume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// A helper (long-running or init).
+    Helper,
+    /// A volume.
+    Volume,
+}
+
+/// `sha256:` + 16 hex digits over the record's helpers, then its volumes, each as JSON with
+/// sorted keys (so the hash does not depend on key order); `None` when one is not found.
+pub fn content_hash<'v>(
+    record: &AppliedRecord,
+    find: impl Fn(Part, &str) -> Option<&'v Value>,
+) -> Option<String> {
+    let mut text = String::new();
+    let parts = record
+        .helpers()
+        .map(|n| (Part::Helper, n))
+        .chain(record.volumes.iter().map(|n| (Part::Volume, n)));
+    for (part, name) in parts {
+        text.push_str(&canonical(find(part, name.as_str())?).to_string());
+        text.push('\n');
+    }
+    let digest = Sha256::digest(text.as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    Some(format!("sha256:{hex}"))
+}
+
+/// Fields the API server fills in with these values when they are left out: a live object
+/// (or one fetched with `kubectl get -o yaml`) is not "edited" for having them.
+const SERVER_DEFAULTS: [(&str, ServerValue); 12] = [
+    (
+        "terminationMessagePath",
+        ServerValue::Text("/dev/termination-log"),
+    ),
+    ("terminationMessagePolicy", ServerValue::Text("File")),
+    ("imagePullPolicy", ServerValue::Text("IfNotPresent")),
+    ("imagePullPolicy", ServerValue::Text("Always")),
+    ("protocol", ServerValue::Text("TCP")),
+    ("scheme", ServerValue::Text("HTTP")),
+    ("timeoutSeconds", ServerValue::Number(1)),
+    ("periodSeconds", ServerValue::Number(10)),
+    ("successThreshold", ServerValue::Number(1)),
+    ("failureThreshold", ServerValue::Number(3)),
+    ("apiVersion", ServerValue::Text("v1")),
+    ("defaultMode", ServerValue::Number(420)),
+];
+
+/// A server default's value.
+#[derive(Clone, Copy)]
+enum ServerValue {
+    Text(&'static str),
+    Number(i64),
+}
+
+fn server_default(key: &str, value: &Value) -> bool {
+    SERVER_DEFAULTS.iter().any(|(k, v)| {
+        *k == key
+            && match v {
+                ServerValue::Text(t) => value.as_str() == Some(t),
+                ServerValue::Number(n) => value.as_i64() == Some(*n),
+            }
+    })
+}
+
+/// `value` with every object's keys sorted, and server defaults left out.
+fn canonical(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map
+                .keys()
+                .filter(|k| !server_default(k, &map[k.as_str()]))
+                .collect();
+            keys.sort();
+            let sorted: Map<String, Value> = keys
+                .into_iter()
+                .map(|k| (k.clone(), canonical(&map[k])))
+                .collect();
+            Value::Object(sorted)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A part of the pod spec `spec`, as `content_hash` looks it up.
+pub fn find_in<'v>(spec: &'v Map<String, Value>, part: Part, name: &str) -> Option<&'v Value> {
+    let list = match part {
+        Part::Helper => container_list(spec, name)?,
+        Part::Volume => PodList::Volumes,
+    };
+    ItemRef::new(ListRef::Pod(list), name).find(spec)
+}
+
+/// True when the record keeps a content hash and the pod's helpers and volumes no longer
+/// match it (a part that is missing is reported as missing, not here).
+pub fn edited(spec: &Map<String, Value>, record: &AppliedRecord) -> bool {
+    let Some(recorded) = &record.content_hash else {
+        return false;
+    };
+    match content_hash(record, |part, name| find_in(spec, part, name)) {
+        Some(now) => now != *recorded,
+        None => false,
+    }
+}
+
+/// The message for an edited instance.
+pub fn edited_message(record: &AppliedRecord) -> String {
+    let parts: Vec<&str> = record
+        .helpers()
+        .chain(&record.volumes)
+        .map(String::as_str)
+        .collect();
+    format!(
+        "{}: edited by hand since kubectl-pattern wrote it ({} no longer match the record): `kubectl pattern add {}{}` with the same --set values re-renders it, dropping the edits",
+        record.instance,
+        parts.join(", "),
+        record.pattern,
+        rename(record),
+    )
+}
+
+/// True when `catalogue` (the catalogue's version of the record's pattern) is newer than the
+/// version that wrote the record: dotted numbers compared as numbers, else as text.
+pub fn is_outdated(record: &AppliedRecord, catalogue: &str) -> bool {
+    let numbers = |v: &str| -> Option<Vec<u64>> {
+        v.split(['.', '-', '+'])
+            .take(3)
+            .map(|n| n.parse().ok())
+            .collect()
+    };
+    match (numbers(&record.version), numbers(catalogue)) {
+        (Some(a), Some(b)) => b.cmp(&a) == Ordering::Greater,
+        _ => record.version != catalogue,
+    }
+}
+
+/// The message for an outdated instance.
+pub fn outdated_message(record: &AppliedRecord, catalogue: &str) -> String {
+    format!(
+        "{}: outdated: {} → {} (pattern {}): `kubectl pattern add {}{}` with the same --set values re-renders it in place",
+        record.instance,
+        record.version,
+        catalogue,
+        record.pattern,
+        record.pattern,
+        rename(record),
+    )
+}
+
+fn rename(record: &AppliedRecord) -> String {
+    if record.instance == record.pattern {
+        String::new()
+    } else {
+        format!(" --name {}", record.instance)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn record(version: &str) -> AppliedRecord {
+        AppliedRecord {
+            pattern: "p".into(),
+            instance: "p".into(),
+            version: version.into(),
+            containers: vec!["h".into()],
+            volumes: vec!["v".into()],
+            ..AppliedRecord::default()
+        }
+    }
+
+    #[test]
+    fn the_hash_ignores_key_order_and_sees_any_edit() {
+        let spec = json!({"containers": [{"name": "app"}],
+            "initContainers": [{"name": "h", "image": "a:1", "restartPolicy": "Always"}],
+            "volumes": [{"name": "v", "emptyDir": {}}]});
+        let spec = spec.as_object().unwrap();
+        let mut r = record("1.0.0");
+        r.content_hash = content_hash(&r, |p, n| find_in(spec, p, n));
+        assert!(r.content_hash.as_deref().unwrap().starts_with("sha256:"));
+        assert!(!edited(spec, &r));
+        let reordered = json!({"containers": [{"name": "app"}],
+            "initContainers": [{"restartPolicy": "Always", "image": "a:1", "name": "h"}],
+            "volumes": [{"emptyDir": {}, "name": "v"}]});
+        assert!(!edited(reordered.as_object().unwrap(), &r));
+        let changed = json!({"containers": [{"name": "app"}],
+            "initContainers": [{"name": "h", "image": "a:2", "restartPolicy": "Always"}],
+            "volumes": [{"name": "v", "emptyDir": {}}]});
+        assert!(edited(changed.as_object().unwrap(), &r));
+        // What the API server fills in is not an edit.
+        let defaulted = json!({"containers": [{"name": "app"}],
+            "initContainers": [{"name": "h", "image": "a:1", "restartPolicy": "Always",
+                "imagePullPolicy": "IfNotPresent", "terminationMessagePath": "/dev/termination-log",
+                "terminationMessagePolicy": "File"}],
+            "volumes": [{"name": "v", "emptyDir": {}}]});
+        assert!(!edited(defaulted.as_object().unwrap(), &r));
+        // A missing part is drift of another kind; an old record without a hash says nothing.
+        let missing = json!({"containers": [{"name": "app"}]});
+        assert!(!edited(missing.as_object().unwrap(), &r));
+        r.content_hash = None;
+        assert!(!edited(changed.as_object().unwrap(), &r));
+    }
+
+    #[test]
+    fn versions_compare_as_numbers() {
+        assert!(is_outdated(&record("1.0.0"), "1.1.0"));
+        assert!(is_outdated(&record("1.9.0"), "1.10.0"));
+        assert!(!is_outdated(&record("1.1.0"), "1.1.0"));
+        assert!(!is_outdated(&record("2.0.0"), "1.1.0"));
+        assert!(is_outdated(&record("dev"), "1.0.0"));
+        assert_eq!(
+            outdated_message(&record("1.0.0"), "1.1.0"),
+            "p: outdated: 1.0.0 → 1.1.0 (pattern p): `kubectl pattern add p` with the same --set values re-renders it in place"
+        );
+    }
+}
