@@ -219,29 +219,7 @@ impl MigrateGitRepo {
             Some((c, _)) => c.clone(),
             None => merge::main_container(w, &records, self.options.main_container.as_deref())?,
         };
-        let (path, read_only) = match owner {
-            Some((c, m)) => {
-                let extra: Vec<&str> = m
-                    .as_object()
-                    .into_iter()
-                    .flat_map(|o| o.keys())
-                    .map(String::as_str)
-                    .filter(|k| !["name", "mountPath", "readOnly"].contains(k))
-                    .collect();
-                if !extra.is_empty() {
-                    return Err(MigrateError::MountFields {
-                        volume: g.volume.clone(),
-                        container: c.clone(),
-                        fields: extra.join(", "),
-                    }
-                    .into());
-                }
-                let path = m.get("mountPath").and_then(Value::as_str).unwrap_or("/git");
-                let ro = m.get("readOnly").and_then(Value::as_bool).unwrap_or(false);
-                (path.to_string(), ro)
-            }
-            None => ("/git".to_string(), true),
-        };
+        let (path, read_only) = owner_mount(g, owner)?;
         let (link, warning) = link(g);
         let mut input = ParamInput::from_texts([
             ("repo", g.repository.as_str()),
@@ -299,6 +277,39 @@ impl MigrateGitRepo {
         };
         Ok((report, warnings))
     }
+}
+
+/// The path and `readOnly` of the app container's mount of the gitRepo volume (the clone's
+/// mount takes them), or `/git` read-only when no app container mounts it; a mount with other
+/// fields (`subPath`…) cannot be kept.
+fn owner_mount(
+    g: &GitRepo,
+    owner: Option<&(String, Value)>,
+) -> Result<(String, bool), ObjectError> {
+    let mount = match owner {
+        Some((c, m)) => {
+            let extra: Vec<&str> = m
+                .as_object()
+                .into_iter()
+                .flat_map(|o| o.keys())
+                .map(String::as_str)
+                .filter(|k| !["name", "mountPath", "readOnly"].contains(k))
+                .collect();
+            if !extra.is_empty() {
+                return Err(MigrateError::MountFields {
+                    volume: g.volume.clone(),
+                    container: c.clone(),
+                    fields: extra.join(", "),
+                }
+                .into());
+            }
+            let path = m.get("mountPath").and_then(Value::as_str).unwrap_or("/git");
+            let ro = m.get("readOnly").and_then(Value::as_bool).unwrap_or(false);
+            (path.to_string(), ro)
+        }
+        None => ("/git".to_string(), true),
+    };
+    Ok(mount)
 }
 
 #[cfg(test)]
