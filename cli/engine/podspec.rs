@@ -317,11 +317,14 @@ pub(crate) fn is_empty(v: Option<&Value>) -> bool {
 }
 
 /// Deletes the list of `list` when it is empty (a list of a missing container is gone).
-pub(crate) fn drop_list_if_empty(workload: &mut Workload<'_>, list: &ListRef) {
+pub(crate) fn drop_list_if_empty(workload: &mut Workload<'_>, list: &ListRef, to_null: bool) {
     let spec = workload.pod_spec_mut();
     if let Some(parent) = list.parent_mut(spec)
         && is_empty(parent.get(list.key()))
     {
-        parent.remove(list.key());
+        match to_null {
+            true => parent.insert(list.key().to_string(), Value::Null),
+            false => parent.remove(list.key()),
+        };
     }
 }

@@ -112,6 +112,11 @@ pub struct AppliedRecord {
     /// Lists and maps the merge created, deleted again when they become empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub created: Vec<Created>,
+    /// Of `created`, the fields that were there with a null value (`volumes:`) before the merge
+    /// filled them: set back to null, not deleted, once they are empty again. Absent in records
+    /// written before it existed (those fields are deleted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub was_null: Vec<Created>,
     /// The server-side apply field manager the instance was applied with in a cluster, when it
     /// is not `kubectl-pattern` (the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -423,6 +428,16 @@ mod tests {
             ]
         );
         assert_eq!(records[0].mounts[0].mount_path, "/git");
+    }
+
+    #[test]
+    fn null_fields_are_an_optional_list_of_markers() {
+        let text = r#"{"version":2,"instances":[{"pattern":"p","instance":"p","version":"1","paramsHash":"h","created":["volumes","annotations"],"wasNull":["volumes"]}]}"#;
+        let records = decode(text).unwrap();
+        assert_eq!(records[0].was_null, [Created::PodList(PodList::Volumes)]);
+        assert_eq!(encode(&records), text);
+        // Records written before the field existed have none.
+        assert!(decode(V1).unwrap()[0].was_null.is_empty());
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub(super) fn plan(
     let annotation_keys = annotation_keys(workload, contribution, &prev)?;
     let mut record = new_record(instance, contribution, &wiring, annotation_keys);
     record.created = prev.created.clone();
+    record.was_null = prev.was_null.clone();
     // The instance stays with the field manager it was applied with.
     record.field_manager = prev.field_manager.clone();
 
@@ -83,6 +84,9 @@ pub(super) fn plan(
     for created in &plan.creates {
         if !record.created.contains(created) {
             record.created.push(created.clone());
+            if super::plan::is_null(workload, created) {
+                record.was_null.push(created.clone());
+            }
         }
     }
     // A list this instance created and no longer uses (e.g. after a sidecar-mode switch) goes.
@@ -92,6 +96,11 @@ pub(super) fn plan(
         .filter(|c| c.list().is_some() && plan.ends_empty(workload, c))
         .cloned()
         .collect();
+    (plan.to_null, record.was_null) = record
+        .was_null
+        .iter()
+        .cloned()
+        .partition(|c| plan.drops.contains(c));
     record.created.retain(|c| !plan.drops.contains(c));
 
     keep_unhashed(&mut record, &prev, prev_index.is_some());

@@ -61,6 +61,8 @@ pub struct Plan {
     pub annotations: Vec<AnnotationEdit>,
     /// Lists and maps the instances created that the edits leave empty: deleted, in order.
     pub drops: Vec<Created>,
+    /// Of `drops`, those that were null before the instance filled them: set back to null.
+    pub to_null: Vec<Created>,
     /// The instance's record: the new one (apply), or the removed one (remove).
     pub record: AppliedRecord,
     /// True when helpers go in as native sidecars.
@@ -110,7 +112,7 @@ impl Plan {
             edit_annotation(workload, edit);
         }
         for created in &self.drops {
-            drop_if_empty(workload, created);
+            drop_if_empty(workload, created, self.to_null.contains(created));
         }
     }
 
@@ -189,15 +191,19 @@ impl Plan {
 
 /// True when the list's field holds something that is not a list.
 fn list_field_present(spec: &Map<String, Value>, list: &ListRef) -> bool {
-    let holder = match list {
+    list_holder(spec, list).is_some_and(|h| h.contains_key(list.key()))
+}
+
+/// The object that holds the list's field: the pod spec or an app container.
+fn list_holder<'s>(spec: &'s Map<String, Value>, list: &ListRef) -> Option<&'s Map<String, Value>> {
+    match list {
         ListRef::Pod(_) => Some(spec),
         ListRef::Container {
             in_list, container, ..
         } => ItemRef::new(ListRef::Pod(*in_list), container)
             .find(spec)
             .and_then(Value::as_object),
-    };
-    holder.is_some_and(|h| h.contains_key(list.key()))
+    }
 }
 
 fn has_annotation(workload: &Workload<'_>, key: &str) -> bool {
@@ -236,23 +242,39 @@ fn edit_annotation(workload: &mut Workload<'_>, edit: &AnnotationEdit) {
     }
 }
 
-/// Deletes the list or map `created` names if it is empty.
-fn drop_if_empty(workload: &mut Workload<'_>, created: &Created) {
+/// Deletes the list or map `created` names if it is empty, or sets it back to null when it
+/// was there with a null value before (`to_null`).
+fn drop_if_empty(workload: &mut Workload<'_>, created: &Created, to_null: bool) {
     match created {
         Created::Annotations => {
             if let Some(meta) = workload.pod_metadata_if_any_mut()
                 && podspec::is_empty(meta.get("annotations"))
             {
-                meta.remove("annotations");
+                match to_null {
+                    true => meta.insert("annotations".into(), Value::Null),
+                    false => meta.remove("annotations"),
+                };
             }
         }
         Created::Metadata => workload.drop_empty_pod_metadata(),
         other => {
             if let Some(list) = other.list() {
-                podspec::drop_list_if_empty(workload, &list);
+                podspec::drop_list_if_empty(workload, &list, to_null);
             }
         }
     }
+}
+
+/// True when the list or map `created` names is there with a null value (`volumes:`).
+pub(super) fn is_null(workload: &Workload<'_>, created: &Created) -> bool {
+    let value = match created {
+        Created::Annotations => workload.pod_metadata().and_then(|m| m.get("annotations")),
+        Created::Metadata => None,
+        other => other
+            .list()
+            .and_then(|l| list_holder(workload.pod_spec(), &l).and_then(|h| h.get(l.key()))),
+    };
+    matches!(value, Some(Value::Null))
 }
 
 /// The helper lists: where helpers of a plan may sit.

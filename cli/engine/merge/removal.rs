@@ -93,8 +93,15 @@ pub fn plan_remove(workload: &Workload<'_>, instance: &str) -> Result<Option<Pla
             handed_over.push(marker);
         }
     }
+    plan.to_null = (record.was_null.iter())
+        .filter(|c| plan.drops.contains(c))
+        .cloned()
+        .collect();
     if let Some(last) = records.last_mut() {
         for marker in handed_over {
+            if record.was_null.contains(&marker) && !last.was_null.contains(&marker) {
+                last.was_null.push(marker.clone());
+            }
             if !last.created.contains(&marker) {
                 last.created.push(marker);
             }

@@ -79,7 +79,16 @@ impl Editor<'_> {
                 render::entry_value(&mut out, v, key_col, &self.style);
                 let body = out.strip_suffix(self.style.newline)?.to_string();
                 self.checked(&body, Expected::Value(v))?;
-                self.push(from, node.end, body);
+                // A comment after the null stays on the key's line, above the new block.
+                match self.trailing_comment_end(node.end) {
+                    Some(at) => {
+                        if from != node.end {
+                            self.push(from, node.end, String::new());
+                        }
+                        self.push(at, at, body);
+                    }
+                    None => self.push(from, node.end, body),
+                }
                 Some(())
             }
             _ if node.is_flow() || matches!(slot, Slot::Flow) => {
@@ -100,11 +109,30 @@ impl Editor<'_> {
                 if !text.is_empty() {
                     self.checked(&text, Expected::Value(v))?;
                 }
-                self.push(colon, node.end, text);
+                // A comment on the key's line stays there.
+                match self.trailing_comment_end(colon) {
+                    Some(at) => {
+                        if !text.is_empty() {
+                            self.push(colon, colon, text);
+                        }
+                        self.push(at, node.end, String::new());
+                    }
+                    None => self.push(colon, node.end, text),
+                }
                 Some(())
             }
             _ => None,
         }
+    }
+
+    /// The end of a comment that is all that follows `offset` on its line (before the line
+    /// break), if there is one.
+    fn trailing_comment_end(&self, offset: usize) -> Option<usize> {
+        let end = self.line_end(offset);
+        let rest = &self.text[offset..end];
+        rest.trim_start()
+            .starts_with('#')
+            .then(|| end - usize::from(rest.ends_with('\r')))
     }
 
     fn replace_inline(&mut self, node: &Node, text: String, slot: Slot) -> Option<()> {
