@@ -69,6 +69,9 @@ const PATCH_REPLICAS: &str = "- op: replace\n  path: /spec/replicas\n  value: 3\
 const PATCH_PROBE: &str = "[\n  {\"op\": \"add\", \"path\": \"/spec/template/spec/containers/0/readinessProbe\", \"value\": {\"httpGet\": {\"path\": \"/healthz\", \"port\": 8080}}}\n]\n";
 const WORKFLOW: &str = "name: ci\non:\n  push:\n    branches: [main]\njobs:\n  validate:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: kubectl kustomize kustomize/overlays/prod\n";
 
+/// A CRD-only file (an operator's install manifests): no workload in it.
+const CRD: &str = "# Installed before the operator.\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}\n";
+
 const CHART: &str = "apiVersion: v2\nname: queue\nversion: 0.1.0\n";
 const CHART_DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}-queue\n  labels:\n    app.kubernetes.io/name: queue\nspec:\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: queue\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: queue\n    spec:\n      containers:\n        - name: queue\n          image: \"{{ .Values.image }}\"\n          ports:\n            - containerPort: 5672\n";
 
@@ -133,6 +136,7 @@ fn repository(root: &Path) {
         write(&repo, &format!("kustomize/overlays/prod/{file}"), text);
     }
     write(&repo, ".github/workflows/ci.yml", WORKFLOW);
+    write(&repo, "crds/widgets.yaml", CRD);
     let chart = repo.join("charts/queue");
     write(&chart, "Chart.yaml", CHART);
     write(
@@ -218,8 +222,8 @@ fn add_only_inserts_helper_lines_and_remove_restores_every_byte() {
     assert_eq!(report.matches(&line).count(), 1, "{report}");
     assert_eq!(
         report.matches("skipped (").count(),
-        NOT_MANIFESTS.len() + 4,
-        "the patch, the base's Kustomization, the Service and the ConfigMap are the other skipped objects:\n{report}"
+        NOT_MANIFESTS.len() + 5,
+        "the patch, the base's Kustomization, the Service, the ConfigMap and the CRD are the other skipped objects:\n{report}"
     );
 
     // Nothing removed from any YAML file; the JSON file only gains commas.
