@@ -87,7 +87,7 @@ pub fn inspect(run_on: LiveRun<'_>, lint: bool) -> Result<Vec<ObjectReport>> {
             } else {
                 super::mutate::versions()
             },
-            check_edits: false,
+            check_edits: true,
         }) as Arc<dyn Action + Send + Sync>)
     })?;
     if code != ExitCode::SUCCESS {

@@ -125,7 +125,7 @@ pub fn edited_message(record: &AppliedRecord) -> String {
         .map(String::as_str)
         .collect();
     format!(
-        "{}: edited by hand since kubectl-pattern wrote it ({} no longer match the record): `kubectl pattern add {}{}` with the same --set values re-renders it, dropping the edits",
+        "{}: edited by hand since kubectl-pattern wrote it ({} no longer match the record): `kubectl pattern add {}{}` with the same --set values re-renders it, dropping the edits (on a live object add --force-conflicts: the edit made its editor the owner of those fields)",
         record.instance,
         parts.join(", "),
         record.pattern,

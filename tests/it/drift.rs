@@ -59,7 +59,7 @@ fn status_reports_a_hand_edited_helper_and_add_re_renders_it() {
     std::fs::write(&file, &edited).unwrap();
     let (status, _) = run(&config, &["status"], &file);
     assert!(
-        status.contains("log-shipper: edited by hand since kubectl-pattern wrote it (log-shipper, log-shipper-logs, log-shipper-state no longer match the record): `kubectl pattern add log-shipper` with the same --set values re-renders it, dropping the edits"),
+        status.contains("log-shipper: edited by hand since kubectl-pattern wrote it (log-shipper, log-shipper-logs, log-shipper-state no longer match the record): `kubectl pattern add log-shipper` with the same --set values re-renders it, dropping the edits (on a live object add --force-conflicts: the edit made its editor the owner of those fields)"),
         "{status}"
     );
     let (json, _) = run(&config, &["status", "-o", "json"], &file);
@@ -130,4 +130,61 @@ fn status_reports_an_outdated_instance_and_add_re_renders_it() {
     );
     let (status, _) = run(&config, &["status"], &file);
     assert!(!status.contains("outdated"), "{status}");
+}
+
+/// Live objects: the server fills in defaults the tool never wrote (the fake server fills in
+/// those the recorded 1.36 server did: `live_findings`), which are not edits; a hand edit of
+/// the stored helper is, and `add` re-renders it.
+#[test]
+fn status_on_a_live_object_tells_server_defaults_from_a_hand_edit() {
+    use crate::common::live::{Live, run as run_live};
+    let live = Live::with_web();
+    let status = || run_live(live.cmd().args(["status", "deploy/web", "-n", "shop"]));
+    let (code, _, err) =
+        run_live(
+            live.cmd()
+                .args(["add", "log-shipper", "deploy/web", "-n", "shop"]),
+        );
+    assert_eq!(code, 0, "{err}");
+    let stored = live.api.get("shop", "web");
+    let helper = &stored["spec"]["template"]["spec"]["initContainers"][0];
+    assert_eq!(
+        helper["terminationMessagePath"], "/dev/termination-log",
+        "{helper}"
+    );
+    let (code, clean, err) = status();
+    assert_eq!(code, 0, "{err}");
+    assert!(clean.contains("log-shipper"), "{clean}");
+    assert!(!clean.contains("edited"), "{clean}");
+
+    // `kubectl edit` of the helper's image.
+    let mut edited = stored.clone();
+    let image = &mut edited["spec"]["template"]["spec"]["initContainers"][0]["image"];
+    *image = Value::from(image.as_str().unwrap().replace("3.2.4", "3.2.9"));
+    live.api.insert(edited);
+    let (code, out, err) = status();
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("log-shipper: edited by hand since kubectl-pattern wrote it"),
+        "{out}"
+    );
+
+    // The edit made its editor the owner of the image: re-rendering must take it over.
+    let add = ["add", "log-shipper", "deploy/web", "-n", "shop"];
+    let (code, _, err) = run_live(live.cmd().args(add));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("initContainers[name=\"log-shipper\"].image (owned by"),
+        "{err}"
+    );
+    let (code, out, err) = run_live(live.cmd().args(add).arg("--force-conflicts"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("updated"), "{out}");
+    let helper = &live.api.get("shop", "web")["spec"]["template"]["spec"]["initContainers"][0];
+    assert!(
+        helper["image"].as_str().unwrap().ends_with(":3.2.4"),
+        "{helper}"
+    );
+    let (_, clean, _) = status();
+    assert!(!clean.contains("edited"), "{clean}");
 }
