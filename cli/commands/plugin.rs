@@ -172,32 +172,14 @@ impl PluginCmd {
                 registry,
                 sandbox,
             } => {
-                if let Some(sha) = &sha256
-                    && !(sha.len() == 64 && sha.chars().all(|c| c.is_ascii_hexdigit()))
-                {
-                    return Err(
-                        UsageError(format!("--sha256 {sha:?}: expected 64 hex digits")).into(),
-                    );
-                }
                 let limits = wasm_limits(sandbox.limits()?);
-                let installed = if crate::wasm::oci::is_oci(&source) {
-                    let store = plugin_store()?;
-                    super::plugin_oci::install(
-                        &store,
-                        &source,
-                        sha256.as_deref(),
-                        &registry,
-                        limits,
-                    )?
-                } else if registry.any() {
-                    return Err(UsageError(format!(
-                        "{source}: --plain-http, --username and --password-stdin are for oci:// references"
-                    ))
-                    .into());
-                } else {
-                    let (origin, bytes) = store::read_source(&source)?;
-                    plugin_store()?.install(&origin, &bytes, sha256.as_deref(), limits)?
-                };
+                let installed = super::plugin_oci::install_any(
+                    &plugin_store()?,
+                    &source,
+                    sha256.as_deref(),
+                    &registry,
+                    limits,
+                )?;
                 if crate::engine::catalogue::Catalogue::builtin()
                     .get(&installed.name)
                     .is_ok()

@@ -76,9 +76,35 @@ fn parse(reference: &str) -> Result<OciRef> {
     Ok(OciRef::parse(reference).map_err(UsageError)?)
 }
 
+/// `plugin install SOURCE`: from a registry for `oci://`, else a file, directory or URL.
+pub fn install_any(
+    store: &PluginStore,
+    source: &str,
+    sha256: Option<&str>,
+    registry: &RegistryArgs,
+    limits: Limits,
+) -> Result<Installed> {
+    if let Some(sha) = sha256
+        && !(sha.len() == 64 && sha.chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        return Err(UsageError(format!("--sha256 {sha:?}: expected 64 hex digits")).into());
+    }
+    if oci::is_oci(source) {
+        return install(store, source, sha256, registry, limits);
+    }
+    if registry.any() {
+        return Err(UsageError(format!(
+            "{source}: --plain-http, --username and --password-stdin are for oci:// references"
+        ))
+        .into());
+    }
+    let (origin, bytes) = store::read_source(source)?;
+    Ok(store.install(&origin, &bytes, sha256, limits)?)
+}
+
 /// `plugin install oci://…`: pulls (digests checked), installs, and says when the digest of
 /// an installed plugin of the same name changed.
-pub fn install(
+fn install(
     store: &PluginStore,
     reference: &str,
     sha256: Option<&str>,

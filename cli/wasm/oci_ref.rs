@@ -135,7 +135,9 @@ fn host(registry: &str) -> &str {
 fn looks_like_registry(registry: &str) -> bool {
     let host = host(registry);
     !host.is_empty()
-        && (registry.contains('.') || registry.contains(':') || host == "localhost")
+        && (registry.contains('.')
+            || registry.contains(':')
+            || host.eq_ignore_ascii_case("localhost"))
         && registry
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
