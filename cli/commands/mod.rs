@@ -31,6 +31,8 @@ pub(crate) mod plugin;
 #[path = "plugin_off.rs"]
 pub(crate) mod plugin;
 #[cfg(feature = "plugins")]
+mod plugin_oci;
+#[cfg(feature = "plugins")]
 mod scaffold;
 pub mod target;
 

@@ -1,4 +1,4 @@
-//! `plugin install|list|remove|inspect|new`: managing WebAssembly pattern plugins.
+//! `plugin install|push|list|remove|inspect|new`: managing WebAssembly pattern plugins.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -78,6 +78,12 @@ Examples:
   kubectl pattern plugin list
   kubectl pattern plugin inspect my-pattern
 
+  # Share it through an OCI registry
+  kubectl pattern plugin push ./my-pattern \\
+      oci://ghcr.io/acme/my-pattern:1.0.0
+  kubectl pattern plugin install \\
+      oci://ghcr.io/acme/my-pattern:1.0.0
+
   # A .wasm file, without installing it
   kubectl pattern add --plugin ./my_pattern.wasm \\
       my-pattern -f deploy.yaml")]
@@ -88,16 +94,34 @@ pub struct PluginCmd {
 
 #[derive(Debug, Subcommand)]
 enum PluginCommand {
-    /// Install a plugin from a .wasm file, a directory holding one, or an https URL.
+    /// Install a plugin from a .wasm file, a directory holding one, an https URL or an OCI
+    /// registry (oci://REGISTRY/REPO:TAG or @sha256:DIGEST).
     #[command(
-        after_help = "Examples:\n  # A crate built for wasm32-wasip2: its .wasm under\n  # $CARGO_TARGET_DIR or target/\n  kubectl pattern plugin install ./my-pattern\n  kubectl pattern plugin install ./my_pattern.wasm\n  kubectl pattern plugin install \\\n      https://example.com/p.wasm --sha256 <64 hex digits>"
+        after_help = "Examples:\n  # A crate built for wasm32-wasip2: its .wasm under\n  # $CARGO_TARGET_DIR or target/\n  kubectl pattern plugin install ./my-pattern\n  kubectl pattern plugin install ./my_pattern.wasm\n  kubectl pattern plugin install \\\n      https://example.com/p.wasm --sha256 <64 hex digits>\n\n  # From a registry, by tag or pinned to a digest\n  kubectl pattern plugin install \\\n      oci://ghcr.io/acme/otel:1.2.0\n  kubectl pattern plugin install \\\n      oci://ghcr.io/acme/otel:1.2.0@sha256:<64 hex>\n\n  # Credentials from stdin (else docker's config.json)\n  kubectl pattern plugin install \\\n      oci://registry.example.com/otel:1.2.0 \\\n      --username ci --password-stdin < token.txt"
     )]
     Install {
-        /// The .wasm file, directory or https URL.
+        /// The .wasm file, directory, https URL or oci:// reference.
         source: String,
         /// Refuse the file unless it has this sha256.
         #[arg(long)]
         sha256: Option<String>,
+        #[command(flatten)]
+        registry: super::plugin_oci::RegistryArgs,
+        #[command(flatten)]
+        sandbox: SandboxArgs,
+    },
+    /// Publish a plugin to an OCI registry (the CNCF Wasm artifact layout, the pattern's
+    /// metadata as annotations) and print its digest.
+    #[command(
+        after_help = "Examples:\n  kubectl pattern plugin push ./my_pattern.wasm \\\n      oci://ghcr.io/acme/my-pattern:1.0.0\n\n  # A crate's build, to a registry on this machine\n  kubectl pattern plugin push ./my-pattern \\\n      oci://localhost:5000/my-pattern:dev --plain-http"
+    )]
+    Push {
+        /// The .wasm file, or a plugin crate's directory.
+        file: String,
+        /// Where to: oci://REGISTRY/REPOSITORY:TAG.
+        reference: String,
+        #[command(flatten)]
+        registry: super::plugin_oci::RegistryArgs,
         #[command(flatten)]
         sandbox: SandboxArgs,
     },
@@ -145,21 +169,16 @@ impl PluginCmd {
             PluginCommand::Install {
                 source,
                 sha256,
+                registry,
                 sandbox,
             } => {
-                if let Some(sha) = &sha256
-                    && !(sha.len() == 64 && sha.chars().all(|c| c.is_ascii_hexdigit()))
-                {
-                    return Err(
-                        UsageError(format!("--sha256 {sha:?}: expected 64 hex digits")).into(),
-                    );
-                }
-                let (origin, bytes) = store::read_source(&source)?;
-                let installed = plugin_store()?.install(
-                    &origin,
-                    &bytes,
+                let limits = wasm_limits(sandbox.limits()?);
+                let installed = super::plugin_oci::install_any(
+                    &plugin_store()?,
+                    &source,
                     sha256.as_deref(),
-                    wasm_limits(sandbox.limits()?),
+                    &registry,
+                    limits,
                 )?;
                 if crate::engine::catalogue::Catalogue::builtin()
                     .get(&installed.name)
@@ -174,6 +193,15 @@ impl PluginCmd {
                     "installed {} {} ({}) sha256:{}\n",
                     installed.name, installed.version, installed.kind, installed.sha256
                 ))?;
+            }
+            PluginCommand::Push {
+                file,
+                reference,
+                registry,
+                sandbox,
+            } => {
+                let limits = wasm_limits(sandbox.limits()?);
+                super::plugin_oci::push(&file, &reference, &registry, limits)?;
             }
             PluginCommand::List { output } => {
                 let plugins = plugin_store()?.list()?;

@@ -3,6 +3,11 @@
 
 pub mod cache;
 pub mod convert;
+pub mod fetch;
+pub mod oci;
+mod oci_auth;
+mod oci_error;
+mod oci_ref;
 pub mod pattern;
 pub mod runtime;
 pub mod store;

@@ -28,6 +28,10 @@ pub struct Installed {
     pub sha256: String,
     /// The file name inside the plugin directory.
     pub file: String,
+    /// For a plugin from an OCI registry: the `sha256:…` digest of the manifest it came with.
+    /// Absent in indexes written before registries were supported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_digest: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -170,6 +174,18 @@ impl PluginStore {
         expected_sha: Option<&str>,
         limits: Limits,
     ) -> Result<Installed, StoreError> {
+        self.install_recorded(source, bytes, expected_sha, None, limits)
+    }
+
+    /// `install`, recording the OCI manifest digest the component came with.
+    pub fn install_recorded(
+        &self,
+        source: &str,
+        bytes: &[u8],
+        expected_sha: Option<&str>,
+        manifest_digest: Option<&str>,
+        limits: Limits,
+    ) -> Result<Installed, StoreError> {
         let sha256 = cache::sha256_hex(bytes);
         if let Some(expected) = expected_sha
             && !expected.eq_ignore_ascii_case(&sha256)
@@ -198,6 +214,7 @@ impl PluginStore {
             source: source.to_string(),
             sha256,
             file: file.clone(),
+            manifest_digest: manifest_digest.map(str::to_string),
         };
         // Read the index before the file moves in, so a damaged index leaves nothing behind.
         let mut plugins = self.list()?;
@@ -238,35 +255,11 @@ impl PluginStore {
 }
 
 /// Resolves an install source to (display name, bytes): a `.wasm` file, a directory holding
-/// exactly one `.wasm` file (or a cargo crate built for wasm32-wasip2), or an https URL
-/// (fetched with curl).
+/// exactly one `.wasm` file (or a cargo crate built for wasm32-wasip2), or an https URL.
 pub fn read_source(source: &str) -> Result<(String, Vec<u8>), StoreError> {
     if source.starts_with("https://") {
-        let out = std::process::Command::new("curl")
-            .args([
-                "--fail",
-                "--silent",
-                "--show-error",
-                "--location",
-                "--max-time",
-                "120",
-                "--proto",
-                "=https",
-                source,
-            ])
-            .output()
-            .map_err(|e| {
-                StoreError::Source(format!(
-                    "cannot download {source}: curl is needed for URLs ({e})"
-                ))
-            })?;
-        if !out.status.success() {
-            return Err(StoreError::Source(format!(
-                "cannot download {source}: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
-        return Ok((source.to_string(), out.stdout));
+        let bytes = super::fetch::download(source).map_err(StoreError::Source)?;
+        return Ok((source.to_string(), bytes));
     }
     if source.starts_with("http://") {
         return Err(StoreError::Source(format!(

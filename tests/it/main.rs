@@ -45,6 +45,8 @@ mod inject_equivalence;
 #[cfg(feature = "plugins")]
 mod integrations;
 #[cfg(feature = "plugins")]
+mod oci_registry;
+#[cfg(feature = "plugins")]
 mod wasm;
 #[cfg(feature = "plugins")]
 mod wasm_authoring;

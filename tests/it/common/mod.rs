@@ -16,6 +16,7 @@ pub mod json_patch;
 pub mod k8s_schema;
 pub mod live;
 pub mod plugins;
+pub mod registry;
 
 use kubectl_pattern::engine::params::ParamType;
 use kubectl_pattern::engine::pattern::Pattern;
