@@ -32,6 +32,8 @@ pub(crate) mod plugin;
 pub(crate) mod plugin;
 #[cfg(feature = "plugins")]
 mod scaffold;
+#[cfg(feature = "plugins")]
+mod scaffold_lang;
 pub mod target;
 
 use std::process::ExitCode;

@@ -34,8 +34,8 @@ fn files(
     }
 }
 
-/// Writes the plugin crate `name` into `dir` (which must not exist or be empty).
-pub fn write(name: &str, dir: &Path) -> Result<()> {
+/// Refuses a name that is not a pattern id, and a `dir` that exists with files in it.
+pub(super) fn check_new(name: &str, dir: &Path) -> Result<()> {
     if !is_dns_label(name) {
         bail!(
             "plugin name {name:?} must be a lower-case DNS label (letters, digits, '-'), e.g. my-pattern"
@@ -47,6 +47,12 @@ pub fn write(name: &str, dir: &Path) -> Result<()> {
             dir.display()
         );
     }
+    Ok(())
+}
+
+/// Writes the plugin crate `name` into `dir` (which must not exist or be empty).
+pub fn write(name: &str, dir: &Path) -> Result<()> {
+    check_new(name, dir)?;
     let crate_name = name.replace('-', "_");
     let mut all = Vec::new();
     files(&SCAFFOLD, Path::new(""), &mut all);

@@ -38,12 +38,16 @@ mod wizard;
 mod workload_defaults;
 
 #[cfg(feature = "plugins")]
+mod guest_langs;
+#[cfg(feature = "plugins")]
 mod inject;
 mod inject_admission;
 #[cfg(feature = "plugins")]
 mod inject_equivalence;
 #[cfg(feature = "plugins")]
 mod integrations;
+#[cfg(feature = "plugins")]
+mod plugin_new_langs;
 #[cfg(feature = "plugins")]
 mod wasm;
 #[cfg(feature = "plugins")]
