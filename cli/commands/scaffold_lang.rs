@@ -69,11 +69,9 @@ pub fn write(lang: Lang, name: &str, dir: &Path) -> Result<String> {
     ))
 }
 
-/// The template's text with the names filled in: `{{name}}` is the pattern id, `{{c_name}}`
-/// the same as a C identifier.
+/// The template's text with the pattern id filled in for `{{name}}`.
 fn fill(text: &str, name: &str) -> String {
     text.replace("{{name}}", name)
-        .replace("{{c_name}}", &name.replace('-', "_"))
 }
 
 fn collect(dir: &'static Dir<'static>, out: &mut Vec<(PathBuf, &'static str)>) {
@@ -100,13 +98,77 @@ fn executable(_: &Path) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::fill;
+    use super::{Lang, write};
+
+    /// Every file of every guest scaffold: names filled in, build scripts executable.
+    #[test]
+    fn guest_scaffolds_have_no_placeholders_left() {
+        for lang in [Lang::Python, Lang::Js, Lang::C] {
+            let dir = tempfile::tempdir().unwrap();
+            let project = dir.path().join("p");
+            let next = write(lang, "my-pattern", &project).unwrap();
+            assert!(
+                next.contains("--plugin my-pattern.wasm my-pattern"),
+                "{next}"
+            );
+            let mut stack = vec![project.clone()];
+            let mut seen = 0;
+            while let Some(d) = stack.pop() {
+                for entry in std::fs::read_dir(&d).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.is_dir() {
+                        stack.push(path);
+                        continue;
+                    }
+                    seen += 1;
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    assert!(
+                        !text.contains("{{"),
+                        "{lang:?}: {} keeps a placeholder",
+                        path.display()
+                    );
+                    assert!(
+                        !path.to_string_lossy().ends_with(".tmpl"),
+                        "{}",
+                        path.display()
+                    );
+                }
+            }
+            assert!(seen >= 5, "{lang:?}: only {seen} files");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(project.join("build.sh"))
+                    .unwrap()
+                    .permissions()
+                    .mode();
+                assert_eq!(mode & 0o111, 0o111, "{lang:?}: build.sh is not executable");
+            }
+            let readme = std::fs::read_to_string(project.join("README.md")).unwrap();
+            assert!(readme.starts_with("# my-pattern\n"), "{readme}");
+            // A second run refuses to write over the project.
+            assert!(write(lang, "my-pattern", &project).is_err());
+        }
+    }
 
     #[test]
-    fn names_are_filled_in_as_id_and_c_identifier() {
+    fn the_js_lock_file_names_the_package() {
+        let dir = tempfile::tempdir().unwrap();
+        write(Lang::Js, "my-pattern", dir.path()).unwrap();
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("package.json")).unwrap(),
+        )
+        .unwrap();
+        let lock: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("package-lock.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(manifest["name"], "my-pattern");
+        assert_eq!(lock["name"], "my-pattern");
+        // npm ci refuses a lock whose root dependencies differ from package.json's.
         assert_eq!(
-            fill("{{name}}.wasm exports_{{c_name}}", "my-pattern"),
-            "my-pattern.wasm exports_my_pattern"
+            lock["packages"][""]["devDependencies"],
+            manifest["devDependencies"]
         );
     }
 }
