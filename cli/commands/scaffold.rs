@@ -13,7 +13,8 @@ static SDK_SRC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/plugins/sdk/src
 const SDK_MANIFEST: &str = include_str!("../../plugins/sdk/Cargo.toml");
 /// The SDK's lock file: a new plugin builds exactly what the SDK is tested with.
 const SDK_LOCK: &str = include_str!("../../plugins/sdk/Cargo.lock");
-const WIT: &str = include_str!("../../wit/plugin.wit");
+/// The SDK's copy of the WIT: what its sources are written against.
+const WIT: &str = include_str!("../../plugins/sdk/wit/plugin.wit");
 
 fn files(
     dir: &'static Dir<'static>,

@@ -215,10 +215,7 @@ class Pattern(exports.Pattern):
             summary="Follow the app's log files with a busybox tail sidecar (kubectl logs -c)",
             docs=DOCS,
             params=PARAMS,
-            examples=[
-                types.ParamExample(name="logDir", value_json=json.dumps("/var/log/nginx")),
-                types.ParamExample(name="files", value_json=json.dumps(["access.log", "error.log"])),
-            ],
+            examples=[],
         )
 
     def render(self, request: types.RenderRequest) -> types.Contribution:

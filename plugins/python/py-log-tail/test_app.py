@@ -32,7 +32,8 @@ def request(params=None, workload=None, mode=types.SidecarMode.NATIVE):
         params_json=json.dumps({**defaults(), **(params or {})}),
         instance="logs",
         main_container="web",
-        target=types.TargetInfo(kube_version=types.KubeVersion(major=1, minor=37), sidecar_mode=mode),
+        target=types.TargetInfo(kube_version=types.KubeVersion(major=1, minor=37),
+                                sidecar_mode=mode),
     )
 
 
