@@ -46,8 +46,7 @@ void exports_kubectl_pattern_plugin_pattern_describe(exports_kubectl_pattern_plu
                             "|         (shared in-memory emptyDir)       |\n"
                             "+-------------------------------------------+");
     param_spec_t *params = calloc(3, sizeof *params);
-    kubectl_pattern_plugin_types_param_example_t *example = calloc(1, sizeof *example);
-    if (!params || !example) {
+    if (!params) {
         abort();
     }
     param(&params[0], "image", KUBECTL_PATTERN_PLUGIN_TYPES_PARAM_TYPE_IMAGE, "Helper image, pinned.",
@@ -57,10 +56,8 @@ void exports_kubectl_pattern_plugin_pattern_describe(exports_kubectl_pattern_plu
           "Where the main container finds hello.txt.", "\"/shared\"", "^/[^\\s]*$");
     ret->params.ptr = params;
     ret->params.len = 3;
-    dup(&example->name, "message");
-    dup(&example->value_json, "\"good morning\"");
-    ret->examples.ptr = example;
-    ret->examples.len = 1;
+    /* ret->examples: example values for `explain`'s example command, one for each required
+     * parameter (kubectl_pattern_plugin_types_param_example_t: name, value_json). None here. */
 }
 
 static void put_s(kp_buf *b, const char *text) { kp_put_str(b, text, strlen(text)); }

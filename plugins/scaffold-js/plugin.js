@@ -49,7 +49,9 @@ const INFO = {
       pattern: '^/[^\\s]*$',
     }),
   ],
-  examples: [{ name: 'message', valueJson: JSON.stringify('good morning') }],
+  // Example values for `explain`'s example command, one for each required parameter:
+  // { name: 'target', valueJson: JSON.stringify('db.example.com:5432') }.
+  examples: [],
 };
 
 function render(request) {

@@ -45,7 +45,9 @@ INFO = types.PatternInfo(
         _param("sharedDir", P.STRING, "Where the main container finds hello.txt.",
                default="/shared", pattern=r"^/[^\s]*$"),
     ],
-    examples=[types.ParamExample(name="message", value_json=json.dumps("good morning"))],
+    # Example values for `explain`'s example command, one for each required parameter:
+    # types.ParamExample(name="target", value_json=json.dumps("db.example.com:5432")).
+    examples=[],
 )
 
 

@@ -8,21 +8,21 @@ use crate::common::guests;
 use crate::common::plugins::{EXAMPLE, bin, docs, run_err, run_ok};
 
 /// `add` with the plugin on the sample manifest: the output validates against Kubernetes 1.37
-/// and `remove` gives back the input byte for byte. Returns the output.
-fn add_validate_remove(plugin: &Path, id: &str, sets: &[&str]) -> String {
-    let home = tempfile::tempdir().unwrap();
+/// and `remove` gives back the input byte for byte. Returns the output. `home` holds the
+/// binary's cache: later calls in the same home reuse the compiled component.
+fn add_validate_remove(home: &Path, plugin: &Path, id: &str, sets: &[&str]) -> String {
     let input = std::fs::read_to_string(EXAMPLE).unwrap();
-    let mut add = bin(home.path());
+    let mut add = bin(home);
     add.args(["add", "-q", "--plugin"]).arg(plugin).arg(id);
     for set in sets {
         add.args(["--set", set]);
     }
     let out = run_ok(add.args(["-f", EXAMPLE]));
-    let file = home.path().join("out.yaml");
+    let file = home.join("out.yaml");
     std::fs::write(&file, &out).unwrap();
     crate::common::validate(&file);
     let removed = run_ok(
-        bin(home.path())
+        bin(home)
             .args(["remove", "-q", id])
             .write_stdin(out.clone()),
     );
@@ -52,7 +52,9 @@ fn containers(out: &str, helper: &str) -> (serde_json::Value, serde_json::Value)
 #[test]
 fn a_javascript_plugin_adds_explains_and_removes() {
     let plugin = guests::js("js-config-reload");
+    let home = tempfile::tempdir().unwrap();
     let out = add_validate_remove(
+        home.path(),
         &plugin,
         "js-config-reload",
         &["configMap=web-config", "reloadPort=8081"],
@@ -65,7 +67,6 @@ fn a_javascript_plugin_adds_explains_and_removes() {
     assert_eq!(web["volumeMounts"][0]["name"], "js-config-reload-config");
     insta::assert_snapshot!("js-config-reload-add", out);
 
-    let home = tempfile::tempdir().unwrap();
     let explain = run_ok(
         bin(home.path())
             .args(["explain", "--plugin"])
@@ -85,21 +86,17 @@ fn a_javascript_plugin_adds_explains_and_removes() {
             "explain lacks {needle:?}:\n{explain}"
         );
     }
-}
 
-#[test]
-fn a_javascript_plugins_typed_error_reaches_the_user() {
-    let plugin = guests::js("js-config-reload");
-    let home = tempfile::tempdir().unwrap();
+    // The plugin's typed error reaches the user (same home: the compiled component is reused).
     let err = run_err(
         bin(home.path())
             .args(["add", "-q", "--plugin"])
             .arg(&plugin)
             .args(["js-config-reload", "--set", "configMap=web-config"])
-            .args(["--set", "mountPath=/etc", "-f", EXAMPLE]),
+            .args(["--set", "mountPath=/usr", "-f", EXAMPLE]),
     );
     assert!(
-        err.contains("mountPath /etc would hide the image's own files"),
+        err.contains("mountPath /usr would hide the image's own files"),
         "{err}"
     );
 }
@@ -107,7 +104,9 @@ fn a_javascript_plugins_typed_error_reaches_the_user() {
 #[test]
 fn a_c_plugin_adds_explains_and_removes() {
     let plugin = guests::c("c-tcp-ambassador");
+    let home = tempfile::tempdir().unwrap();
     let out = add_validate_remove(
+        home.path(),
         &plugin,
         "c-tcp-ambassador",
         &["target=postgres.db.svc:5432", "envName=DATABASE_ADDR"],
@@ -129,7 +128,6 @@ fn a_c_plugin_adds_explains_and_removes() {
     );
     insta::assert_snapshot!("c-tcp-ambassador-add", out);
 
-    let home = tempfile::tempdir().unwrap();
     let explain = run_ok(
         bin(home.path())
             .args(["explain", "--plugin"])
@@ -149,12 +147,7 @@ fn a_c_plugin_adds_explains_and_removes() {
             "explain lacks {needle:?}:\n{explain}"
         );
     }
-}
 
-#[test]
-fn a_c_plugins_typed_error_reaches_the_user() {
-    let plugin = guests::c("c-tcp-ambassador");
-    let home = tempfile::tempdir().unwrap();
     // The pattern lets 99999 through; the plugin's own check names the fix.
     let err = run_err(
         bin(home.path())

@@ -99,7 +99,16 @@ fn scaffold_build_add(lang: &str, name: &str, work: &Path) -> PathBuf {
             .arg(&plugin)
             .arg(name),
     );
-    assert!(explain.contains("good morning"), "{lang}: {explain}");
+    for needle in [
+        "Write a greeting for the app into a shared volume",
+        "sharedDir (string, default \"/shared\")",
+        &format!("kubectl pattern add {name} -f deploy.yaml"),
+    ] {
+        assert!(
+            explain.contains(needle),
+            "{lang}: explain lacks {needle:?}\n{explain}"
+        );
+    }
     dir
 }
 

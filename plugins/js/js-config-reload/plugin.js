@@ -36,7 +36,7 @@ function param(name, kind, description, extra = {}) {
 const PARAMS = [
   param('configMap', 'dns-name', 'The ConfigMap with the app\'s configuration files.', { required: true }),
   param('mountPath', 'string', 'Where the main container reads the files (a directory of its own).', {
-    default: '/etc/app',
+    default: '/config',
     pattern: '^/[^\\s]*$',
   }),
   param('reloadPort', 'port', 'The port on localhost where the app listens for the reload call.', { default: 8080 }),
@@ -107,7 +107,7 @@ function renderContribution(request) {
 
   const mountPath = params.mountPath.replace(/\/+$/, '') || '/';
   if (FORBIDDEN_DIRS.has(mountPath)) {
-    throw invalid(`mountPath ${mountPath} would hide the image's own files: use a directory of its own, e.g. --set mountPath=/etc/app`);
+    throw invalid(`mountPath ${mountPath} would hide the image's own files: use a directory of its own, e.g. --set mountPath=/config`);
   }
   const reloadPath = params.reloadPath;
   const volume = `${instance}-config`;
