@@ -48,6 +48,8 @@ mod integrations;
 mod wasm;
 #[cfg(feature = "plugins")]
 mod wasm_authoring;
+#[cfg(feature = "plugins")]
+mod wasm_versions;
 
 #[cfg(feature = "cluster")]
 mod apiserver;
