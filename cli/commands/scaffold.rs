@@ -86,7 +86,7 @@ pub fn write(name: &str, dir: &Path) -> Result<()> {
 /// keeps packages sorted by name and `--locked` compares the text.
 fn lock_file(base: &str, name: &str) -> String {
     let entry = format!(
-        "[[package]]\nname = \"{name}\"\nversion = \"0.1.0\"\ndependencies = [\n \"kubectl-pattern-sdk\",\n]\n"
+        "[[package]]\nname = \"{name}\"\nversion = \"0.1.0\"\ndependencies = [\n \"kubectl-pattern-sdk\",\n \"serde\",\n]\n"
     );
     let marker = "[[package]]\nname = \"";
     let after = base.match_indices(marker).find(|(at, _)| {
@@ -117,6 +117,6 @@ mod tests {
             "{lock}"
         );
         let last = lock_file(base, "zz-top");
-        assert!(last.ends_with("version = \"1.0.0\"\n\n[[package]]\nname = \"zz-top\"\nversion = \"0.1.0\"\ndependencies = [\n \"kubectl-pattern-sdk\",\n]\n"), "{last}");
+        assert!(last.ends_with("version = \"1.0.0\"\n\n[[package]]\nname = \"zz-top\"\nversion = \"0.1.0\"\ndependencies = [\n \"kubectl-pattern-sdk\",\n \"serde\",\n]\n"), "{last}");
     }
 }

@@ -52,6 +52,8 @@ mod plugin_new_langs;
 mod wasm;
 #[cfg(feature = "plugins")]
 mod wasm_authoring;
+#[cfg(feature = "plugins")]
+mod wasm_versions;
 
 #[cfg(feature = "cluster")]
 mod apiserver;
