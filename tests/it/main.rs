@@ -49,6 +49,8 @@ mod wasm;
 #[cfg(feature = "plugins")]
 mod wasm_authoring;
 #[cfg(feature = "plugins")]
+mod wasm_declines;
+#[cfg(feature = "plugins")]
 mod wasm_versions;
 
 #[cfg(feature = "cluster")]
