@@ -51,6 +51,8 @@ mod wasm_authoring;
 #[cfg(feature = "plugins")]
 mod wasm_declines;
 #[cfg(feature = "plugins")]
+mod wasm_explain;
+#[cfg(feature = "plugins")]
 mod wasm_versions;
 
 #[cfg(feature = "cluster")]
