@@ -279,6 +279,63 @@ mod tests {
         }
     }
 
+    fn info(examples: &[(&str, &str)]) -> wit::PatternInfo {
+        wit::PatternInfo {
+            id: "demo".into(),
+            kind: wit::PatternKind::Sidecar,
+            version: "1.0.0".into(),
+            summary: "Demo".into(),
+            docs: wit::Docs {
+                description: "d".into(),
+                use_when: "u".into(),
+                avoid_when: "a".into(),
+                diagram: "[pod]".into(),
+            },
+            params: vec![wit::ParamSpec {
+                name: "port".into(),
+                kind: wit::ParamType::Port,
+                description: "Port.".into(),
+                default_json: None,
+                required: true,
+                values: vec![],
+                pattern: None,
+                min: None,
+                max: None,
+                items: None,
+                secret: false,
+            }],
+            examples: examples
+                .iter()
+                .map(|(name, value)| wit::ParamExample {
+                    name: (*name).into(),
+                    value_json: (*value).into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn examples_are_checked_like_a_templates() {
+        let path = Path::new("demo.wasm");
+        let spec = spec(info(&[("port", "8080")]), path, "0").unwrap();
+        assert_eq!(spec.examples["port"], serde_json::json!(8080));
+        let err = spec_err(info(&[("nope", "1")]));
+        assert!(
+            err.contains("example for undeclared parameter nope"),
+            "{err}"
+        );
+        let err = spec_err(info(&[("port", "70000")]));
+        assert!(err.contains("example of"), "{err}");
+        let err = spec_err(info(&[("port", "{")]));
+        assert!(err.contains("example of port is not JSON"), "{err}");
+    }
+
+    fn spec_err(info: wit::PatternInfo) -> String {
+        spec(info, Path::new("demo.wasm"), "0")
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn a_nested_unknown_field_is_refused_with_its_path() {
         let c = with_container(

@@ -127,11 +127,19 @@ impl Pattern for WasmPattern {
     }
 
     fn render(&self, ctx: &RenderContext<'_>) -> Result<Arc<Contribution>, PatternError> {
-        self.render_plugin(ctx)
-            .map(Arc::new)
-            .map_err(|e| PatternError::Runtime {
+        self.render_plugin(ctx).map(Arc::new).map_err(|e| match e {
+            WasmError::Refused {
+                reason: Refusal::NotApplicable,
+                message,
+                ..
+            } => PatternError::NotApplicable {
+                pattern: self.spec.id.clone(),
+                reason: message,
+            },
+            e => PatternError::Runtime {
                 pattern: self.spec.id.clone(),
                 source: Box::new(e),
-            })
+            },
+        })
     }
 }

@@ -53,6 +53,10 @@ mod wasm;
 #[cfg(feature = "plugins")]
 mod wasm_authoring;
 #[cfg(feature = "plugins")]
+mod wasm_declines;
+#[cfg(feature = "plugins")]
+mod wasm_explain;
+#[cfg(feature = "plugins")]
 mod wasm_versions;
 
 #[cfg(feature = "cluster")]
