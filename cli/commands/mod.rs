@@ -34,6 +34,8 @@ pub(crate) mod plugin;
 mod plugin_oci;
 #[cfg(feature = "plugins")]
 mod scaffold;
+#[cfg(feature = "plugins")]
+mod scaffold_lang;
 pub mod target;
 
 use std::process::ExitCode;

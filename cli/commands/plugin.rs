@@ -150,9 +150,9 @@ enum PluginCommand {
         #[command(flatten)]
         sandbox: SandboxArgs,
     },
-    /// Scaffold a Rust plugin crate in a new directory.
+    /// Scaffold a plugin project (Rust, Python, JavaScript or C) in a new directory.
     #[command(
-        after_help = "Examples:\n  kubectl pattern plugin new my-pattern\n  kubectl pattern plugin new my-pattern \\\n      --dir plugins/my-pattern"
+        after_help = "Examples:\n  kubectl pattern plugin new my-pattern\n  kubectl pattern plugin new my-pattern --lang js\n  kubectl pattern plugin new my-pattern --lang c \\\n      --dir plugins/my-pattern"
     )]
     New {
         /// The pattern id (a lower-case DNS label); also the directory name.
@@ -160,6 +160,9 @@ enum PluginCommand {
         /// Where to create it (default: ./NAME).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// The plugin's language.
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: super::scaffold_lang::Lang,
     },
 }
 
@@ -249,15 +252,12 @@ impl PluginCmd {
                 };
                 crate::ui::stdout(&inspect(&pattern))?;
             }
-            PluginCommand::New { name, dir } => {
+            PluginCommand::New { name, dir, lang } => {
                 let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
-                super::scaffold::write(&name, &dir).with_context(|| {
-                    format!("cannot create the plugin crate in {}", dir.display())
+                let next = super::scaffold_lang::write(lang, &name, &dir).with_context(|| {
+                    format!("cannot create the plugin project in {}", dir.display())
                 })?;
-                crate::ui::stdout(&format!(
-                    "created {dir}\n  cd {dir}\n  cargo test && cargo build --release --target wasm32-wasip2\n  kubectl pattern plugin install .\n",
-                    dir = dir.display()
-                ))?;
+                crate::ui::stdout(&next)?;
             }
         }
         Ok(ExitCode::SUCCESS)

@@ -13,7 +13,8 @@ static SDK_SRC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/plugins/sdk/src
 const SDK_MANIFEST: &str = include_str!("../../plugins/sdk/Cargo.toml");
 /// The SDK's lock file: a new plugin builds exactly what the SDK is tested with.
 const SDK_LOCK: &str = include_str!("../../plugins/sdk/Cargo.lock");
-const WIT: &str = include_str!("../../wit/plugin.wit");
+/// The SDK's copy of the WIT: what its sources are written against.
+const WIT: &str = include_str!("../../plugins/sdk/wit/plugin.wit");
 
 fn files(
     dir: &'static Dir<'static>,
@@ -34,8 +35,8 @@ fn files(
     }
 }
 
-/// Writes the plugin crate `name` into `dir` (which must not exist or be empty).
-pub fn write(name: &str, dir: &Path) -> Result<()> {
+/// Refuses a name that is not a pattern id, and a `dir` that exists with files in it.
+pub(super) fn check_new(name: &str, dir: &Path) -> Result<()> {
     if !is_dns_label(name) {
         bail!(
             "plugin name {name:?} must be a lower-case DNS label (letters, digits, '-'), e.g. my-pattern"
@@ -47,6 +48,12 @@ pub fn write(name: &str, dir: &Path) -> Result<()> {
             dir.display()
         );
     }
+    Ok(())
+}
+
+/// Writes the plugin crate `name` into `dir` (which must not exist or be empty).
+pub fn write(name: &str, dir: &Path) -> Result<()> {
+    check_new(name, dir)?;
     let crate_name = name.replace('-', "_");
     let mut all = Vec::new();
     files(&SCAFFOLD, Path::new(""), &mut all);
@@ -79,7 +86,7 @@ pub fn write(name: &str, dir: &Path) -> Result<()> {
 /// keeps packages sorted by name and `--locked` compares the text.
 fn lock_file(base: &str, name: &str) -> String {
     let entry = format!(
-        "[[package]]\nname = \"{name}\"\nversion = \"0.1.0\"\ndependencies = [\n \"kubectl-pattern-sdk\",\n]\n"
+        "[[package]]\nname = \"{name}\"\nversion = \"0.1.0\"\ndependencies = [\n \"kubectl-pattern-sdk\",\n \"serde\",\n]\n"
     );
     let marker = "[[package]]\nname = \"";
     let after = base.match_indices(marker).find(|(at, _)| {
@@ -110,6 +117,6 @@ mod tests {
             "{lock}"
         );
         let last = lock_file(base, "zz-top");
-        assert!(last.ends_with("version = \"1.0.0\"\n\n[[package]]\nname = \"zz-top\"\nversion = \"0.1.0\"\ndependencies = [\n \"kubectl-pattern-sdk\",\n]\n"), "{last}");
+        assert!(last.ends_with("version = \"1.0.0\"\n\n[[package]]\nname = \"zz-top\"\nversion = \"0.1.0\"\ndependencies = [\n \"kubectl-pattern-sdk\",\n \"serde\",\n]\n"), "{last}");
     }
 }

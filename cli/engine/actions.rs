@@ -11,7 +11,7 @@ use super::free_ports;
 use super::lint;
 use super::merge::{self, MergeOptions};
 use super::params::Params;
-use super::pattern::RenderContext;
+use super::pattern::{PatternError, RenderContext};
 use super::process::{
     Action, ActionResult, ObjectError, PatternReport, PatternRequest, skipped, workload_info,
 };
@@ -34,7 +34,14 @@ impl Action for AddAction {
         if let (Err(_), Some(original)) = (&result, backup) {
             *object = original;
         }
-        result
+        match result {
+            // A declining pattern skips the object, which stays as it was (restored above
+            // when an earlier pattern had changed it).
+            Err(ObjectError::Pattern(e @ PatternError::NotApplicable { .. })) => {
+                Ok(skipped(e.to_string()))
+            }
+            other => other,
+        }
     }
 }
 

@@ -345,6 +345,15 @@ pub enum PatternError {
         /// What is wrong.
         message: String,
     },
+    /// The pattern declined this workload (a plugin's `not-applicable`): the object is
+    /// skipped, not failed.
+    #[error("pattern {pattern} does not apply: {reason}")]
+    NotApplicable {
+        /// The pattern id.
+        pattern: String,
+        /// Why, in the pattern's words.
+        reason: String,
+    },
 }
 
 /// A pattern: metadata plus a pure function from context to contribution.

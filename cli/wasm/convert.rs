@@ -7,7 +7,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use kubectl_pattern_engine::contribution::{Contribution, EnvContribution, MountContribution};
+use kubectl_pattern_engine::contribution::{
+    ContainerTarget, Contribution, EnvContribution, MountContribution,
+};
 use kubectl_pattern_engine::fragment::{Fragment, FragmentError};
 use kubectl_pattern_engine::params::{ParamSpec, ParamType};
 use kubectl_pattern_engine::pattern::{
@@ -15,7 +17,7 @@ use kubectl_pattern_engine::pattern::{
 };
 
 use super::WasmError;
-use super::runtime::wit;
+use super::bindings::wit;
 
 fn param_type(t: wit::ParamType) -> ParamType {
     match t {
@@ -64,6 +66,12 @@ pub fn spec(info: wit::PatternInfo, path: &Path, sha256: &str) -> Result<Pattern
         };
         params.push(spec);
     }
+    let mut examples = BTreeMap::new();
+    for e in info.examples {
+        let value = serde_json::from_str(&e.value_json)
+            .map_err(|err| invalid(format!("example of {} is not JSON: {err}", e.name)))?;
+        examples.insert(e.name, value);
+    }
     let kind = match info.kind {
         wit::PatternKind::Sidecar => PatternKind::Sidecar,
         wit::PatternKind::Adapter => PatternKind::Adapter,
@@ -82,7 +90,7 @@ pub fn spec(info: wit::PatternInfo, path: &Path, sha256: &str) -> Result<Pattern
             diagram: info.docs.diagram,
         },
         params,
-        examples: BTreeMap::new(),
+        examples,
         source: PatternSource::Plugin {
             path: path.to_path_buf(),
             sha256: sha256.to_string(),
@@ -103,7 +111,10 @@ pub fn request(ctx: &RenderContext<'_>) -> wit::RenderRequest {
         instance: ctx.instance.to_string(),
         main_container: ctx.workload.main_container.clone(),
         target: wit::TargetInfo {
-            kube_version: ctx.target.version_string(),
+            kube_version: ctx
+                .target
+                .kube_version
+                .map(|(major, minor)| wit::KubeVersion { major, minor }),
             sidecar_mode: if ctx.target.native_sidecars() {
                 wit::SidecarMode::Native
             } else {
@@ -139,16 +150,32 @@ pub fn size(c: &wit::Contribution) -> usize {
         .sum::<usize>()
         + c.mounts
             .iter()
-            .map(|m| m.volume_mount_json.len() + m.container.as_ref().map_or(0, String::len))
+            .map(|m| m.volume_mount_json.len() + target_size(&m.target))
             .sum::<usize>()
         + c.env
             .iter()
-            .map(|e| e.env_var_json.len() + e.container.as_ref().map_or(0, String::len))
+            .map(|e| e.env_var_json.len() + target_size(&e.target))
             .sum::<usize>()
         + c.annotations
             .iter()
             .map(|(k, v)| k.len() + v.len())
             .sum::<usize>()
+}
+
+fn target_size(t: &wit::ContainerTarget) -> usize {
+    match t {
+        wit::ContainerTarget::Named(name) => name.len(),
+        wit::ContainerTarget::Main | wit::ContainerTarget::All => 0,
+    }
+}
+
+/// The engine's form of a mount's or env var's target.
+fn container_target(t: &wit::ContainerTarget) -> ContainerTarget {
+    match t {
+        wit::ContainerTarget::Main => ContainerTarget::Main,
+        wit::ContainerTarget::All => ContainerTarget::All,
+        wit::ContainerTarget::Named(name) => ContainerTarget::Named(name.clone()),
+    }
 }
 
 /// Parses `text` as JSON of Kubernetes type `T` through the engine's one fragment constructor
@@ -201,7 +228,7 @@ pub fn contribution(
     for (i, m) in c.mounts.iter().enumerate() {
         let what = format!("mount #{}", i + 1);
         mounts.push(MountContribution {
-            container: m.container.clone().into(),
+            container: container_target(&m.target),
             mount: fragment::<VolumeMount>(plugin, what, &m.volume_mount_json)?,
         });
     }
@@ -209,7 +236,7 @@ pub fn contribution(
     for (i, e) in c.env.iter().enumerate() {
         let what = format!("env var #{}", i + 1);
         env.push(EnvContribution {
-            container: e.container.clone().into(),
+            container: container_target(&e.target),
             env: fragment::<EnvVar>(plugin, what, &e.env_var_json)?,
         });
     }
@@ -250,6 +277,63 @@ mod tests {
             annotations: vec![],
             warnings: vec![],
         }
+    }
+
+    fn info(examples: &[(&str, &str)]) -> wit::PatternInfo {
+        wit::PatternInfo {
+            id: "demo".into(),
+            kind: wit::PatternKind::Sidecar,
+            version: "1.0.0".into(),
+            summary: "Demo".into(),
+            docs: wit::Docs {
+                description: "d".into(),
+                use_when: "u".into(),
+                avoid_when: "a".into(),
+                diagram: "[pod]".into(),
+            },
+            params: vec![wit::ParamSpec {
+                name: "port".into(),
+                kind: wit::ParamType::Port,
+                description: "Port.".into(),
+                default_json: None,
+                required: true,
+                values: vec![],
+                pattern: None,
+                min: None,
+                max: None,
+                items: None,
+                secret: false,
+            }],
+            examples: examples
+                .iter()
+                .map(|(name, value)| wit::ParamExample {
+                    name: (*name).into(),
+                    value_json: (*value).into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn examples_are_checked_like_a_templates() {
+        let path = Path::new("demo.wasm");
+        let spec = spec(info(&[("port", "8080")]), path, "0").unwrap();
+        assert_eq!(spec.examples["port"], serde_json::json!(8080));
+        let err = spec_err(info(&[("nope", "1")]));
+        assert!(
+            err.contains("example for undeclared parameter nope"),
+            "{err}"
+        );
+        let err = spec_err(info(&[("port", "70000")]));
+        assert!(err.contains("example of"), "{err}");
+        let err = spec_err(info(&[("port", "{")]));
+        assert!(err.contains("example of port is not JSON"), "{err}");
+    }
+
+    fn spec_err(info: wit::PatternInfo) -> String {
+        spec(info, Path::new("demo.wasm"), "0")
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]

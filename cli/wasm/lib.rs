@@ -1,6 +1,7 @@
 //! The WebAssembly plugin host: plugins are components (wit/plugin.wit) run in a wasmtime
 //! sandbox, with a compile cache, and adapted to the engine's `Pattern` trait.
 
+pub mod bindings;
 pub mod cache;
 pub mod convert;
 pub mod fetch;
@@ -11,6 +12,7 @@ mod oci_ref;
 pub mod pattern;
 pub mod runtime;
 pub mod store;
+pub mod v01;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -47,14 +49,18 @@ pub enum WasmError {
         /// The import.
         import: String,
     },
-    /// The component does not implement the plugin world.
-    #[error("plugin {path} does not export kubectl-pattern:plugin/pattern@0.1.0")]
+    /// The component does not implement the plugin world of a version this host loads.
+    #[error(
+        "plugin {path} exports {exports}, not the pattern-plugin world this host loads (kubectl-pattern:plugin/pattern@0.2.0 or @0.1.0); build it against wit/plugin.wit (see docs/plugins.md)"
+    )]
     WrongWorld {
         /// The file.
         path: PathBuf,
-        /// wasmtime's error.
+        /// What it exports.
+        exports: String,
+        /// wasmtime's error, when the export is there but its functions do not match.
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The plugin ran past its deadline.
     #[error(
@@ -163,6 +169,8 @@ pub enum Refusal {
     UnsupportedWorkload,
     /// Anything else.
     Failed,
+    /// The plugin does not apply to this workload (it declined).
+    NotApplicable,
 }
 
 impl std::fmt::Display for Refusal {
@@ -171,6 +179,7 @@ impl std::fmt::Display for Refusal {
             Refusal::InvalidParams => "invalid parameters",
             Refusal::UnsupportedWorkload => "unsupported workload",
             Refusal::Failed => "failed",
+            Refusal::NotApplicable => "not applicable",
         })
     }
 }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use kubectl_pattern_engine::contribution::Contribution;
 use kubectl_pattern_engine::pattern::{Pattern, PatternError, PatternSpec, RenderContext};
 
+use super::bindings::wit;
 use super::cache::{self, Origin};
-use super::runtime::{self, Loaded, wit};
+use super::runtime::{self, Loaded};
 use super::{Limits, Refusal, WasmError, convert};
 
 /// What an installed plugin is expected to be (checked on every load).
@@ -71,9 +72,7 @@ impl WasmPattern {
             .collect();
         let loaded = runtime::link(path, &component)?;
         let name = path.display().to_string();
-        let call = loaded.call(&name, &limits, |plugin, store| {
-            plugin.kubectl_pattern_plugin_pattern().call_describe(store)
-        })?;
+        let call = loaded.call(&name, &limits, |plugin, store| plugin.describe(store))?;
         let spec = convert::spec(call.value, path, &sha256)?;
         Ok(WasmPattern {
             spec,
@@ -89,9 +88,7 @@ impl WasmPattern {
         let request = convert::request(ctx);
         let id = &self.spec.id;
         let call = self.loaded.call(id, &self.limits, |plugin, store| {
-            plugin
-                .kubectl_pattern_plugin_pattern()
-                .call_render(store, &request)
+            plugin.render(store, &request)
         })?;
         let runtime::Call { value, log } = call;
         let contribution = value.map_err(|e| {
@@ -99,6 +96,7 @@ impl WasmPattern {
                 wit::RenderError::InvalidParams(m) => (Refusal::InvalidParams, m),
                 wit::RenderError::UnsupportedWorkload(m) => (Refusal::UnsupportedWorkload, m),
                 wit::RenderError::Failed(m) => (Refusal::Failed, m),
+                wit::RenderError::NotApplicable(m) => (Refusal::NotApplicable, m),
             };
             WasmError::Refused {
                 plugin: id.clone(),
@@ -129,11 +127,19 @@ impl Pattern for WasmPattern {
     }
 
     fn render(&self, ctx: &RenderContext<'_>) -> Result<Arc<Contribution>, PatternError> {
-        self.render_plugin(ctx)
-            .map(Arc::new)
-            .map_err(|e| PatternError::Runtime {
+        self.render_plugin(ctx).map(Arc::new).map_err(|e| match e {
+            WasmError::Refused {
+                reason: Refusal::NotApplicable,
+                message,
+                ..
+            } => PatternError::NotApplicable {
+                pattern: self.spec.id.clone(),
+                reason: message,
+            },
+            e => PatternError::Runtime {
                 pattern: self.spec.id.clone(),
                 source: Box::new(e),
-            })
+            },
+        })
     }
 }

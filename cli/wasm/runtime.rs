@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
     StoreLimits, StoreLimitsBuilder, Trap,
@@ -16,21 +16,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::{Limits, WasmError};
 
-/// The bindings generated from `wit/plugin.wit`.
-#[allow(
-    missing_docs,
-    reason = "generated from the WIT, which documents every item"
-)]
-mod bindings {
-    wasmtime::component::bindgen!({
-        world: "pattern-plugin",
-        path: "../../wit",
-    });
-}
-
-use bindings::kubectl_pattern;
-pub use bindings::kubectl_pattern::plugin::types as wit;
-pub use bindings::{PatternPlugin, PatternPluginPre};
+pub use super::bindings::wit;
+use super::bindings::{self, Instance, Pre, Version};
 
 /// How often the epoch advances: the deadline's resolution.
 const TICK: Duration = Duration::from_millis(10);
@@ -106,18 +93,10 @@ impl WasiView for State {
     }
 }
 
-impl kubectl_pattern::plugin::types::Host for State {}
-
-impl kubectl_pattern::plugin::host::Host for State {
-    fn log(&mut self, level: wit::LogLevel, message: String) {
+impl State {
+    /// Keeps a guest log message (the first `LOG_LINES`, each at most 4 KiB).
+    pub(crate) fn push_log(&mut self, level: &str, mut message: String) {
         if self.log.len() < LOG_LINES {
-            let level = match level {
-                wit::LogLevel::Debug => "debug",
-                wit::LogLevel::Info => "info",
-                wit::LogLevel::Warn => "warn",
-                wit::LogLevel::Error => "error",
-            };
-            let mut message = message;
             truncate_chars(&mut message, 4096);
             self.log.push(format!("{level}: {message}"));
         }
@@ -184,7 +163,9 @@ impl ResourceLimiter for Limiter {
 pub struct Loaded {
     /// Where it came from (for messages).
     pub path: PathBuf,
-    pre: Arc<PatternPluginPre<State>>,
+    /// The contract it was built against.
+    pub version: Version,
+    pre: Arc<Pre>,
 }
 
 /// The interfaces the sandbox links (their packages): the host's logging, and WASI with an
@@ -213,21 +194,36 @@ pub fn link(path: &Path, component: &Component) -> Result<Loaded, WasmError> {
             import: import.to_string(),
         });
     }
+    let exports: Vec<String> = component
+        .component_type()
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let version =
+        Version::of(exports.iter().map(String::as_str)).ok_or_else(|| WasmError::WrongWorld {
+            path: path.to_path_buf(),
+            exports: if exports.is_empty() {
+                "nothing".into()
+            } else {
+                exports.join(", ")
+            },
+            source: None,
+        })?;
     let mut linker = Linker::<State>::new(engine);
     let link_err = |e: wasmtime::Error| WasmError::Link {
         plugin: path.display().to_string(),
         source: e.into(),
     };
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(link_err)?;
-    PatternPlugin::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s).map_err(link_err)?;
-    let wrong_world = |e: wasmtime::Error| WasmError::WrongWorld {
+    bindings::add_host(&mut linker).map_err(link_err)?;
+    let pre = Pre::new(&linker, component, version).map_err(|e| WasmError::WrongWorld {
         path: path.to_path_buf(),
-        source: e.into(),
-    };
-    let pre = linker.instantiate_pre(component).map_err(wrong_world)?;
-    let pre = PatternPluginPre::new(pre).map_err(wrong_world)?;
+        exports: exports.join(", "),
+        source: Some(e.into()),
+    })?;
     Ok(Loaded {
         path: path.to_path_buf(),
+        version,
         pre: Arc::new(pre),
     })
 }
@@ -246,7 +242,7 @@ impl Loaded {
         &self,
         plugin: &str,
         limits: &Limits,
-        f: impl FnOnce(&PatternPlugin, &mut Store<State>) -> wasmtime::Result<T>,
+        f: impl FnOnce(&Instance, &mut Store<State>) -> wasmtime::Result<T>,
     ) -> Result<Call<T>, WasmError> {
         let engine = self.pre.engine();
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);

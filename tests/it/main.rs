@@ -38,6 +38,8 @@ mod wizard;
 mod workload_defaults;
 
 #[cfg(feature = "plugins")]
+mod guest_langs;
+#[cfg(feature = "plugins")]
 mod inject;
 mod inject_admission;
 #[cfg(feature = "plugins")]
@@ -47,9 +49,17 @@ mod integrations;
 #[cfg(feature = "plugins")]
 mod oci_registry;
 #[cfg(feature = "plugins")]
+mod plugin_new_langs;
+#[cfg(feature = "plugins")]
 mod wasm;
 #[cfg(feature = "plugins")]
 mod wasm_authoring;
+#[cfg(feature = "plugins")]
+mod wasm_declines;
+#[cfg(feature = "plugins")]
+mod wasm_explain;
+#[cfg(feature = "plugins")]
+mod wasm_versions;
 
 #[cfg(feature = "cluster")]
 mod apiserver;

@@ -117,7 +117,7 @@ fn install_list_use_tamper_and_remove() {
     run_ok(bin(home.path()).args(["add", "-q", "otel-collector", "-f", EXAMPLE]));
     let inspect = run_ok(bin(home.path()).args(["plugin", "inspect", "otel-collector"]));
     assert!(
-        inspect.contains("wit:     kubectl-pattern:plugin/pattern@0.1.0")
+        inspect.contains("wit:     kubectl-pattern:plugin/pattern@0.2.0")
             && inspect.contains("wasi:cli/environment"),
         "{inspect}"
     );

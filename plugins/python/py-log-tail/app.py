@@ -199,7 +199,7 @@ def _render(request: types.RenderRequest) -> types.Contribution:
         init_containers=[],
         native_sidecars=[],
         volumes=[json.dumps(volume)],
-        mounts=[types.Mount(container=None, volume_mount_json=json.dumps(mount))],
+        mounts=[types.Mount(target=types.ContainerTarget_Main(), volume_mount_json=json.dumps(mount))],
         env=[],
         annotations=[],
         warnings=warnings,
@@ -215,6 +215,7 @@ class Pattern(exports.Pattern):
             summary="Follow the app's log files with a busybox tail sidecar (kubectl logs -c)",
             docs=DOCS,
             params=PARAMS,
+            examples=[],
         )
 
     def render(self, request: types.RenderRequest) -> types.Contribution:

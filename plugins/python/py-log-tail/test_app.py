@@ -32,7 +32,8 @@ def request(params=None, workload=None, mode=types.SidecarMode.NATIVE):
         params_json=json.dumps({**defaults(), **(params or {})}),
         instance="logs",
         main_container="web",
-        target=types.TargetInfo(kube_version="1.37", sidecar_mode=mode),
+        target=types.TargetInfo(kube_version=types.KubeVersion(major=1, minor=37),
+                                sidecar_mode=mode),
     )
 
 
@@ -83,7 +84,7 @@ class RenderTest(unittest.TestCase):
         self.assertEqual([json.loads(v) for v in out.volumes],
                          [{"name": "logs-logs", "emptyDir": {"sizeLimit": "256Mi"}}])
         self.assertEqual(len(out.mounts), 1)
-        self.assertIsNone(out.mounts[0].container)
+        self.assertIsInstance(out.mounts[0].target, types.ContainerTarget_Main)
         self.assertEqual(json.loads(out.mounts[0].volume_mount_json),
                          {"name": "logs-logs", "mountPath": "/var/log/app"})
         self.assertEqual(out.warnings, [])

@@ -5,7 +5,19 @@ use kubectl_pattern_sdk::prelude::*;
 
 struct Plugin;
 
+/// The parameters `describe` declares, read for `render` (the host validated them and filled
+/// in the defaults).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Params {
+    image: String,
+    message: String,
+    shared_dir: String,
+}
+
 impl Pattern for Plugin {
+    type Params = Params;
+
     fn describe() -> PatternInfo {
         PatternInfo::new(
             "{{name}}",
@@ -31,9 +43,11 @@ impl Pattern for Plugin {
                 .pattern(r"^/[^\s]*$"),
         )
         .resource_params("5m", "50m", "8Mi", "32Mi")
+        .example("message", "good morning")
     }
 
-    fn render(req: Request) -> Result<Contribution, RenderError> {
+    fn render(req: Request<Params>) -> Result<Contribution, RenderError> {
+        let p = req.params();
         let view = req.view();
         if req.main_container_json().is_none() {
             return Err(RenderError::UnsupportedWorkload(format!(
@@ -43,12 +57,12 @@ impl Pattern for Plugin {
                 req.main_container()
             )));
         }
-        let shared_dir = req.require_str("sharedDir")?;
+        let shared_dir = &p.shared_dir;
         let volume = req.name("shared");
-        let helper = ContainerBuilder::new(req.instance(), req.require_str("image")?)
+        let helper = ContainerBuilder::new(req.instance(), &p.image)
             .command(["/bin/sh", "-c"])
             .arg("echo \"$MESSAGE, $APP\" > /out/hello.txt && while true; do sleep 3600; done")
-            .env("MESSAGE", req.param_str("message").unwrap_or("hello"))
+            .env("MESSAGE", &p.message)
             .env("APP", view.app_name())
             .resources(req.resources())
             .hardened_as(65534)
@@ -58,7 +72,7 @@ impl Pattern for Plugin {
         c.add_container(helper)
             .add_empty_dir(&volume, true, "1Mi")
             .add_mount(
-                None,
+                ContainerTarget::Main,
                 json!({"name": volume, "mountPath": shared_dir, "readOnly": true}),
             );
         log::debug(&format!("greeting {} in {shared_dir}", view.app_name()));
@@ -86,7 +100,7 @@ mod tests {
             "metadata": {"name": "web", "labels": {"app": "shop"}},
             "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}}});
         let req = Request::new(workload, params()).with_instance("{{name}}");
-        let c = Plugin::render(req).expect("renders");
+        let c = Plugin::render_json(req).expect("renders");
         assert_eq!(c.containers[0]["name"], "{{name}}");
         assert_eq!(
             c.containers[0]["env"][1],
@@ -101,7 +115,7 @@ mod tests {
     fn a_missing_main_container_is_unsupported() {
         let workload =
             json!({"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": []}});
-        let err = Plugin::render(Request::new(workload, params())).expect_err("no main container");
+        let err = Plugin::render_json(Request::new(workload, params())).expect_err("no main container");
         assert!(matches!(err, RenderError::UnsupportedWorkload(_)));
     }
 }

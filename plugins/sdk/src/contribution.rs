@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde_json::{Value, json};
 
+use crate::ContainerTarget;
+
 /// Why a render failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RenderError {
@@ -13,6 +15,9 @@ pub enum RenderError {
     UnsupportedWorkload(String),
     /// Anything else.
     Failed(String),
+    /// The pattern does not apply to this workload (say, it lacks the annotation the plugin
+    /// reads): the host reports a skip with this reason and patches the rest of the stream.
+    NotApplicable(String),
 }
 
 impl fmt::Display for RenderError {
@@ -21,6 +26,7 @@ impl fmt::Display for RenderError {
             RenderError::InvalidParams(m) => write!(f, "invalid parameters: {m}"),
             RenderError::UnsupportedWorkload(m) => write!(f, "unsupported workload: {m}"),
             RenderError::Failed(m) => write!(f, "{m}"),
+            RenderError::NotApplicable(m) => write!(f, "not applicable: {m}"),
         }
     }
 }
@@ -30,8 +36,8 @@ impl std::error::Error for RenderError {}
 /// A fragment for an existing app container: a mount or an env var.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Targeted {
-    /// The app container; `None` is the main container, `"*"` every app container.
-    pub container: Option<String>,
+    /// Which app containers get it.
+    pub target: ContainerTarget,
     /// The core/v1 VolumeMount or EnvVar.
     pub json: Value,
 }
@@ -91,30 +97,27 @@ impl Contribution {
         }
         self.add_volume(json!({"name": name, "emptyDir": empty_dir}))
     }
-    /// Mounts a volume in an app container (`None`: the main container, `"*"`: all).
-    pub fn add_mount(&mut self, container: Option<&str>, mount: Value) -> &mut Self {
+    /// Mounts a volume (core/v1 VolumeMount JSON) in the `target` app containers.
+    pub fn add_mount(&mut self, target: ContainerTarget, mount: Value) -> &mut Self {
         self.mounts.push(Targeted {
-            container: container.map(str::to_owned),
+            target,
             json: mount,
         });
         self
     }
-    /// Adds an env var (core/v1 EnvVar JSON) to an app container (`None`: the main container).
-    pub fn add_env(&mut self, container: Option<&str>, env: Value) -> &mut Self {
-        self.env.push(Targeted {
-            container: container.map(str::to_owned),
-            json: env,
-        });
+    /// Adds an env var (core/v1 EnvVar JSON) to the `target` app containers.
+    pub fn add_env(&mut self, target: ContainerTarget, env: Value) -> &mut Self {
+        self.env.push(Targeted { target, json: env });
         self
     }
-    /// Adds a literal env var to an app container (`None`: the main container).
+    /// Adds a literal env var to the `target` app containers.
     pub fn add_env_value(
         &mut self,
-        container: Option<&str>,
+        target: ContainerTarget,
         name: &str,
         value: impl Into<String>,
     ) -> &mut Self {
-        self.add_env(container, json!({"name": name, "value": value.into()}))
+        self.add_env(target, json!({"name": name, "value": value.into()}))
     }
     /// Sets a pod template annotation.
     pub fn annotate(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
@@ -145,9 +148,15 @@ mod tests {
             .add_init_container(json!({"name": "i", "image": "img"}))
             .add_native_sidecar(json!({"name": "n", "image": "img"}))
             .add_empty_dir("v", true, "1Mi")
-            .add_mount(None, json!({"name": "v", "mountPath": "/v"}))
-            .add_mount(Some("*"), json!({"name": "v", "mountPath": "/w"}))
-            .add_env_value(Some("app"), "X", "1")
+            .add_mount(
+                ContainerTarget::Main,
+                json!({"name": "v", "mountPath": "/v"}),
+            )
+            .add_mount(
+                ContainerTarget::All,
+                json!({"name": "v", "mountPath": "/w"}),
+            )
+            .add_env_value(ContainerTarget::Named("app".into()), "X", "1")
             .annotate("k", "v")
             .warn("careful");
         assert_eq!(c.containers[0]["name"], "a");
@@ -155,8 +164,9 @@ mod tests {
             c.volumes[0],
             json!({"name": "v", "emptyDir": {"sizeLimit": "1Mi", "medium": "Memory"}})
         );
-        assert_eq!(c.mounts[0].container, None);
-        assert_eq!(c.mounts[1].container.as_deref(), Some("*"));
+        assert_eq!(c.mounts[0].target, ContainerTarget::Main);
+        assert_eq!(c.mounts[1].target, ContainerTarget::All);
+        assert_eq!(c.env[0].target, ContainerTarget::Named("app".into()));
         assert_eq!(c.env[0].json, json!({"name": "X", "value": "1"}));
         assert_eq!(c.annotations, vec![("k".to_owned(), "v".to_owned())]);
         assert_eq!(c.warnings, vec!["careful"]);
@@ -170,5 +180,9 @@ mod tests {
             "invalid parameters: x"
         );
         assert_eq!(RenderError::Failed("boom".into()).to_string(), "boom");
+        assert_eq!(
+            RenderError::NotApplicable("no annotation".into()).to_string(),
+            "not applicable: no annotation"
+        );
     }
 }

@@ -33,7 +33,7 @@ impl<P: Pattern> Guest for Adapter<P> {
     fn render(request: wit::RenderRequest) -> Result<wit::Contribution, wit::RenderError> {
         install_panic_hook();
         request_from_wit(request)
-            .and_then(P::render)
+            .and_then(P::render_json)
             .map(contribution_to_wit)
             .map_err(error_to_wit)
     }
@@ -88,6 +88,14 @@ pub fn info_to_wit(info: PatternInfo) -> wit::PatternInfo {
             diagram: info.docs.diagram,
         },
         params: info.params.into_iter().map(param_to_wit).collect(),
+        examples: info
+            .examples
+            .into_iter()
+            .map(|(name, value)| wit::ParamExample {
+                name,
+                value_json: value.to_string(),
+            })
+            .collect(),
     }
 }
 
@@ -119,7 +127,7 @@ pub fn contribution_to_wit(c: Contribution) -> wit::Contribution {
             .mounts
             .into_iter()
             .map(|m| wit::Mount {
-                container: m.container,
+                target: m.target,
                 volume_mount_json: m.json.to_string(),
             })
             .collect(),
@@ -127,7 +135,7 @@ pub fn contribution_to_wit(c: Contribution) -> wit::Contribution {
             .env
             .into_iter()
             .map(|e| wit::EnvVar {
-                container: e.container,
+                target: e.target,
                 env_var_json: e.json.to_string(),
             })
             .collect(),
@@ -142,13 +150,14 @@ pub fn error_to_wit(e: RenderError) -> wit::RenderError {
         RenderError::InvalidParams(m) => wit::RenderError::InvalidParams(m),
         RenderError::UnsupportedWorkload(m) => wit::RenderError::UnsupportedWorkload(m),
         RenderError::Failed(m) => wit::RenderError::Failed(m),
+        RenderError::NotApplicable(m) => wit::RenderError::NotApplicable(m),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{ParamType, PatternKind};
+    use crate::{ContainerTarget, ParamType, PatternKind};
     use serde_json::json;
 
     #[test]
@@ -159,7 +168,8 @@ mod tests {
                 Param::list("l", "d", ParamType::Port)
                     .default(json!([80, 443]))
                     .secret(),
-            );
+            )
+            .example("l", json!([8080]));
         let w = info_to_wit(info);
         assert_eq!(w.id, "x");
         assert!(matches!(w.kind, wit::PatternKind::Ambassador));
@@ -167,6 +177,13 @@ mod tests {
         assert_eq!(w.params[0].default_json.as_deref(), Some("[80,443]"));
         assert!(matches!(w.params[0].items, Some(wit::ParamType::Port)));
         assert!(w.params[0].secret);
+        assert_eq!(
+            w.examples,
+            vec![wit::ParamExample {
+                name: "l".into(),
+                value_json: "[8080]".into()
+            }]
+        );
     }
 
     #[test]
@@ -177,31 +194,46 @@ mod tests {
             instance: "i".into(),
             main_container: "app".into(),
             target: wit::TargetInfo {
-                kube_version: "1.30".into(),
+                kube_version: Some(wit::KubeVersion {
+                    major: 1,
+                    minor: 30,
+                }),
                 sidecar_mode: wit::SidecarMode::Classic,
             },
         };
         let req = request_from_wit(r).expect("valid request");
+        assert_eq!((req.instance(), req.main_container()), ("i", "app"));
         assert_eq!(
-            (req.instance(), req.main_container(), req.kube_version()),
-            ("i", "app", "1.30")
+            req.kube_version(),
+            Some(&wit::KubeVersion {
+                major: 1,
+                minor: 30
+            })
         );
-        assert_eq!(req.param_i64("a"), Some(1));
+        assert_eq!(req.params()["a"], 1);
         assert!(!req.native_sidecars());
 
         let mut c = Contribution::new();
         c.add_container(json!({"name": "h", "image": "i"}))
-            .add_mount(Some("app"), json!({"name": "v", "mountPath": "/v"}))
-            .add_env_value(None, "A", "b")
+            .add_mount(
+                ContainerTarget::Named("app".into()),
+                json!({"name": "v", "mountPath": "/v"}),
+            )
+            .add_env_value(ContainerTarget::Main, "A", "b")
             .annotate("k", "v");
         let w = contribution_to_wit(c);
         assert_eq!(w.containers, vec![r#"{"name":"h","image":"i"}"#]);
-        assert_eq!(w.mounts[0].container.as_deref(), Some("app"));
+        assert_eq!(w.mounts[0].target, ContainerTarget::Named("app".into()));
+        assert_eq!(w.env[0].target, ContainerTarget::Main);
         assert_eq!(w.env[0].env_var_json, r#"{"name":"A","value":"b"}"#);
         assert_eq!(w.annotations, vec![("k".to_owned(), "v".to_owned())]);
         assert!(matches!(
             error_to_wit(RenderError::UnsupportedWorkload("m".into())),
             wit::RenderError::UnsupportedWorkload(m) if m == "m"
         ));
+        assert_eq!(
+            error_to_wit(RenderError::NotApplicable("no annotation".into())),
+            wit::RenderError::NotApplicable("no annotation".into())
+        );
     }
 }

@@ -165,6 +165,8 @@ pub struct PatternInfo {
     pub docs: Docs,
     /// The parameters.
     pub params: Vec<Param>,
+    /// Example values of parameters (name, value), shown by `explain` in an example command.
+    pub examples: Vec<(String, Value)>,
 }
 
 impl PatternInfo {
@@ -182,6 +184,7 @@ impl PatternInfo {
             summary: summary.into(),
             docs: Docs::default(),
             params: Vec::new(),
+            examples: Vec::new(),
         }
     }
     /// Sets the documentation.
@@ -203,6 +206,12 @@ impl PatternInfo {
     /// Adds a parameter.
     pub fn param(mut self, param: Param) -> Self {
         self.params.push(param);
+        self
+    }
+    /// Adds an example value of a parameter, for `explain`'s example command (give one for
+    /// every required parameter; the host checks it against the parameter).
+    pub fn example(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.examples.push((name.into(), value.into()));
         self
     }
     /// Adds the conventional helper resource parameters `cpuRequest`, `cpuLimit`,
@@ -237,7 +246,8 @@ mod tests {
             .param(Param::enumeration("level", "Log level", ["info", "debug"]).default("info"))
             .param(Param::list("hosts", "Hosts", ParamType::DnsName).required())
             .param(Param::int("n", "Count").min(1).max(5))
-            .resource_params("10m", "100m", "16Mi", "64Mi");
+            .resource_params("10m", "100m", "16Mi", "64Mi")
+            .example("hosts", json!(["db.example.com"]));
         assert_eq!(info.params.len(), 8);
         assert_eq!(info.params[0].default, Some(json!(8080)));
         assert_eq!(info.params[1].values, vec!["info", "debug"]);
@@ -246,5 +256,9 @@ mod tests {
         assert_eq!((info.params[3].min, info.params[3].max), (Some(1), Some(5)));
         assert_eq!(info.params[7].name, "memoryLimit");
         assert_eq!(info.docs.diagram, "[pod]");
+        assert_eq!(
+            info.examples,
+            vec![("hosts".to_owned(), json!(["db.example.com"]))]
+        );
     }
 }

@@ -6,15 +6,22 @@
 //!
 //! struct Hello;
 //!
+//! /// The parameters, as `describe` declares them (the host validated them already).
+//! #[derive(serde::Deserialize)]
+//! struct Params {
+//!     image: String,
+//! }
+//!
 //! impl Pattern for Hello {
+//!     type Params = Params;
 //!     fn describe() -> PatternInfo {
 //!         PatternInfo::new("hello", PatternKind::Sidecar, "0.1.0", "Say hello")
 //!             .param(Param::image("image", "Image.").default("busybox:1.36"))
+//!             .example("image", "busybox:1.37")
 //!     }
-//!     fn render(req: Request) -> Result<Contribution, RenderError> {
-//!         let image = req.require_str("image")?;
+//!     fn render(req: Request<Params>) -> Result<Contribution, RenderError> {
 //!         let mut c = Contribution::new();
-//!         c.add_container(ContainerBuilder::new(req.instance(), image).hardened());
+//!         c.add_container(ContainerBuilder::new(req.instance(), &req.params().image).hardened());
 //!         Ok(c)
 //!     }
 //! }
@@ -34,10 +41,16 @@ pub mod log;
 pub mod request;
 pub mod workload;
 
+use serde::de::DeserializeOwned;
+
+/// Which app containers a mount or env var goes to, and a Kubernetes minor release: the
+/// contract's own types, generated from `wit/plugin.wit`.
+pub use bindings::kubectl_pattern::plugin::types::{ContainerTarget, KubeVersion};
 pub use container::{ContainerBuilder, hardened_security_context, probe};
 pub use contribution::{Contribution, RenderError, Targeted};
 pub use info::{Docs, Param, ParamType, PatternInfo, PatternKind};
 pub use request::{Request, SidecarMode};
+pub use serde;
 pub use serde_json;
 pub use workload::{Port, Workload, container_env, container_ports, pod_metadata, pod_spec};
 
@@ -51,15 +64,25 @@ pub mod bindings {
         pub_export_macro: true,
         export_macro_name: "export_plugin",
         default_bindings_module: "kubectl_pattern_sdk::bindings",
+        additional_derives: [PartialEq, Eq],
     });
 }
 
 /// A pattern plugin. Implement it on a unit struct and export it with [`export_pattern!`].
 pub trait Pattern {
+    /// The parameters as a `serde` type (camelCase names, as declared in `describe`). The
+    /// host validated every value against the declarations and filled in the defaults, so
+    /// this only reads them; `serde_json::Map<String, Value>` takes them untyped.
+    type Params: DeserializeOwned;
     /// Describes the pattern. Must depend on nothing but the plugin: the host caches it.
     fn describe() -> PatternInfo;
     /// Renders the contribution for one workload.
-    fn render(req: Request) -> Result<Contribution, RenderError>;
+    fn render(req: Request<Self::Params>) -> Result<Contribution, RenderError>;
+    /// Reads the parameters into [`Self::Params`] and renders: what the host's call runs,
+    /// and what unit tests call with a [`Request::new`].
+    fn render_json(req: Request) -> Result<Contribution, RenderError> {
+        Self::render(req.typed()?)
+    }
 }
 
 /// Everything a plugin usually needs: `use kubectl_pattern_sdk::prelude::*;`.
@@ -67,8 +90,9 @@ pub mod prelude {
     pub use crate::log;
     pub use crate::serde_json::{self, Map, Value, json};
     pub use crate::{
-        ContainerBuilder, Contribution, Docs, Param, ParamType, Pattern, PatternInfo, PatternKind,
-        Port, RenderError, Request, SidecarMode, Workload, container_ports, export_pattern, probe,
+        ContainerBuilder, ContainerTarget, Contribution, Docs, KubeVersion, Param, ParamType,
+        Pattern, PatternInfo, PatternKind, Port, RenderError, Request, SidecarMode, Workload,
+        container_ports, export_pattern, probe,
     };
 }
 

@@ -2,8 +2,10 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::RenderError;
+use serde::de::DeserializeOwned;
+
 use crate::workload::Workload;
+use crate::{KubeVersion, RenderError};
 
 /// Where the host will place long-running helpers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -16,14 +18,17 @@ pub enum SidecarMode {
 }
 
 /// What `render` receives: the workload object, the parameters (validated by the host, defaults
-/// filled in), the instance name, the main container and the target.
+/// filled in) as `P` (see [`Pattern::Params`](crate::Pattern::Params)), the instance name, the
+/// main container and the target. `Request` without a type holds the parameters as JSON:
+/// what [`Request::new`] builds for tests and [`Request::typed`] reads into `P`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Request {
+pub struct Request<P = Map<String, Value>> {
     workload: Value,
-    params: Map<String, Value>,
+    params: P,
+    raw: Map<String, Value>,
     instance: String,
     main_container: String,
-    kube_version: String,
+    kube_version: Option<KubeVersion>,
     sidecar_mode: SidecarMode,
 }
 
@@ -40,10 +45,11 @@ impl Request {
             .to_owned();
         Request {
             workload,
+            raw: params.clone(),
             params,
             instance: "helper".to_owned(),
             main_container,
-            kube_version: String::new(),
+            kube_version: None,
             sidecar_mode: SidecarMode::Native,
         }
     }
@@ -54,7 +60,7 @@ impl Request {
         params_json: &str,
         instance: String,
         main_container: String,
-        kube_version: String,
+        kube_version: Option<KubeVersion>,
         sidecar_mode: SidecarMode,
     ) -> Result<Self, RenderError> {
         let workload: Value = serde_json::from_str(workload_json).map_err(|e| {
@@ -81,6 +87,7 @@ impl Request {
         };
         Ok(Request {
             workload,
+            raw: params.clone(),
             params,
             instance,
             main_container,
@@ -89,6 +96,40 @@ impl Request {
         })
     }
 
+    /// The same request with the parameters read into `P`. The host has validated every
+    /// value against the declared parameters, so a mismatch means `P` and `describe`
+    /// disagree: [`RenderError::InvalidParams`] naming the field. The host sends `null` for a
+    /// parameter that has no value: it is left out, so an `Option` field is `None` and a
+    /// `#[serde(default)]` field its default.
+    pub fn typed<P: DeserializeOwned>(self) -> Result<Request<P>, RenderError> {
+        let given: Map<String, Value> = self
+            .raw
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let params: P = serde_path_to_error::deserialize(Value::Object(given)).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            RenderError::InvalidParams(if path == "." {
+                inner.to_string()
+            } else {
+                format!("parameter {path}: {inner}")
+            })
+        })?;
+        Ok(Request {
+            workload: self.workload,
+            params,
+            raw: self.raw,
+            instance: self.instance,
+            main_container: self.main_container,
+            kube_version: self.kube_version,
+            sidecar_mode: self.sidecar_mode,
+        })
+    }
+}
+
+impl<P> Request<P> {
     /// Sets the instance name.
     pub fn with_instance(mut self, instance: impl Into<String>) -> Self {
         self.instance = instance.into();
@@ -99,9 +140,9 @@ impl Request {
         self.main_container = name.into();
         self
     }
-    /// Sets the target Kubernetes version (`1.31`).
-    pub fn with_kube_version(mut self, version: impl Into<String>) -> Self {
-        self.kube_version = version.into();
+    /// Sets the target Kubernetes version.
+    pub fn with_kube_version(mut self, major: u32, minor: u32) -> Self {
+        self.kube_version = Some(KubeVersion { major, minor });
         self
     }
     /// Sets the sidecar mode.
@@ -146,21 +187,9 @@ impl Request {
             ))
         })
     }
-    /// The target Kubernetes version (`1.37`), or "" when unknown.
-    pub fn kube_version(&self) -> &str {
-        &self.kube_version
-    }
-    /// The target version as (major, minor), when known.
-    pub fn kube_minor(&self) -> Option<(u32, u32)> {
-        let v = self.kube_version.trim_start_matches('v');
-        let mut parts = v.split('.');
-        let major = parts.next()?.parse().ok()?;
-        let minor: String = parts
-            .next()?
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        Some((major, minor.parse().ok()?))
+    /// The target Kubernetes version, when known.
+    pub fn kube_version(&self) -> Option<&KubeVersion> {
+        self.kube_version.as_ref()
     }
     /// Where the host places long-running helpers.
     pub fn sidecar_mode(&self) -> SidecarMode {
@@ -171,70 +200,13 @@ impl Request {
         self.sidecar_mode == SidecarMode::Native
     }
 
-    /// All parameters.
-    pub fn params(&self) -> &Map<String, Value> {
+    /// The parameters.
+    pub fn params(&self) -> &P {
         &self.params
     }
-    /// One parameter; `null` counts as absent.
-    pub fn param(&self, name: &str) -> Option<&Value> {
-        self.params.get(name).filter(|v| !v.is_null())
-    }
-    /// A text parameter (empty text counts as absent).
-    pub fn param_str(&self, name: &str) -> Option<&str> {
-        self.param(name)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    }
-    /// A whole-number parameter (a number, or text holding one).
-    pub fn param_i64(&self, name: &str) -> Option<i64> {
-        match self.param(name)? {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        }
-    }
-    /// A boolean parameter (`true`/`false`, or that text).
-    pub fn param_bool(&self, name: &str) -> Option<bool> {
-        match self.param(name)? {
-            Value::Bool(b) => Some(*b),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        }
-    }
-    /// A list parameter (an array, or comma-separated text); empty when absent.
-    pub fn param_list(&self, name: &str) -> Vec<String> {
-        match self.param(name) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-                .collect(),
-            Some(Value::String(s)) => s
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
-    /// A text parameter that must be there, else [`RenderError::InvalidParams`].
-    pub fn require_str(&self, name: &str) -> Result<&str, RenderError> {
-        self.param_str(name).ok_or_else(|| {
-            RenderError::InvalidParams(format!("{name} is required: --set {name}=VALUE"))
-        })
-    }
-    /// A whole-number parameter that must be there, else [`RenderError::InvalidParams`].
-    pub fn require_i64(&self, name: &str) -> Result<i64, RenderError> {
-        self.param_i64(name).ok_or_else(|| {
-            RenderError::InvalidParams(format!("{name} is required: --set {name}=NUMBER"))
-        })
-    }
-    /// A port parameter (1-65535) that must be there, else [`RenderError::InvalidParams`].
-    pub fn require_port(&self, name: &str) -> Result<u16, RenderError> {
-        let n = self.require_i64(name)?;
-        u16::try_from(n).ok().filter(|p| *p > 0).ok_or_else(|| {
-            RenderError::InvalidParams(format!("{name} must be a port (1-65535), not {n}"))
-        })
+    /// The parameters as the host sent them (JSON, validated, defaults filled in).
+    pub fn raw_params(&self) -> &Map<String, Value> {
+        &self.raw
     }
     /// A core/v1 ResourceRequirements from the conventional parameters `cpuRequest`,
     /// `memoryRequest`, `cpuLimit` and `memoryLimit` (those given).
@@ -242,7 +214,10 @@ impl Request {
         let pick = |cpu: &str, memory: &str| -> Map<String, Value> {
             [("cpu", cpu), ("memory", memory)]
                 .into_iter()
-                .filter_map(|(key, param)| Some((key.to_owned(), json!(self.param_str(param)?))))
+                .filter_map(|(key, param)| {
+                    let value = self.raw.get(param)?.as_str().filter(|v| !v.is_empty())?;
+                    Some((key.to_owned(), json!(value)))
+                })
                 .collect()
         };
         let requests = pick("cpuRequest", "memoryRequest");
@@ -271,35 +246,54 @@ mod tests {
         Request::new(wl, params)
     }
 
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Typed {
+        image: String,
+        listen_port: u16,
+        #[serde(default)]
+        hosts: Vec<String>,
+        level: Option<String>,
+    }
+
     #[test]
-    fn reads_params() {
+    fn reads_typed_params() {
         let r = req(
-            json!({"s": "x", "e": "", "n": 5, "ns": "7", "b": true, "bs": "false",
-            "l": ["a", "b"], "ls": "a, b,,c", "z": null}),
-        );
-        assert_eq!(r.param_str("s"), Some("x"));
-        assert_eq!(r.param_str("e"), None);
-        assert_eq!(r.param_i64("n"), Some(5));
-        assert_eq!(r.param_i64("ns"), Some(7));
-        assert_eq!(r.param_bool("b"), Some(true));
-        assert_eq!(r.param_bool("bs"), Some(false));
-        assert_eq!(r.param_list("l"), vec!["a", "b"]);
-        assert_eq!(r.param_list("ls"), vec!["a", "b", "c"]);
-        assert!(r.param("z").is_none());
+            json!({"image": "busybox", "listenPort": 8080, "hosts": ["a", "b"], "level": null}),
+        )
+        .typed::<Typed>()
+        .expect("the params fit");
+        let p = r.params();
+        assert_eq!((p.image.as_str(), p.listen_port), ("busybox", 8080));
+        assert_eq!(p.hosts, vec!["a", "b"]);
+        assert_eq!(p.level, None);
+        assert_eq!(r.raw_params()["listenPort"], json!(8080));
+        let none = req(json!({"image": "busybox", "listenPort": 80, "hosts": null}))
+            .typed::<Typed>()
+            .expect("null is absent");
+        assert!(none.params().hosts.is_empty());
+    }
+
+    #[test]
+    fn a_mismatch_names_the_field() {
+        let err = req(json!({"image": "busybox", "listenPort": "eighty"}))
+            .typed::<Typed>()
+            .unwrap_err();
         assert!(
-            matches!(r.require_str("missing"), Err(RenderError::InvalidParams(m)) if m.contains("--set missing="))
+            matches!(&err, RenderError::InvalidParams(m) if m.starts_with("parameter listenPort: invalid type")),
+            "{err:?}"
         );
-        assert!(r.require_port("n").is_ok());
-        assert!(matches!(
-            r.require_port("s"),
-            Err(RenderError::InvalidParams(_))
-        ));
+        let err = req(json!({"listenPort": 80})).typed::<Typed>().unwrap_err();
+        assert!(
+            matches!(&err, RenderError::InvalidParams(m) if m.contains("missing field `image`")),
+            "{err:?}"
+        );
     }
 
     #[test]
     fn defaults_and_target() {
         let r = req(json!({}))
-            .with_kube_version("v1.31.2")
+            .with_kube_version(1, 31)
             .with_sidecar_mode(SidecarMode::Classic);
         assert_eq!(r.main_container(), "app");
         assert_eq!(
@@ -308,9 +302,15 @@ mod tests {
         );
         assert_eq!(r.instance(), "helper");
         assert_eq!(r.name("cfg"), "helper-cfg");
-        assert_eq!(r.kube_minor(), Some((1, 31)));
+        assert_eq!(
+            r.kube_version(),
+            Some(&KubeVersion {
+                major: 1,
+                minor: 31
+            })
+        );
         assert!(!r.native_sidecars());
-        assert_eq!(req(json!({})).kube_minor(), None);
+        assert_eq!(req(json!({})).kube_version(), None);
     }
 
     #[test]
@@ -330,25 +330,18 @@ mod tests {
             "{}",
             "i".into(),
             "m".into(),
-            String::new(),
+            None,
             SidecarMode::Native,
         );
         assert!(ok.is_ok());
-        let bad = Request::from_json(
-            "[",
-            "{}",
-            "i".into(),
-            "m".into(),
-            String::new(),
-            SidecarMode::Native,
-        );
+        let bad = Request::from_json("[", "{}", "i".into(), "m".into(), None, SidecarMode::Native);
         assert!(matches!(bad, Err(RenderError::Failed(_))));
         let bad = Request::from_json(
             "{}",
             "[1]",
             "i".into(),
             "m".into(),
-            String::new(),
+            None,
             SidecarMode::Native,
         );
         assert!(matches!(bad, Err(RenderError::Failed(_))));

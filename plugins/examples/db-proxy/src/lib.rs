@@ -13,7 +13,23 @@ const ENVOY_UID: i64 = 101;
 
 struct DbProxy;
 
+/// The parameters, as `describe` declares them (validated by the host, defaults filled in).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    image: String,
+    target: Option<String>,
+    listen_port: Option<u16>,
+    env_prefix: String,
+    connect_timeout: String,
+    idle_timeout: String,
+    health_port: u16,
+    admin_port: u16,
+}
+
 impl Pattern for DbProxy {
+    type Params = Params;
+
     fn describe() -> PatternInfo {
         PatternInfo::new(
             "db-proxy",
@@ -41,25 +57,23 @@ impl Pattern for DbProxy {
         .param(Param::port("healthPort", "Port of the readiness endpoint probed by the kubelet.").default(9902))
         .param(Param::port("adminPort", "Envoy admin port, on 127.0.0.1.").default(9901))
         .resource_params("20m", "200m", "32Mi", "128Mi")
+        .example("target", "postgres.db.svc.cluster.local:5432")
     }
 
-    fn render(req: Request) -> Result<Contribution, RenderError> {
+    fn render(req: Request<Params>) -> Result<Contribution, RenderError> {
+        let p = req.params();
         let view = req.view();
         let main = req.require_main_container()?;
         let (host, port, source) = target(&req)?;
-        let listen = match req.param_i64("listenPort") {
-            Some(_) => req.require_port("listenPort")?,
-            None => port,
-        };
-        let health = req.require_port("healthPort")?;
-        let admin = req.require_port("adminPort")?;
+        let listen = p.listen_port.unwrap_or(port);
+        let (health, admin) = (p.health_port, p.admin_port);
         if listen == health || listen == admin || health == admin {
             return Err(RenderError::InvalidParams(format!(
                 "listenPort ({listen}), healthPort ({health}) and adminPort ({admin}) must differ"
             )));
         }
         check_ports_free(&view, [listen, health, admin])?;
-        let prefix = req.param_str("envPrefix").unwrap_or("DATABASE");
+        let prefix = &p.env_prefix;
         let (host_var, port_var) = (format!("{prefix}_HOST"), format!("{prefix}_PORT"));
         for var in [&host_var, &port_var] {
             if kubectl_pattern_sdk::container_env(main, var).is_some() {
@@ -77,15 +91,15 @@ impl Pattern for DbProxy {
             listen,
             health,
             admin,
-            connect_timeout: req.param_str("connectTimeout").unwrap_or("5s"),
-            idle_timeout: req.param_str("idleTimeout").unwrap_or("1h"),
+            connect_timeout: &p.connect_timeout,
+            idle_timeout: &p.idle_timeout,
         });
         let upstream = if host.contains(':') {
             format!("[{host}]:{port}")
         } else {
             format!("{host}:{port}")
         };
-        let proxy = ContainerBuilder::new(req.instance(), req.require_str("image")?)
+        let proxy = ContainerBuilder::new(req.instance(), &p.image)
             .command(["envoy"])
             .args(["--config-yaml", &config.to_string()])
             .args([
@@ -104,8 +118,8 @@ impl Pattern for DbProxy {
         let mut contribution = Contribution::new();
         contribution
             .add_container(proxy)
-            .add_env_value(None, &host_var, "127.0.0.1")
-            .add_env_value(None, &port_var, listen.to_string());
+            .add_env_value(ContainerTarget::Main, &host_var, "127.0.0.1")
+            .add_env_value(ContainerTarget::Main, &port_var, listen.to_string());
         if source == "parameter" {
             // Record where the connections go, as the annotation would have said.
             contribution.annotate(TARGET_ANNOTATION, upstream.clone());
@@ -125,9 +139,10 @@ impl Pattern for DbProxy {
 
 /// Where the proxy connects, from the workload's annotation or else the `target` parameter, and
 /// which of the two said so.
-fn target(req: &Request) -> Result<(String, u16, &'static str), RenderError> {
+fn target(req: &Request<Params>) -> Result<(String, u16, &'static str), RenderError> {
     let view = req.view();
-    let found = match (view.annotation(TARGET_ANNOTATION), req.param_str("target")) {
+    let parameter = req.params().target.as_deref().filter(|t| !t.is_empty());
+    let found = match (view.annotation(TARGET_ANNOTATION), parameter) {
         (Some(text), _) => {
             let (h, p) = parse_target(text).map_err(|m| {
                 RenderError::UnsupportedWorkload(format!("annotation {TARGET_ANNOTATION}: {m}"))
@@ -140,7 +155,7 @@ fn target(req: &Request) -> Result<(String, u16, &'static str), RenderError> {
             (h, p, "parameter")
         }
         (None, None) => {
-            return Err(RenderError::UnsupportedWorkload(format!(
+            return Err(RenderError::NotApplicable(format!(
                 "{} {} does not say which database to proxy: annotate it with \
              {TARGET_ANNOTATION}: HOST:PORT, or --set target=HOST:PORT",
                 view.kind(),

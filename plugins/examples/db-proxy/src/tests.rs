@@ -18,7 +18,7 @@ fn render(wl: Value, params: Value) -> Result<Contribution, RenderError> {
     if let Value::Object(extra) = params {
         map.extend(extra);
     }
-    DbProxy::render(Request::new(wl, map).with_instance("db"))
+    DbProxy::render_json(Request::new(wl, map).with_instance("db"))
 }
 
 fn envoy_config(c: &Contribution) -> Value {
@@ -88,10 +88,10 @@ fn target_from_the_parameter_and_listen_port() {
 }
 
 #[test]
-fn neither_annotation_nor_parameter_is_unsupported() {
+fn neither_annotation_nor_parameter_declines() {
     let err = render(workload(json!({}), json!([])), json!({})).expect_err("no target");
     assert!(
-        matches!(&err, RenderError::UnsupportedWorkload(m) if m.contains(TARGET_ANNOTATION) && m.contains("--set target="))
+        matches!(&err, RenderError::NotApplicable(m) if m.contains(TARGET_ANNOTATION) && m.contains("--set target="))
     );
 }
 

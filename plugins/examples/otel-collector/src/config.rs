@@ -2,6 +2,18 @@
 
 use kubectl_pattern_sdk::prelude::*;
 
+/// The `exporter` parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExporterKind {
+    /// The collector's own log.
+    Debug,
+    /// OTLP over gRPC.
+    Otlp,
+    /// OTLP over HTTP.
+    Otlphttp,
+}
+
 /// Where telemetry goes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Exporter {
@@ -13,27 +25,18 @@ pub enum Exporter {
 
 impl Exporter {
     /// From the `exporter`, `endpoint` and `insecure` parameters.
-    pub fn from_params(req: &Request) -> Result<Self, RenderError> {
-        let kind = match req.param_str("exporter").unwrap_or("debug") {
-            "debug" => return Ok(Exporter::Debug),
-            "otlp" => "otlp",
-            "otlphttp" => "otlphttp",
-            other => {
-                return Err(RenderError::InvalidParams(format!(
-                    "exporter must be debug, otlp or otlphttp, not {other}"
-                )));
-            }
+    pub fn from_params(p: &crate::Params) -> Result<Self, RenderError> {
+        let kind = match p.exporter {
+            ExporterKind::Debug => return Ok(Exporter::Debug),
+            ExporterKind::Otlp => "otlp",
+            ExporterKind::Otlphttp => "otlphttp",
         };
-        let endpoint = req.param_str("endpoint").ok_or_else(|| {
+        let endpoint = crate::given(&p.endpoint).ok_or_else(|| {
             RenderError::InvalidParams(format!(
                 "exporter {kind} needs endpoint: --set endpoint=HOST:PORT"
             ))
         })?;
-        Ok(Exporter::Otlp(
-            kind,
-            endpoint.to_owned(),
-            req.param_bool("insecure").unwrap_or(false),
-        ))
+        Ok(Exporter::Otlp(kind, endpoint.to_owned(), p.insecure))
     }
 
     fn name(&self) -> &'static str {

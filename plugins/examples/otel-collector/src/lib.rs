@@ -11,7 +11,45 @@ const COLLECTOR_UID: i64 = 10001;
 
 struct OtelCollector;
 
+/// The parameters, as `describe` declares them (validated by the host, defaults filled in).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    /// The collector image.
+    pub image: String,
+    /// service.name, when given.
+    pub service_name: Option<String>,
+    /// Where telemetry goes.
+    pub exporter: config::ExporterKind,
+    /// The backend, for otlp and otlphttp.
+    pub endpoint: Option<String>,
+    /// Without TLS.
+    pub insecure: bool,
+    /// Ports to scrape, when given.
+    #[serde(default)]
+    pub scrape_ports: Vec<u16>,
+    /// The metrics path, when given.
+    pub metrics_path: Option<String>,
+    /// How often to scrape.
+    pub scrape_interval: String,
+    /// OTLP/gRPC receiver port.
+    pub otlp_grpc_port: u16,
+    /// OTLP/HTTP receiver port.
+    pub otlp_http_port: u16,
+    /// Health-check port.
+    pub health_port: u16,
+    /// Set OTEL_* on the main container.
+    pub set_app_env: bool,
+}
+
+/// An optional text parameter, empty text counting as absent.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.is_empty())
+}
+
 impl Pattern for OtelCollector {
+    type Params = Params;
+
     fn describe() -> PatternInfo {
         PatternInfo::new(
             "otel-collector",
@@ -59,12 +97,15 @@ impl Pattern for OtelCollector {
                 .default(true),
         )
         .resource_params("50m", "500m", "64Mi", "256Mi")
+        .example("exporter", "otlp")
+        .example("endpoint", "tempo.observability.svc:4317")
     }
 
-    fn render(req: Request) -> Result<Contribution, RenderError> {
+    fn render(req: Request<Params>) -> Result<Contribution, RenderError> {
+        let p = req.params();
         let view = req.view();
         let main = req.require_main_container()?;
-        let service = match req.param_str("serviceName") {
+        let service = match given(&p.service_name) {
             Some(name) => name.to_owned(),
             None => view.app_name().to_owned(),
         };
@@ -73,9 +114,7 @@ impl Pattern for OtelCollector {
                 "the workload has no name nor app label: --set serviceName=NAME".into(),
             ));
         }
-        let grpc = req.require_port("otlpGrpcPort")?;
-        let http = req.require_port("otlpHttpPort")?;
-        let health = req.require_port("healthPort")?;
+        let (grpc, http, health) = (p.otlp_grpc_port, p.otlp_http_port, p.health_port);
         check_ports_free(
             &view,
             &[
@@ -94,7 +133,7 @@ impl Pattern for OtelCollector {
                 req.main_container()
             ));
         }
-        let exporter = config::Exporter::from_params(&req)?;
+        let exporter = config::Exporter::from_params(p)?;
         let settings = config::Settings {
             service: &service,
             grpc,
@@ -102,13 +141,12 @@ impl Pattern for OtelCollector {
             health,
             targets: &targets,
             metrics_path: metrics_path(&req),
-            interval: req.param_str("scrapeInterval").unwrap_or("30s"),
+            interval: &p.scrape_interval,
             exporter,
         };
         let collector_config = config::render(&settings);
 
-        let image = req.require_str("image")?;
-        let collector = ContainerBuilder::new(req.instance(), image)
+        let collector = ContainerBuilder::new(req.instance(), &p.image)
             .args(["--config=env:OTELCOL_CONFIG"])
             .env("OTELCOL_CONFIG", collector_config.to_string())
             .env_field("POD_NAME", "metadata.name")
@@ -125,7 +163,7 @@ impl Pattern for OtelCollector {
             .readiness_probe(probe::http_get("/", "otel-health"));
         contribution.add_container(collector);
 
-        if req.param_bool("setAppEnv").unwrap_or(true) {
+        if p.set_app_env {
             for (name, value) in [
                 ("OTEL_SERVICE_NAME", service.clone()),
                 (
@@ -139,7 +177,7 @@ impl Pattern for OtelCollector {
                         req.main_container()
                     ));
                 } else {
-                    contribution.add_env_value(None, name, value);
+                    contribution.add_env_value(ContainerTarget::Main, name, value);
                 }
             }
         }
@@ -171,17 +209,10 @@ fn check_ports_free(view: &Workload<'_>, wanted: &[(&str, u16)]) -> Result<(), R
 
 /// The main container's ports to scrape, in order of preference: the `scrapePorts`
 /// parameter, ports named like metrics, the `prometheus.io/port` annotation.
-fn scrape_targets(req: &Request, main: &Value) -> Result<Vec<u16>, RenderError> {
-    let listed = req.param_list("scrapePorts");
+fn scrape_targets(req: &Request<Params>, main: &Value) -> Result<Vec<u16>, RenderError> {
+    let listed = &req.params().scrape_ports;
     if !listed.is_empty() {
-        return listed
-            .iter()
-            .map(|p| {
-                p.parse::<u16>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    RenderError::InvalidParams(format!("scrapePorts: {p} is not a port"))
-                })
-            })
-            .collect();
+        return Ok(listed.clone());
     }
     let named: Vec<u16> = container_ports(main)
         .into_iter()
@@ -206,8 +237,8 @@ fn scrape_targets(req: &Request, main: &Value) -> Result<Vec<u16>, RenderError> 
     }
 }
 
-fn metrics_path(req: &Request) -> &str {
-    req.param_str("metricsPath")
+fn metrics_path(req: &Request<Params>) -> &str {
+    given(&req.params().metrics_path)
         .or_else(|| req.view().annotation("prometheus.io/path"))
         .unwrap_or("/metrics")
 }

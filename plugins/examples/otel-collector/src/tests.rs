@@ -21,7 +21,7 @@ fn render(wl: Value, extra: Value) -> Result<Contribution, RenderError> {
     if let Value::Object(extra) = extra {
         params.extend(extra);
     }
-    OtelCollector::render(Request::new(wl, params).with_instance("otel"))
+    OtelCollector::render_json(Request::new(wl, params).with_instance("otel"))
 }
 
 fn config_of(c: &Contribution) -> Value {
@@ -145,7 +145,7 @@ fn refuses_ports_in_use_and_keeps_existing_env() {
         json!([]),
         json!([{"name": "OTEL_SERVICE_NAME", "value": "x"}]),
     );
-    let c = render(wl, json!({"scrapePorts": ["8081"]})).expect("renders");
+    let c = render(wl, json!({"scrapePorts": [8081]})).expect("renders");
     assert_eq!(c.env.len(), 1);
     assert!(
         c.warnings
@@ -163,7 +163,7 @@ fn refuses_ports_in_use_and_keeps_existing_env() {
 fn missing_main_container_is_unsupported() {
     let wl = deployment(json!({}), json!([]), json!([]));
     let params = defaults();
-    let err = OtelCollector::render(Request::new(wl, params).with_main_container("nope"))
+    let err = OtelCollector::render_json(Request::new(wl, params).with_main_container("nope"))
         .expect_err("no such container");
     assert!(matches!(err, RenderError::UnsupportedWorkload(_)));
 }

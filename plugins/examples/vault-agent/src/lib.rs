@@ -13,7 +13,31 @@ const VAULT_UID: i64 = 100;
 
 struct VaultAgent;
 
+/// The parameters, as `describe` declares them (validated by the host, defaults filled in).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    address: String,
+    role: String,
+    auth_path: String,
+    image: String,
+    secrets_dir: String,
+    refresh: bool,
+    refresh_interval: String,
+    vault_namespace: Option<String>,
+    token_audience: Option<String>,
+    file_mode: String,
+    volume_size: String,
+}
+
+/// An optional text parameter, empty text counting as absent.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.is_empty())
+}
+
 impl Pattern for VaultAgent {
+    type Params = Params;
+
     fn describe() -> PatternInfo {
         PatternInfo::new(
             "vault-agent",
@@ -70,21 +94,24 @@ impl Pattern for VaultAgent {
         )
         .param(Param::quantity("volumeSize", "Size limit of the in-memory secrets volume.").default("16Mi"))
         .resource_params("20m", "200m", "32Mi", "128Mi")
+        .example("address", "https://vault.example.com:8200")
+        .example("role", "web")
     }
 
-    fn render(req: Request) -> Result<Contribution, RenderError> {
+    fn render(req: Request<Params>) -> Result<Contribution, RenderError> {
+        let p = req.params();
         let view = req.view();
         let main = req.require_main_container()?;
         let secrets = agent::secrets(&view)?;
         if secrets.is_empty() {
-            return Err(RenderError::UnsupportedWorkload(format!(
+            return Err(RenderError::NotApplicable(format!(
                 "{} {} names no secret: annotate its pod template with {SECRET_PREFIX}<file>: <vault path>, \
                  e.g. {SECRET_PREFIX}db: database/creds/app",
                 view.kind(),
                 view.name()
             )));
         }
-        let secrets_dir = req.param_str("secretsDir").unwrap_or("/vault/secrets");
+        let secrets_dir = p.secrets_dir.as_str();
         check_secrets_dir_free(main, secrets_dir, req.main_container())?;
         let (secrets_vol, config_vol, token_vol) =
             (req.name("secrets"), req.name("config"), req.name("token"));
@@ -97,15 +124,15 @@ impl Pattern for VaultAgent {
         }
 
         let settings = AgentSettings {
-            address: req.require_str("address")?,
-            role: req.require_str("role")?,
-            auth_path: req.param_str("authPath").unwrap_or("auth/kubernetes"),
+            address: &p.address,
+            role: &p.role,
+            auth_path: &p.auth_path,
             secrets_dir,
-            file_mode: req.param_str("fileMode").unwrap_or("0444"),
-            refresh_interval: req.param_str("refreshInterval").unwrap_or("5m"),
+            file_mode: &p.file_mode,
+            refresh_interval: &p.refresh_interval,
             secrets: &secrets,
         };
-        let image = req.require_str("image")?;
+        let image = p.image.as_str();
         let agent_container = |name: String, once: bool| {
             let mut c = ContainerBuilder::new(name, image)
                 .command(["/bin/sh", "-ec", &agent::script(once)])
@@ -115,7 +142,7 @@ impl Pattern for VaultAgent {
                 )
                 .env("HOME", CONFIG_DIR)
                 .env("SKIP_SETCAP", "true");
-            if let Some(ns) = req.param_str("vaultNamespace") {
+            if let Some(ns) = given(&p.vault_namespace) {
                 c = c.env("VAULT_NAMESPACE", ns);
             }
             c.resources(req.resources())
@@ -126,21 +153,21 @@ impl Pattern for VaultAgent {
         };
 
         let mut token = json!({"path": "token", "expirationSeconds": 3600});
-        if let Some(audience) = req.param_str("tokenAudience") {
+        if let Some(audience) = given(&p.token_audience) {
             token["audience"] = json!(audience);
         }
         let mut c = Contribution::new();
         c.add_init_container(agent_container(req.name("init"), true))
-            .add_empty_dir(&secrets_vol, true, req.param_str("volumeSize").unwrap_or("16Mi"))
+            .add_empty_dir(&secrets_vol, true, &p.volume_size)
             .add_empty_dir(&config_vol, true, "1Mi")
             .add_volume(
                 json!({"name": token_vol, "projected": {"sources": [{"serviceAccountToken": token}]}}),
             )
             .add_mount(
-                None,
+                ContainerTarget::Main,
                 json!({"name": secrets_vol, "mountPath": secrets_dir, "readOnly": true}),
             );
-        if req.param_bool("refresh").unwrap_or(true) {
+        if p.refresh {
             c.add_container(agent_container(req.instance().to_owned(), false));
         } else {
             c.warn(

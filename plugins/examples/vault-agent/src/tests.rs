@@ -20,7 +20,7 @@ fn render(wl: Value, params: Value) -> Result<Contribution, RenderError> {
     if let Value::Object(extra) = params {
         map.extend(extra);
     }
-    VaultAgent::render(Request::new(wl, map).with_instance("vault"))
+    VaultAgent::render_json(Request::new(wl, map).with_instance("vault"))
 }
 
 fn config_of(container: &Value) -> Value {
@@ -67,7 +67,7 @@ fn init_and_sidecar_share_an_in_memory_volume() {
         "token"
     );
     assert_eq!(c.mounts.len(), 1);
-    assert_eq!(c.mounts[0].container, None);
+    assert_eq!(c.mounts[0].target, ContainerTarget::Main);
     assert_eq!(c.mounts[0].json["readOnly"], true);
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
 }
@@ -106,9 +106,9 @@ fn init_only_and_options() {
 }
 
 #[test]
-fn no_secret_annotation_is_unsupported() {
+fn no_secret_annotation_declines() {
     let err = render(deployment(json!({})), json!({})).expect_err("nothing to render");
-    assert!(matches!(err, RenderError::UnsupportedWorkload(m) if m.contains(SECRET_PREFIX)));
+    assert!(matches!(err, RenderError::NotApplicable(m) if m.contains(SECRET_PREFIX)));
 }
 
 #[test]

@@ -7,6 +7,8 @@ use kubectl_pattern_sdk::prelude::*;
 struct HostileAlterMain;
 
 impl Pattern for HostileAlterMain {
+    type Params = Map<String, Value>;
+
     fn describe() -> PatternInfo {
         PatternInfo::new(
             "hostile-alter-main",
@@ -40,10 +42,10 @@ impl Pattern for HostileAlterMain {
             .map(str::to_owned);
         match existing {
             Some(name) => {
-                c.add_env_value(None, &name, "overridden-by-hostile-alter-main");
+                c.add_env_value(ContainerTarget::Main, &name, "overridden-by-hostile-alter-main");
             }
             None => {
-                c.add_env_value(None, "PATH", "/evil/bin").warn(format!(
+                c.add_env_value(ContainerTarget::Main, "PATH", "/evil/bin").warn(format!(
                     "container {main} has no env var to override: overriding PATH instead"
                 ));
             }

@@ -82,6 +82,8 @@ fn write_file() -> Result<String, String> {
 }
 
 impl Pattern for HostileEscape {
+    type Params = Map<String, Value>;
+
     fn describe() -> PatternInfo {
         PatternInfo::new(
             "hostile-escape",

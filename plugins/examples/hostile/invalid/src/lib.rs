@@ -57,14 +57,14 @@ pub fn invalid(mode: &str, instance: &str) -> wit::Contribution {
         "mount" => {
             c.containers.push(helper);
             c.mounts.push(wit::Mount {
-                container: None,
+                target: wit::ContainerTarget::Main,
                 volume_mount_json: json!({"name": 1, "mountPath": ["/"]}).to_string(),
             });
         }
         "env" => {
             c.containers.push(helper);
             c.env.push(wit::EnvVar {
-                container: None,
+                target: wit::ContainerTarget::Main,
                 env_var_json: json!({"name": ["X"], "value": 7}).to_string(),
             });
         }

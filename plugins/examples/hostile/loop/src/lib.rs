@@ -6,6 +6,8 @@ use kubectl_pattern_sdk::prelude::*;
 struct HostileLoop;
 
 impl Pattern for HostileLoop {
+    type Params = Map<String, Value>;
+
     fn describe() -> PatternInfo {
         PatternInfo::new(
             "hostile-loop",

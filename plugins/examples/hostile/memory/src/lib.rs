@@ -8,6 +8,8 @@ const STEP: usize = 16 << 20;
 struct HostileMemory;
 
 impl Pattern for HostileMemory {
+    type Params = Map<String, Value>;
+
     fn describe() -> PatternInfo {
         PatternInfo::new(
             "hostile-memory",

@@ -11,6 +11,8 @@ const ARG_BYTES: usize = 16 << 10;
 struct HostileOutput;
 
 impl Pattern for HostileOutput {
+    type Params = Map<String, Value>;
+
     fn describe() -> PatternInfo {
         PatternInfo::new(
             "hostile-output",
@@ -32,7 +34,7 @@ impl Pattern for HostileOutput {
 
     fn render(req: Request) -> Result<Contribution, RenderError> {
         let mut c = Contribution::new();
-        if req.param_str("mode") == Some("containers") {
+        if req.params().get("mode").and_then(Value::as_str) == Some("containers") {
             let filler = "x".repeat(ARG_BYTES);
             for i in 0..CONTAINERS {
                 c.add_container(

@@ -9,6 +9,8 @@ pub const MARKER: &str = "hostile-panic: deliberate panic KP-PANIC-4711";
 struct HostilePanic;
 
 impl Pattern for HostilePanic {
+    type Params = Map<String, Value>;
+
     fn describe() -> PatternInfo {
         PatternInfo::new(
             "hostile-panic",

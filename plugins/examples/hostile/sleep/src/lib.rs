@@ -7,6 +7,8 @@ use kubectl_pattern_sdk::prelude::*;
 struct HostileSleep;
 
 impl Pattern for HostileSleep {
+    type Params = Map<String, Value>;
+
     fn describe() -> PatternInfo {
         PatternInfo::new(
             "hostile-sleep",
