@@ -7,7 +7,7 @@
 #
 # Output: plugins/python/target/<name>.wasm. Bindings for editors and the unit tests:
 # plugins/python/target/bindings. componentize-py (pinned below) is installed into
-# <repo>/.tools/venv-componentize on first use (override with COMPONENTIZE_PY_VENV).
+# ${KP_TOOLS_DIR:-<repo>/.tools}/venv-componentize on first use (override with COMPONENTIZE_PY_VENV).
 # Safe to run again: each step is skipped when its result is already there and current.
 set -euo pipefail
 
@@ -17,7 +17,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 wit="$repo/wit"
 world=pattern-plugin
-venv="${COMPONENTIZE_PY_VENV:-$repo/.tools/venv-componentize}"
+venv="${COMPONENTIZE_PY_VENV:-${KP_TOOLS_DIR:-$repo/.tools}/venv-componentize}"
 target="$here/target"
 bindings="$target/bindings"
 cpy="$venv/bin/componentize-py"
