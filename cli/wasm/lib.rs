@@ -11,6 +11,7 @@ mod oci_error;
 mod oci_ref;
 pub mod pattern;
 pub mod runtime;
+pub mod sandbox;
 pub mod store;
 pub mod v01;
 
@@ -41,7 +42,7 @@ pub enum WasmError {
     },
     /// The component imports something the sandbox does not provide.
     #[error(
-        "plugin {path} imports {import}, which the sandbox does not provide (only the kubectl-pattern host and an empty WASI context are available)"
+        "plugin {path} imports {import}, which the sandbox does not provide (it links the kubectl-pattern host and WASI 0.2 cli, clocks, random, io and an empty filesystem; sockets are stubs)"
     )]
     UnsupportedImport {
         /// The file.

@@ -1,10 +1,10 @@
 //! The wasmtime side: one engine per process (epoch interruption, bounded stack), a linker
-//! with the host's log import and an empty WASI context, and a fresh `Store` per call from a
-//! pre-instantiated component, with deadline and memory limits mapped to typed errors.
+//! with the host's log import and the sandbox's WASI (`sandbox`), and a fresh `Store` per call
+//! from a pre-instantiated component, with deadline and memory limits mapped to typed errors.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{
@@ -14,6 +14,7 @@ use wasmtime::{
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use super::sandbox::{self, HostDeadline};
 use super::{Limits, WasmError};
 
 pub use super::bindings::wit;
@@ -66,7 +67,6 @@ pub fn engine() -> Result<&'static Engine, WasmError> {
                     loop {
                         std::thread::sleep(TICK);
                         ticker.increment_epoch();
-                        watchdog::check();
                     }
                 })
                 .map_err(|e| Arc::new(e) as Shared)?;
@@ -82,6 +82,8 @@ pub struct State {
     table: ResourceTable,
     limits: Limiter,
     log: Vec<String>,
+    /// When the call must end: blocking WASI calls give up then (`sandbox`).
+    pub(crate) deadline: Instant,
 }
 
 impl WasiView for State {
@@ -94,6 +96,16 @@ impl WasiView for State {
 }
 
 impl State {
+    /// The randomness of the WASI context (for the random interfaces).
+    pub(crate) fn random(&mut self) -> &mut wasmtime_wasi::random::WasiRandomCtx {
+        self.wasi.random()
+    }
+
+    /// The resource table (for the io interfaces).
+    pub(crate) fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+
     /// Keeps a guest log message (the first `LOG_LINES`, each at most 4 KiB).
     pub(crate) fn push_log(&mut self, level: &str, mut message: String) {
         if self.log.len() < LOG_LINES {
@@ -168,27 +180,16 @@ pub struct Loaded {
     pre: Arc<Pre>,
 }
 
-/// The interfaces the sandbox links (their packages): the host's logging, and WASI with an
-/// empty context (no files, environment, network or clock access worth anything).
-const LINKED: [&str; 7] = [
-    "kubectl-pattern:plugin/",
-    "wasi:cli/",
-    "wasi:io/",
-    "wasi:clocks/",
-    "wasi:filesystem/",
-    "wasi:random/",
-    "wasi:sockets/",
-];
-
 /// Links `component` (from `path`) against the sandbox. An import the sandbox does not
 /// provide is named; any other mismatch means the component is not a pattern plugin.
 pub fn link(path: &Path, component: &Component) -> Result<Loaded, WasmError> {
     let engine = engine()?;
-    if let Some((import, _)) = component
+    let imports: Vec<String> = component
         .component_type()
         .imports(engine)
-        .find(|(name, _)| !LINKED.iter().any(|p| name.starts_with(p)))
-    {
+        .map(|(name, _)| name.to_string())
+        .collect();
+    if let Some(import) = sandbox::unsupported(imports.iter().map(String::as_str)) {
         return Err(WasmError::UnsupportedImport {
             path: path.to_path_buf(),
             import: import.to_string(),
@@ -214,8 +215,8 @@ pub fn link(path: &Path, component: &Component) -> Result<Loaded, WasmError> {
         plugin: path.display().to_string(),
         source: e.into(),
     };
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(link_err)?;
     bindings::add_host(&mut linker).map_err(link_err)?;
+    sandbox::add_to_linker(&mut linker, component).map_err(link_err)?;
     let pre = Pre::new(&linker, component, version).map_err(|e| WasmError::WrongWorld {
         path: path.to_path_buf(),
         exports: exports.join(", "),
@@ -265,15 +266,15 @@ impl Loaded {
                 memory_cap: limits.memory,
             },
             log: Vec::new(),
+            deadline: Instant::now() + limits.timeout,
         };
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limits);
         let ticks = (limits.timeout.as_millis() / TICK.as_millis()).max(1) as u64;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
-        // Epoch interruption cannot stop a guest blocked inside a host call (a WASI sleep):
-        // the watchdog ends the process if the call outlives its deadline by a margin.
-        let _watch = watchdog::watch(plugin, limits.timeout);
+        // Epoch interruption stops the guest's own code at the deadline; a guest blocked in a
+        // host call (a WASI sleep or poll) is stopped there by the sandbox's bounded poll.
         let result = self
             .pre
             .instantiate(&mut store)
@@ -291,7 +292,13 @@ impl Loaded {
                         stderr: context,
                     });
                 }
+                let blocked = e.downcast_ref::<HostDeadline>().is_some();
                 match e.downcast_ref::<Trap>() {
+                    _ if blocked => Err(WasmError::Deadline {
+                        plugin,
+                        seconds: limits.timeout.as_secs_f64(),
+                        stderr: context,
+                    }),
                     Some(Trap::Interrupt) => Err(WasmError::Deadline {
                         plugin,
                         seconds: limits.timeout.as_secs_f64(),
@@ -302,9 +309,11 @@ impl Loaded {
                         cause: Box::new(*trap),
                         stderr: context,
                     }),
+                    // A host error (a stubbed import called…): its own message, not the
+                    // backtrace wasmtime wraps it in.
                     None => Err(WasmError::Trap {
                         plugin,
-                        cause: e.into(),
+                        cause: e.root_cause().to_string().into(),
                         stderr: context,
                     }),
                 }
@@ -321,75 +330,6 @@ fn truncate_chars(s: &mut String, max: usize) {
             cut -= 1;
         }
         s.truncate(cut);
-    }
-}
-
-/// Deadlines of guest calls in flight, checked by the epoch ticker.
-mod watchdog {
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::time::{Duration, Instant};
-
-    /// How far past its deadline a call may run before the process is stopped (epoch
-    /// interruption normally stops it at the deadline itself).
-    const GRACE: Duration = Duration::from_secs(2);
-
-    /// A call in flight: when to give up on it, which plugin, its deadline.
-    struct Watched {
-        give_up: Instant,
-        plugin: String,
-        timeout: Duration,
-    }
-
-    static ACTIVE: Mutex<Option<HashMap<u64, Watched>>> = Mutex::new(None);
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-
-    /// Removes its call from the watch list when dropped.
-    pub struct Guard(u64);
-
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            if let Ok(mut active) = ACTIVE.lock()
-                && let Some(map) = active.as_mut()
-            {
-                map.remove(&self.0);
-            }
-        }
-    }
-
-    /// Watches a call of `plugin` with deadline `timeout`.
-    pub fn watch(plugin: &str, timeout: Duration) -> Guard {
-        let id = NEXT.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut active) = ACTIVE.lock() {
-            let watched = Watched {
-                give_up: Instant::now() + timeout + GRACE,
-                plugin: plugin.to_string(),
-                timeout,
-            };
-            active.get_or_insert_with(HashMap::new).insert(id, watched);
-        }
-        Guard(id)
-    }
-
-    /// Stops the process when a call is stuck past its deadline: nothing has been written
-    /// yet (output is only written after every object succeeded), so this loses nothing.
-    pub fn check() {
-        let now = Instant::now();
-        let stuck = ACTIVE.lock().ok().and_then(|active| {
-            active
-                .as_ref()?
-                .values()
-                .find(|w| now > w.give_up)
-                .map(|w| (w.plugin.clone(), w.timeout))
-        });
-        if let Some((plugin, timeout)) = stuck {
-            eprintln!(
-                "error: plugin {plugin} exceeded its deadline of {:.1} s while blocked in a host call, and was stopped; raise it with --plugin-timeout if the plugin is legitimately slow",
-                timeout.as_secs_f64()
-            );
-            std::process::exit(1);
-        }
     }
 }
 

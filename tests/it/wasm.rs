@@ -185,11 +185,42 @@ fn an_endless_loop_stops_at_the_deadline() {
 }
 
 #[test]
-fn a_call_blocked_in_the_host_is_stopped_too() {
-    let err = hostile("hostile-sleep", &["--plugin-timeout", "1"]);
+fn a_call_blocked_in_the_host_is_stopped_at_the_deadline_and_the_run_reports() {
+    // A guest sleeping in WASI (monotonic-clock subscribe + pollable.block) on a stream of two
+    // workloads: each render is stopped at the 1 s deadline with the same typed error as a
+    // CPU-bound loop, and the process ends normally with its report (no watchdog exit).
+    let home = tempfile::tempdir().unwrap();
+    let plugin = wasm("hostile-sleep");
+    let stream = format!(
+        "{}\n---\n{}",
+        std::fs::read_to_string(EXAMPLE).unwrap().trim_end(),
+        std::fs::read_to_string(EXAMPLE)
+            .unwrap()
+            .replace("name: web", "name: shop")
+    );
+    let out = bin(home.path())
+        .args(["add", "--plugin-timeout", "1", "--plugin"])
+        .arg(&plugin)
+        .args(["hostile-sleep", "-f", "-"])
+        .write_stdin(stream)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(out.stdout.is_empty(), "nothing half-written");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    let stopped: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("exceeded its deadline of 1.0 s and was stopped"))
+        .collect();
     assert!(
-        err.contains("exceeded its deadline of 1.0 s while blocked in a host call"),
-        "{err}"
+        !stopped.is_empty() && stopped[0].contains("deployment/web"),
+        "the typed deadline error, for the first workload:\n{err}"
+    );
+    assert!(
+        !err.contains("while blocked in a host call"),
+        "no watchdog: {err}"
     );
 }
 
@@ -272,6 +303,19 @@ fn the_sandbox_grants_no_files_env_or_network() {
     );
     assert!(!text.contains("ALLOWED"), "something got through:\n{text}");
     assert!(!marker.exists(), "the plugin wrote outside the sandbox");
+
+    // Sockets are stubs: the guest instantiates, and the call traps naming itself.
+    let err = run_err(
+        bin(home.path())
+            .args(["add", "--plugin"])
+            .arg(wasm("hostile-escape"))
+            .args(["hostile-escape", "--set", "network=true", "-f", EXAMPLE]),
+    );
+    assert!(
+        err.contains("crashed: it called wasi:sockets/tcp-create-socket@")
+            && err.contains("the sandbox has no network"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! the sandbox (files, env, directory listing, network, writing a file) and reports each
 //! attempt as a warning `<what>: denied` or `<what>: ALLOWED <detail>`. The host's test
 //! asserts that every attempt is denied and that /tmp/kp-escape does not exist afterwards.
+//! With `--set network=true` it only opens a TCP connection, which the sandbox's socket stubs
+//! answer with a trap naming the call.
 
 use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpStream};
@@ -98,9 +100,21 @@ impl Pattern for HostileEscape {
             "Anything else.",
             "(none)",
         )
+        .param(
+            Param::bool(
+                "network",
+                "Only open a TCP connection (the sandbox's sockets trap when called).",
+            )
+            .default(false),
+        )
     }
 
-    fn render(_req: Request) -> Result<Contribution, RenderError> {
+    fn render(req: Request) -> Result<Contribution, RenderError> {
+        if req.params().get("network") == Some(&Value::Bool(true)) {
+            let mut c = Contribution::new();
+            c.warn(report("connect 127.0.0.1:6443", connect()));
+            return Ok(c);
+        }
         let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
         let kubeconfig = format!("{}/.kube/config", home.trim_end_matches('/'));
         let mut c = Contribution::new();
@@ -111,7 +125,6 @@ impl Pattern for HostileEscape {
             report("env KUBECONFIG", env_var("KUBECONFIG")),
             report("env (any)", any_env()),
             report("list /", list_root()),
-            report("connect 127.0.0.1:6443", connect()),
             report("write /tmp/kp-escape", write_file()),
         ] {
             c.warn(warning);

@@ -18,7 +18,7 @@ impl Pattern for HostileSleep {
         )
         .docs(
             "A sandbox test fixture: render blocks in a host sleep.",
-            "Testing the host's watchdog for calls blocked in the host.",
+            "Testing that a call blocked in the host stops at the deadline.",
             "Anything else.",
             "(none)",
         )
