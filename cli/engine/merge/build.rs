@@ -81,27 +81,7 @@ pub(super) fn plan(
             value: contribution.annotations[key].clone(),
         });
     }
-    for created in &plan.creates {
-        if !record.created.contains(created) {
-            record.created.push(created.clone());
-            if super::plan::is_null(workload, created) {
-                record.was_null.push(created.clone());
-            }
-        }
-    }
-    // A list this instance created and no longer uses (e.g. after a sidecar-mode switch) goes.
-    plan.drops = record
-        .created
-        .iter()
-        .filter(|c| c.list().is_some() && plan.ends_empty(workload, c))
-        .cloned()
-        .collect();
-    (plan.to_null, record.was_null) = record
-        .was_null
-        .iter()
-        .cloned()
-        .partition(|c| plan.drops.contains(c));
-    record.created.retain(|c| !plan.drops.contains(c));
+    record_created(workload, &mut plan, &mut record);
 
     keep_unhashed(&mut record, &prev, prev_index.is_some());
     let stored = records.clone();
@@ -118,6 +98,31 @@ pub(super) fn plan(
     plan.record = record;
     plan.changed = plan.effective(workload);
     Ok(plan)
+}
+
+/// Records what the plan creates (and which of those were null), and drops the lists the
+/// instance created and no longer uses (e.g. after a sidecar-mode switch).
+fn record_created(workload: &Workload<'_>, plan: &mut Plan, record: &mut AppliedRecord) {
+    for created in &plan.creates {
+        if !record.created.contains(created) {
+            record.created.push(created.clone());
+            if super::plan::is_null(workload, created) {
+                record.was_null.push(created.clone());
+            }
+        }
+    }
+    plan.drops = record
+        .created
+        .iter()
+        .filter(|c| c.list().is_some() && plan.ends_empty(workload, c))
+        .cloned()
+        .collect();
+    (plan.to_null, record.was_null) = record
+        .was_null
+        .iter()
+        .cloned()
+        .partition(|c| plan.drops.contains(c));
+    record.created.retain(|c| !plan.drops.contains(c));
 }
 
 /// Native or classic helpers, refusing a classic sidecar in a run-to-completion workload
