@@ -118,7 +118,7 @@ fn push_then_install_by_tag_and_by_digest() {
     assert_eq!(annotations["dev.kubectl-pattern.kind"], "sidecar");
     assert_eq!(
         annotations["dev.kubectl-pattern.wit"],
-        "kubectl-pattern:plugin/pattern@0.1.0"
+        "kubectl-pattern:plugin/pattern@0.2.0"
     );
     let layer = std::fs::read(registry.blob_file(&format!("sha256:{component_sha}"))).unwrap();
     assert_eq!(layer, std::fs::read(&component).unwrap());
