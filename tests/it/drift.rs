@@ -135,6 +135,7 @@ fn status_reports_an_outdated_instance_and_add_re_renders_it() {
 /// Live objects: the server fills in defaults the tool never wrote (the fake server fills in
 /// those the recorded 1.36 server did: `live_findings`), which are not edits; a hand edit of
 /// the stored helper is, and `add` re-renders it.
+#[cfg(feature = "cluster")]
 #[test]
 fn status_on_a_live_object_tells_server_defaults_from_a_hand_edit() {
     use crate::common::live::{Live, run as run_live};
