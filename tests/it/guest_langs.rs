@@ -30,6 +30,17 @@ fn add_validate_remove(home: &Path, plugin: &Path, id: &str, sets: &[&str]) -> S
     out
 }
 
+/// `explain` of the plugin shows every one of `needles`.
+fn explain_shows(home: &Path, plugin: &Path, id: &str, needles: &[&str]) {
+    let explain = run_ok(bin(home).args(["explain", "--plugin"]).arg(plugin).arg(id));
+    for needle in needles {
+        assert!(
+            explain.contains(needle),
+            "explain lacks {needle:?}:\n{explain}"
+        );
+    }
+}
+
 /// The helper container the plugin added to the Deployment, and the main container.
 fn containers(out: &str, helper: &str) -> (serde_json::Value, serde_json::Value) {
     let deployment = docs(out).into_iter().next().unwrap();
@@ -67,25 +78,19 @@ fn a_javascript_plugin_adds_explains_and_removes() {
     assert_eq!(web["volumeMounts"][0]["name"], "js-config-reload-config");
     insta::assert_snapshot!("js-config-reload-add", out);
 
-    let explain = run_ok(
-        bin(home.path())
-            .args(["explain", "--plugin"])
-            .arg(&plugin)
-            .arg("js-config-reload"),
+    explain_shows(
+        home.path(),
+        &plugin,
+        "js-config-reload",
+        &[
+            "WHAT IT DOES",
+            "configmap-reload",
+            "configMap",
+            "reloadPort",
+            // the example from the plugin's info
+            "prometheus-config",
+        ],
     );
-    for needle in [
-        "WHAT IT DOES",
-        "configmap-reload",
-        "configMap",
-        "reloadPort",
-        // the example from the plugin's info
-        "prometheus-config",
-    ] {
-        assert!(
-            explain.contains(needle),
-            "explain lacks {needle:?}:\n{explain}"
-        );
-    }
 
     // The plugin's typed error reaches the user (same home: the compiled component is reused).
     let err = run_err(
@@ -128,25 +133,19 @@ fn a_c_plugin_adds_explains_and_removes() {
     );
     insta::assert_snapshot!("c-tcp-ambassador-add", out);
 
-    let explain = run_ok(
-        bin(home.path())
-            .args(["explain", "--plugin"])
-            .arg(&plugin)
-            .arg("c-tcp-ambassador"),
+    explain_shows(
+        home.path(),
+        &plugin,
+        "c-tcp-ambassador",
+        &[
+            "WHAT IT DOES",
+            "socat",
+            "listenPort",
+            "envName",
+            // the example from the plugin's info
+            "postgres.db.svc.cluster.local:5432",
+        ],
     );
-    for needle in [
-        "WHAT IT DOES",
-        "socat",
-        "listenPort",
-        "envName",
-        // the example from the plugin's info
-        "postgres.db.svc.cluster.local:5432",
-    ] {
-        assert!(
-            explain.contains(needle),
-            "explain lacks {needle:?}:\n{explain}"
-        );
-    }
 
     // The pattern lets 99999 through; the plugin's own check names the fix.
     let err = run_err(

@@ -38,6 +38,19 @@ pub(crate) fn tool(name: &str, home: &Path) -> Command {
     cmd
 }
 
+/// Installs the helm plugin (cli/integrations/helm-plugin) into the helm of `home`.
+pub(crate) fn install_helm_plugin(home: &Path) {
+    std::fs::create_dir_all(home.join("helm-data/plugins")).unwrap();
+    ok(
+        tool("helm", home)
+            .args(["plugin", "install"])
+            .arg(Path::new(INTEGRATIONS).join("helm-plugin"))
+            .output()
+            .unwrap(),
+        "helm plugin install",
+    );
+}
+
 pub(crate) fn ok(out: Output, what: &str) -> String {
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -254,15 +267,7 @@ fn krm_function_failures_are_error_results_and_leave_items_alone() {
 fn helm_post_renderer_plugin_adds_the_sidecar() {
     let home = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join("helm-data/plugins")).unwrap();
-    ok(
-        tool("helm", home.path())
-            .args(["plugin", "install"])
-            .arg(Path::new(INTEGRATIONS).join("helm-plugin"))
-            .output()
-            .unwrap(),
-        "helm plugin install",
-    );
+    install_helm_plugin(home.path());
     let list = ok(
         tool("helm", home.path())
             .args(["plugin", "list"])

@@ -135,10 +135,9 @@ fn lint_and_status_on_no_workloads_exit_0() {
 /// with the shipped post-renderer plugin, on inputs that render no workload.
 #[cfg(feature = "plugins")]
 mod pipelines {
-    use std::path::Path;
     use std::process::{Command, Stdio};
 
-    use crate::integrations::{INTEGRATIONS, ok, tool};
+    use crate::integrations::{install_helm_plugin, ok, tool};
 
     use super::NETWORK_POLICIES;
 
@@ -223,15 +222,7 @@ mod pipelines {
     fn helm_post_renderer_on_a_chart_without_workloads() {
         let home = tempfile::tempdir().unwrap();
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(home.path().join("helm-data/plugins")).unwrap();
-        ok(
-            tool("helm", home.path())
-                .args(["plugin", "install"])
-                .arg(Path::new(INTEGRATIONS).join("helm-plugin"))
-                .output()
-                .unwrap(),
-            "helm plugin install",
-        );
+        install_helm_plugin(home.path());
         let chart = dir.path().join("policies");
         std::fs::create_dir_all(chart.join("templates")).unwrap();
         std::fs::write(
