@@ -25,16 +25,16 @@ pub fn content_hash<'v>(
     record: &AppliedRecord,
     find: impl Fn(Part, &str) -> Option<&'v Value>,
 ) -> Option<String> {
-    let mut text = String::new();
+    let mut hasher = Hashing(Sha256::new());
     let parts = record
         .helpers()
         .map(|n| (Part::Helper, n))
         .chain(record.volumes.iter().map(|n| (Part::Volume, n)));
     for (part, name) in parts {
-        text.push_str(&canonical(find(part, name.as_str())?).to_string());
-        text.push('\n');
+        write_canonical(find(part, name.as_str())?, &mut hasher).ok()?;
+        hasher.0.update(b"\n");
     }
-    let digest = Sha256::digest(text.as_bytes());
+    let digest = hasher.0.finalize();
     let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
     Some(format!("sha256:{hex}"))
 }
@@ -76,23 +76,58 @@ fn server_default(key: &str, value: &Value) -> bool {
     })
 }
 
-/// `value` with every object's keys sorted, and server defaults left out.
-fn canonical(value: &Value) -> Value {
+/// The text the hash is taken over, fed to the hasher as it is written.
+struct Hashing(Sha256);
+
+impl std::io::Write for Hashing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The object keys `canonical` keeps, sorted.
+fn canonical_keys(map: &Map<String, Value>) -> Vec<&String> {
+    let mut keys: Vec<&String> = map
+        .iter()
+        .filter(|(k, v)| !server_default(k, v))
+        .map(|(k, _)| k)
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// Writes `value` as compact JSON with every object's keys sorted and server defaults left
+/// out: the bytes of `canonical(value).to_string()`, which recorded hashes were taken over,
+/// without building that value.
+fn write_canonical(value: &Value, out: &mut impl std::io::Write) -> std::io::Result<()> {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map
-                .keys()
-                .filter(|k| !server_default(k, &map[k.as_str()]))
-                .collect();
-            keys.sort();
-            let sorted: Map<String, Value> = keys
-                .into_iter()
-                .map(|k| (k.clone(), canonical(&map[k])))
-                .collect();
-            Value::Object(sorted)
+            out.write_all(b"{")?;
+            for (i, key) in canonical_keys(map).into_iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                serde_json::to_writer(&mut *out, key)?;
+                out.write_all(b":")?;
+                write_canonical(&map[key.as_str()], out)?;
+            }
+            out.write_all(b"}")
         }
-        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
-        other => other.clone(),
+        Value::Array(items) => {
+            out.write_all(b"[")?;
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                write_canonical(item, out)?;
+            }
+            out.write_all(b"]")
+        }
+        scalar => Ok(serde_json::to_writer(out, scalar)?),
     }
 }
 
@@ -216,6 +251,72 @@ mod tests {
         assert!(!edited(missing.as_object().unwrap(), &r));
         r.content_hash = None;
         assert!(!edited(changed.as_object().unwrap(), &r));
+    }
+
+    /// The hash recorded in existing annotations, computed outside the tool (Python's
+    /// `json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)` of each part
+    /// without its server defaults, a newline after each, SHA-256, first 16 hex digits): records
+    /// written by every version must keep matching.
+    #[test]
+    fn the_hash_is_the_recorded_one() {
+        let spec = json!({"containers": [{"name": "app"}],
+            "initContainers": [{"name": "h", "image": "a:1", "restartPolicy": "Always",
+                "imagePullPolicy": "IfNotPresent",
+                "env": [{"name": "MODE", "value": "é \"q\""}],
+                "ports": [{"containerPort": 8080, "protocol": "TCP"}]}],
+            "volumes": [{"name": "v", "emptyDir": {}}]});
+        let r = record("1.0.0");
+        let hash = content_hash(&r, |p, n| find_in(spec.as_object().unwrap(), p, n));
+        assert_eq!(hash.as_deref(), Some("sha256:779f7e6acb4eddf3"));
+    }
+
+    /// The definition the recorded hashes were first taken over: a sorted copy, serialised.
+    fn canonical(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => Value::Object(
+                canonical_keys(map)
+                    .into_iter()
+                    .map(|k| (k.clone(), canonical(&map[k.as_str()])))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+            other => other.clone(),
+        }
+    }
+
+    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            ".{0,6}".prop_map(Value::String),
+            Just(json!("TCP")),
+            Just(json!(420)),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec(
+                    (prop_oneof![".{0,4}", Just("protocol".to_string())], inner),
+                    0..4
+                )
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Written as it goes, the text is byte for byte the serialised sorted copy.
+        #[test]
+        fn written_canonical_text_is_the_sorted_copy(v in any_value()) {
+            let mut written = Vec::new();
+            write_canonical(&v, &mut written).unwrap();
+            proptest::prop_assert_eq!(String::from_utf8(written).unwrap(), canonical(&v).to_string());
+        }
     }
 
     #[test]
