@@ -30,6 +30,7 @@ fn main() {
             let emit = Emit::Changed {
                 before: serde_json::Value::Null,
                 after: value,
+                layout: None,
             };
             writer.push(&doc, emit).expect("emittable");
         }

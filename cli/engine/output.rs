@@ -6,7 +6,8 @@ use std::io;
 use serde_json::Value;
 
 use super::stream::{Document, Format, StreamError, is_marker};
-use super::{text, yaml};
+use super::text::{self, Layout};
+use super::yaml;
 
 /// What becomes of a document in the output.
 #[derive(Debug, Clone)]
@@ -20,6 +21,8 @@ pub enum Emit {
         before: Value,
         /// The object to write.
         after: Value,
+        /// The text's layout, when it was read with the object (else it is read for the edit).
+        layout: Option<Layout>,
     },
 }
 
@@ -58,8 +61,15 @@ pub fn render(doc: &Document, emit: Emit, format: OutputFormat) -> Result<Render
         (_, OutputFormat::Json | OutputFormat::Name) if doc.is_blank() => {
             return Ok(Rendered::Nothing);
         }
-        (Emit::Changed { before, after }, OutputFormat::Yaml) if doc.format == Format::Yaml => {
-            match text::edit(&doc.text, &before, &after, false) {
+        (
+            Emit::Changed {
+                before,
+                after,
+                layout,
+            },
+            OutputFormat::Yaml,
+        ) if doc.format == Format::Yaml => {
+            match text::edit(&doc.text, layout.as_ref(), &before, &after, false) {
                 Some(text) => return Ok(Rendered::Yaml(Some(text))),
                 None => after,
             }
@@ -106,7 +116,11 @@ pub fn render(doc: &Document, emit: Emit, format: OutputFormat) -> Result<Render
 pub fn render_json_text(doc: &Document, emit: Emit) -> Rendered {
     match emit {
         Emit::Unchanged => Rendered::JsonText(doc.text.clone()),
-        Emit::Changed { before, after } => match text::edit(&doc.text, &before, &after, true) {
+        Emit::Changed {
+            before,
+            after,
+            layout,
+        } => match text::edit(&doc.text, layout.as_ref(), &before, &after, true) {
             Some(text) => Rendered::JsonText(text),
             None => Rendered::Json(after),
         },

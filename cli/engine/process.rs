@@ -202,7 +202,7 @@ pub fn process_document(doc: &Document, action: &dyn Action) -> Result<Processed
             reports: vec![],
         });
     }
-    let mut value = doc.parse_object()?;
+    let (mut value, layout) = doc.read_object()?;
     // The object as read: the output edits the document's text from it.
     let before = value.clone();
     let mut reports = Vec::new();
@@ -249,6 +249,7 @@ pub fn process_document(doc: &Document, action: &dyn Action) -> Result<Processed
         Emit::Changed {
             before,
             after: value,
+            layout,
         }
     } else {
         Emit::Unchanged

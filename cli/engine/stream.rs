@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::text::{self, Layout};
 use super::yaml;
 
 /// Errors reading or parsing input.
@@ -91,10 +92,22 @@ impl Document {
 
     /// Parses the document into a JSON value (mappings keep their key order).
     pub fn parse(&self) -> Result<Value, StreamError> {
+        self.read().map(|(value, _)| value)
+    }
+
+    /// Parses the document into its value and, for the edit of its text, its source layout,
+    /// in one pass where it can (`text::read`); serde-saphyr reads what that pass leaves
+    /// undecided, and gives the errors.
+    pub fn read(&self) -> Result<(Value, Option<Layout>), StreamError> {
         if let Some(v) = &self.parsed {
-            return Ok(v.clone());
+            return Ok((v.clone(), None));
         }
-        yaml::from_str::<Value>(&self.text).map_err(|e| {
+        let layout = match text::read(&self.text) {
+            Some((layout, Some(value))) => return Ok((value, Some(layout))),
+            Some((layout, None)) => Some(layout),
+            None => None,
+        };
+        let value = yaml::from_str::<Value>(&self.text).map_err(|e| {
             let rel = e.line.unwrap_or(1) as usize;
             let snippet = yaml::explain_error(&self.text, self.line, &self.source)
                 .map(|s| format!("\n{s}"))
@@ -106,12 +119,18 @@ impl Document {
                 message: e.message,
                 snippet,
             }
-        })
+        })?;
+        Ok((value, layout))
     }
 
     /// Parses the document and checks that it is an object with `apiVersion` and `kind`.
     pub fn parse_object(&self) -> Result<Value, StreamError> {
-        let value = self.parse()?;
+        self.read_object().map(|(value, _)| value)
+    }
+
+    /// `read`, checking that the document is an object with `apiVersion` and `kind`.
+    pub fn read_object(&self) -> Result<(Value, Option<Layout>), StreamError> {
+        let (value, layout) = self.read()?;
         let problem = match &value {
             Value::Object(map) => match (map.get("apiVersion"), map.get("kind")) {
                 (Some(Value::String(_)), Some(Value::String(_))) => None,
@@ -122,7 +141,7 @@ impl Document {
             other => Some(format!("it is {}", json_type(other))),
         };
         match problem {
-            None => Ok(value),
+            None => Ok((value, layout)),
             Some(problem) => Err(StreamError::NotAnObject {
                 name: self.source.to_string(),
                 document: self.index,

@@ -17,18 +17,49 @@ mod splice;
 mod tree;
 mod verify;
 
+/// The source layout of a document, read once with its value (`read`) and kept for the edit.
+#[derive(Debug, Clone)]
+pub struct Layout(tree::Node);
+
+/// Reads one YAML (or JSON) document's layout and, where every scalar's type is certain (and no
+/// key repeats), its value, in one pass of the parser: the value is then exactly what
+/// serde-saphyr would read. `None` when the document has what edits do not handle (anchors,
+/// aliases, tags, merge keys) or does not parse; the value is `None` when serde-saphyr must
+/// decide it.
+pub fn read(text: &str) -> Option<(Layout, Option<Value>)> {
+    tree::read(text).map(|(node, value)| (Layout(node), value))
+}
+
 /// `text` (one YAML document, or one JSON document when `json`) that holds `before`, edited to
-/// hold `after`. `None` when the layout cannot take the edit in place (anchors, aliases, tags,
-/// merge keys, a reordered mapping) or the edited text would not read back as `after`.
-pub fn edit(text: &str, before: &Value, after: &Value, json: bool) -> Option<String> {
-    let root = tree::parse(text)?;
+/// hold `after`, on its `layout` when it was read (else the text is parsed for it). `None`
+/// when the layout cannot take the edit in place (anchors, aliases, tags, merge keys, a
+/// reordered mapping) or the edited text would not read back as `after`.
+pub fn edit(
+    text: &str,
+    layout: Option<&Layout>,
+    before: &Value,
+    after: &Value,
+    json: bool,
+) -> Option<String> {
+    // A document that held nothing has no layout to keep.
+    if before.is_null() {
+        return None;
+    }
+    let parsed;
+    let root = match layout {
+        Some(Layout(node)) => node,
+        None => {
+            parsed = tree::parse(text)?;
+            &parsed
+        }
+    };
     let mut editor = splice::Editor {
         text,
-        style: detect_style(text, &root, json),
+        style: detect_style(text, root, json),
         splices: Vec::new(),
         needs_full_check: json,
     };
-    editor.root(&root, before, after)?;
+    editor.root(root, before, after)?;
     let full = editor.needs_full_check;
     let edited = apply(text, editor.splices)?;
     if json {

@@ -202,7 +202,7 @@ pub(super) fn is_plain_string(text: &str) -> bool {
 
 /// The type of a plain scalar, where it is certain.
 #[derive(Debug, PartialEq, Eq)]
-enum Plain {
+pub(super) enum Plain {
     Null,
     Bool(bool),
     Unsigned(u64),
@@ -214,7 +214,7 @@ enum Plain {
 /// Types a plain scalar's text as serde-saphyr does for an untyped value (`deserialize_any`:
 /// null, then YAML 1.1 booleans, integers, floats, else a string), deciding only the
 /// spellings whose type is beyond doubt.
-fn plain(text: &str) -> Plain {
+pub(super) fn plain(text: &str) -> Plain {
     let Some(&first) = text.as_bytes().first() else {
         return Plain::Null;
     };
