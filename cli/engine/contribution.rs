@@ -267,16 +267,10 @@ impl Contribution {
                 e.env.name
             ));
         }
-        const SYSTEM: [&str; 10] = [
-            "/", "/bin", "/sbin", "/lib", "/lib64", "/usr", "/etc", "/proc", "/sys", "/dev",
-        ];
         for m in &self.mounts {
             let path = m.mount.mount_path.trim_end_matches('/');
             let path = if path.is_empty() { "/" } else { path };
-            if SYSTEM
-                .iter()
-                .any(|s| path == *s || (*s != "/" && path.starts_with(&format!("{s}/"))))
-            {
+            if is_system_path(path) {
                 problems.push(format!(
                     "a mount over the system path {path} of an app container"
                 ));
@@ -358,6 +352,33 @@ impl Contribution {
     }
 }
 
+/// Where a mount would change the code or configuration an app container runs with: the root,
+/// the program and library directories, `/etc` and the kernel's file systems. Data under
+/// `/usr/share` (`/usr/share/nginx/html`, where web servers serve from) is not code.
+fn is_system_path(path: &str) -> bool {
+    const SYSTEM: [&str; 16] = [
+        "/bin",
+        "/sbin",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/usr/bin",
+        "/usr/sbin",
+        "/usr/lib",
+        "/usr/lib64",
+        "/usr/libexec",
+        "/usr/local/bin",
+        "/usr/local/lib",
+        "/etc",
+        "/proc",
+        "/sys",
+        "/dev",
+    ];
+    const WHOLE: [&str; 3] = ["/", "/usr", "/usr/local"];
+    let under = |s: &str| path == s || path.starts_with(&format!("{s}/"));
+    WHOLE.contains(&path) || SYSTEM.iter().any(|s| under(s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,6 +403,31 @@ mod tests {
     fn unknown_keys_and_bad_fragments_are_refused() {
         assert!(parse("serviceAccountName: root\n").is_err());
         assert!(parse("containers:\n- name: x\n  image: [1]\n").is_err());
+    }
+
+    #[test]
+    fn system_paths_are_code_and_configuration_not_served_data() {
+        for path in [
+            "/",
+            "/usr",
+            "/usr/bin",
+            "/usr/lib/x86_64-linux-gnu",
+            "/etc/nginx",
+            "/lib",
+            "/dev/shm",
+            "/usr/local",
+        ] {
+            assert!(is_system_path(path), "{path}");
+        }
+        for path in [
+            "/usr/share/nginx/html",
+            "/srv/site",
+            "/var/www",
+            "/etcetera",
+            "/git",
+        ] {
+            assert!(!is_system_path(path), "{path}");
+        }
     }
 
     #[test]
