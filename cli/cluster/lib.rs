@@ -6,6 +6,7 @@ pub mod connect;
 pub mod doctor;
 pub mod error;
 pub mod live;
+mod migrate;
 pub mod ownership;
 pub mod resource;
 pub mod rollout;

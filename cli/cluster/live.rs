@@ -55,6 +55,19 @@ pub struct LiveOptions {
     pub attempts: u32,
     /// First backoff after such a conflict (doubled each time).
     pub backoff: Duration,
+    /// How the engine's result is written.
+    pub mode: WriteMode,
+}
+
+/// How the engine's result is written to a live object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteMode {
+    /// Server-side apply of the patterns' fields (`add`, `remove`).
+    #[default]
+    Apply,
+    /// An Update that may delete other managers' fields, then the apply and the hand-over of
+    /// the new instances' fields (`migrate`, `migrate.rs`).
+    Migrate,
 }
 
 impl Default for LiveOptions {
@@ -66,6 +79,7 @@ impl Default for LiveOptions {
             concurrency: 8,
             attempts: 5,
             backoff: Duration::from_millis(200),
+            mode: WriteMode::Apply,
         }
     }
 }
@@ -251,7 +265,15 @@ pub async fn run(
                 let in_flight = in_flight.clone();
                 async move {
                     in_flight.enter();
-                    let r = super::write::process(conn, target, action.as_ref(), opts, write).await;
+                    let action = action.as_ref();
+                    let r = match opts.mode {
+                        WriteMode::Apply => {
+                            super::write::process(conn, target, action, opts, write).await
+                        }
+                        WriteMode::Migrate => {
+                            super::migrate::process(conn, target, action, opts, write).await
+                        }
+                    };
                     in_flight.leave();
                     (i, r)
                 }

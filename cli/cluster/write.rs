@@ -182,7 +182,7 @@ fn mark_unchanged(result: &mut ActionResult) {
     }
 }
 
-fn records(object: &Value) -> Vec<AppliedRecord> {
+pub(super) fn records(object: &Value) -> Vec<AppliedRecord> {
     let mut copy = object.clone();
     Workload::new(&mut copy)
         .ok()

@@ -9,9 +9,10 @@ use serde_json::Value;
 
 use crate::cluster::connect::{self, ConnectOptions, Connection};
 use crate::cluster::live::{
-    self, DryRun, InFlight, LiveOptions, Managers, Outcome, Scope, Selection, Target,
+    self, DryRun, InFlight, LiveOptions, Managers, Outcome, Scope, Selection, Target, WriteMode,
 };
 use crate::cluster::resource::Resource;
+use crate::engine::gitrepo::MigrateGitRepo;
 use crate::engine::kinds::Rollout;
 use crate::engine::merge::MergeOptions;
 use crate::engine::pattern::{SidecarMode, TargetInfo};
@@ -50,7 +51,7 @@ pub fn add(
 ) -> Result<ExitCode> {
     // The manager is recorded on the instances; their writes use the recorded managers.
     let field_manager = run_on.write.and_then(|w| w.field_manager.clone());
-    on_objects(run_on, Managers::Recorded, false, async |conn| {
+    on_objects(run_on, Managers::Recorded, Mode::Apply, async |conn| {
         if ask_cluster {
             options.target = cluster_target(conn, options.target).await?;
         }
@@ -71,15 +72,34 @@ pub fn remove(run_on: LiveRun<'_>, action: RemoveAction) -> Result<ExitCode> {
         Some(m) => Managers::Only(m),
         None => Managers::Recorded,
     };
-    on_objects(run_on, managers, false, async |_| {
+    on_objects(run_on, managers, Mode::Apply, async |_| {
         Ok(Arc::new(action) as Arc<dyn Action + Send + Sync>)
+    })
+    .map(|(code, _)| code)
+}
+
+/// `migrate` on live objects: an Update that takes each object to the engine's result, then
+/// the new instances' fields handed to their manager (`cluster/migrate.rs`). The manager is
+/// recorded on the instances as `add` records it.
+pub fn migrate(run_on: LiveRun<'_>, action: MigrateGitRepo) -> Result<ExitCode> {
+    let field_manager = run_on.write.and_then(|w| w.field_manager.clone());
+    let action: Arc<dyn Action + Send + Sync> = match field_manager {
+        Some(field_manager) => Arc::new(ManagedAdd {
+            add: action,
+            field_manager,
+        }),
+        None => Arc::new(action),
+    };
+    on_objects(run_on, Managers::Recorded, Mode::Migrate, async |_| {
+        Ok(action)
     })
     .map(|(code, _)| code)
 }
 
 /// `status` and `lint` on live objects: the reports.
 pub fn inspect(run_on: LiveRun<'_>, lint: bool) -> Result<Vec<ObjectReport>> {
-    let (code, reports) = on_objects(run_on, Managers::Recorded, lint, async |_| {
+    let mode = if lint { Mode::Lint } else { Mode::Apply };
+    let (code, reports) = on_objects(run_on, Managers::Recorded, mode, async |_| {
         Ok(Arc::new(InspectAction {
             lint,
             versions: if lint {
@@ -96,12 +116,23 @@ pub fn inspect(run_on: LiveRun<'_>, lint: bool) -> Result<Vec<ObjectReport>> {
     Ok(reports)
 }
 
+/// How a run writes and prints.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Server-side apply; reports as add, remove and status print them.
+    Apply,
+    /// Server-side apply (`lint` writes nothing); reports as lint prints them.
+    Lint,
+    /// An Update, then the hand-over (`migrate`).
+    Migrate,
+}
+
 /// Connects (the context's namespace when -n was not given), makes the action, runs it on
-/// the selected objects and prints what happened (`lint`: as lint prints it).
+/// the selected objects and prints what happened.
 fn on_objects(
     run_on: LiveRun<'_>,
     managers: Managers,
-    lint: bool,
+    mode: Mode,
     action: impl AsyncFnOnce(&Connection) -> Result<Arc<dyn Action + Send + Sync>>,
 ) -> Result<(ExitCode, Vec<ObjectReport>)> {
     let LiveRun {
@@ -118,7 +149,8 @@ fn on_objects(
             output,
             write,
             managers,
-            lint,
+            lint: mode == Mode::Lint,
+            migrate: mode == Mode::Migrate,
         };
         run(&conn, &selection, &scope, action, out).await
     })
@@ -219,6 +251,8 @@ struct LiveOutput<'a> {
     managers: Managers,
     /// `lint`: its text report is the findings only, and a summary.
     lint: bool,
+    /// `migrate`: written by an Update and a hand-over.
+    migrate: bool,
 }
 
 /// How the write flags make live writes. `--diff` is a preview, as `kubectl diff` is: without
@@ -235,6 +269,11 @@ fn live_options(out: &LiveOutput<'_>) -> LiveOptions {
                 DryRunArg::Server => DryRun::Server,
             },
             concurrency: w.concurrency.max(1),
+            mode: if out.migrate {
+                WriteMode::Migrate
+            } else {
+                WriteMode::Apply
+            },
             ..Default::default()
         },
         None => LiveOptions::default(),

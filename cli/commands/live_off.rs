@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::UsageError;
 use super::target::{ConnectArgs, LiveRun};
+use crate::engine::gitrepo::MigrateGitRepo;
 use crate::engine::merge::MergeOptions;
 use crate::engine::process::{ObjectReport, PatternRequest, RemoveAction};
 
@@ -26,6 +27,11 @@ pub fn add(_: LiveRun<'_>, _: Vec<PatternRequest>, _: MergeOptions, _: bool) -> 
 
 /// `remove` on live objects: not in this build.
 pub fn remove(_: LiveRun<'_>, _: RemoveAction) -> Result<ExitCode> {
+    Err(unavailable())
+}
+
+/// `migrate` on live objects: not in this build.
+pub fn migrate(_: LiveRun<'_>, _: MigrateGitRepo) -> Result<ExitCode> {
     Err(unavailable())
 }
 

@@ -113,7 +113,7 @@ impl AddCmd {
 
 /// Runs `action` over the -f/-k inputs within -l/-n (or stdin) and delivers the stream; with
 /// --diff, exits 1 when there are differences, as `kubectl diff` does.
-fn on_files(
+pub(super) fn on_files(
     input: &InputArgs,
     cluster: &ClusterArgs,
     action: &dyn Action,
@@ -144,7 +144,7 @@ fn on_files(
 pub struct DiffFailure(anyhow::Error);
 
 /// `result`, its failure made a [`DiffFailure`] when `output` asks for a diff.
-fn diff_failure<T>(output: &OutputArgs, result: Result<T>) -> Result<T> {
+pub(super) fn diff_failure<T>(output: &OutputArgs, result: Result<T>) -> Result<T> {
     result.map_err(|e| {
         if output.diff && super::exit_code(&e) == 1 {
             DiffFailure(e).into()
@@ -155,7 +155,7 @@ fn diff_failure<T>(output: &OutputArgs, result: Result<T>) -> Result<T> {
 }
 
 /// File mode and live mode do not mix.
-fn no_files(input: &InputArgs) -> Result<()> {
+pub(super) fn no_files(input: &InputArgs) -> Result<()> {
     if input.filenames.is_empty() {
         Ok(())
     } else {

@@ -286,16 +286,16 @@ fn drift(w: &Workload<'_>, record: &AppliedRecord) -> Vec<(Option<String>, Strin
         .collect()
 }
 
-/// `add` on live objects with `--field-manager`: records the manager on the instances it
-/// applies, so that later applies and `remove` write their fields as that manager.
-pub struct ManagedAdd {
-    /// The add.
-    pub add: AddAction,
+/// `add` (or `migrate`) on live objects with `--field-manager`: records the manager on the
+/// instances it applies, so that later applies and `remove` write their fields as that manager.
+pub struct ManagedAdd<A = AddAction> {
+    /// The add (or another action that adds instances).
+    pub add: A,
     /// The manager (`kubectl-pattern` is recorded as the default, that is, not at all).
     pub field_manager: String,
 }
 
-impl Action for ManagedAdd {
+impl<A: Action> Action for ManagedAdd<A> {
     fn run(&self, object: &mut Value) -> Result<ActionResult, ObjectError> {
         let mut result = self.add.run(object)?;
         let Ok(mut w) = Workload::new(object) else {

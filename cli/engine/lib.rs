@@ -10,6 +10,7 @@ pub mod duration;
 pub mod fragment;
 pub mod free_ports;
 pub mod gitrepo;
+pub mod handover;
 pub mod inject;
 pub mod kinds;
 pub mod lint;

@@ -84,6 +84,8 @@ mod live_findings;
 #[cfg(feature = "cluster")]
 mod live_findings_more;
 #[cfg(feature = "cluster")]
+mod live_migrate;
+#[cfg(feature = "cluster")]
 mod live_mock;
 #[cfg(feature = "cluster")]
 mod live_wait;

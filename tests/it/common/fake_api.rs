@@ -73,6 +73,8 @@ pub(super) struct State {
     pub(super) rollout: Vec<Value>,
     /// Objects whose scripted rollout a watch will stream.
     pub(super) rolling: Vec<(String, String)>,
+    /// Managers that wrote with an Update (a JSON Patch, or so named in managedFields).
+    pub(super) update_managers: BTreeSet<String>,
 }
 
 /// The server: its port and its shared state.
@@ -104,7 +106,7 @@ impl FakeApi {
         api
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 

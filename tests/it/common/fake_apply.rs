@@ -21,16 +21,17 @@ pub(super) fn apply(
     name: &str,
 ) -> (u16, Value) {
     let key = (ns.to_string(), name.to_string());
-    if req.headers.get("content-type").map(String::as_str) != Some("application/apply-patch+yaml") {
+    let content_type = req.headers.get("content-type").map(String::as_str);
+    if !matches!(
+        content_type,
+        Some("application/apply-patch+yaml" | "application/json-patch+json")
+    ) {
         return status(
             415,
             "UnsupportedMediaType",
-            "only server-side apply is served",
+            "only server-side apply and JSON Patch are served",
         );
     }
-    let Some(manager) = req.param("fieldManager").map(str::to_string) else {
-        return status(422, "Invalid", "fieldManager is required for apply patch");
-    };
     if let Some(mut change) = st.interference.pop_front()
         && let Some(d) = st.deployments.get_mut(&key)
     {
@@ -38,6 +39,12 @@ pub(super) fn apply(
         st.resource_version += 1;
         d["metadata"]["resourceVersion"] = json!(st.resource_version.to_string());
     }
+    if content_type == Some("application/json-patch+json") {
+        return super::fake_update::json_patch(st, req, &key);
+    }
+    let Some(manager) = req.param("fieldManager").map(str::to_string) else {
+        return status(422, "Invalid", "fieldManager is required for apply patch");
+    };
     let Ok(config) = serde_json::from_str::<Value>(&req.body) else {
         return status(400, "BadRequest", "the body is not JSON");
     };
@@ -68,16 +75,7 @@ pub(super) fn apply_config(
     if let (Some(rv), Some(stored)) = (config.pointer("/metadata/resourceVersion"), &stored)
         && Some(rv) != stored.pointer("/metadata/resourceVersion")
     {
-        // As in ssa-stale-resourceversion-409.json.
-        let (code, mut body) = status(
-            409,
-            "Conflict",
-            &format!(
-                "Operation cannot be fulfilled on deployments.apps \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
-            ),
-        );
-        body["details"] = json!({"name": name, "group": "apps", "kind": "deployments"});
-        return (code, body);
+        return stale(name);
     }
     if stored.is_none() && config.pointer("/metadata/resourceVersion").is_some() {
         return not_found(name);
@@ -139,9 +137,22 @@ pub(super) fn apply_config(
     (200, st.deployments[key].clone())
 }
 
+/// A stale `resourceVersion`, as in ssa-stale-resourceversion-409.json.
+pub(super) fn stale(name: &str) -> (u16, Value) {
+    let (code, mut body) = status(
+        409,
+        "Conflict",
+        &format!(
+            "Operation cannot be fulfilled on deployments.apps \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
+        ),
+    );
+    body["details"] = json!({"name": name, "group": "apps", "kind": "deployments"});
+    (code, body)
+}
+
 /// Server-set metadata and status: a new object gets its identity and a finished rollout; a
 /// changed one a new resourceVersion, and a new generation when its spec changed.
-fn stamp(st: &mut State, result: &mut Value, stored: Option<&Value>) {
+pub(super) fn stamp(st: &mut State, result: &mut Value, stored: Option<&Value>) {
     let Some(stored) = stored else {
         st.resource_version += 1;
         let name = result["metadata"]["name"].clone();
@@ -244,7 +255,7 @@ pub(super) fn set_managed_fields(st: &mut State, key: &Key) {
         .iter()
         .filter(|(_, set)| !set.is_empty())
         .map(|(m, set)| {
-            let operation = if UPDATERS.contains(&m.as_str()) {
+            let operation = if UPDATERS.contains(&m.as_str()) || st.update_managers.contains(m) {
                 "Update"
             } else {
                 "Apply"

@@ -12,6 +12,7 @@ pub mod fake_api;
 pub mod fake_apply;
 pub mod fake_defaults;
 pub mod fake_ssa;
+pub mod fake_update;
 pub mod guests;
 pub mod json_patch;
 pub mod k8s_schema;
