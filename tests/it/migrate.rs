@@ -185,3 +185,38 @@ fn a_mount_git_clone_cannot_keep_is_refused_and_nothing_is_written() {
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
 }
+
+/// nginx serves from /usr/share/nginx/html, where gitRepo examples mount the checkout: data,
+/// not a system path, so the clone takes that mount; a checkout over a library directory is
+/// still refused, naming the path.
+#[test]
+fn the_web_servers_docroot_is_migrated_and_a_library_directory_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("site.yaml");
+    std::fs::write(
+        &file,
+        SITE.replace("mountPath: /srv/www", "mountPath: /usr/share/nginx/html"),
+    )
+    .unwrap();
+    let (stdout, _) = migrate(&file);
+    let first = stdout.split("\n---\n").next().unwrap();
+    let object: Value = kubectl_pattern::engine::yaml::from_str(first).unwrap();
+    assert_eq!(
+        mounts(&object, "nginx"),
+        [
+            serde_json::json!({"name": "git-clone-repo", "mountPath": "/usr/share/nginx/html", "readOnly": true})
+        ]
+    );
+
+    let text = SITE.replace("mountPath: /srv/www", "mountPath: /usr/lib/site");
+    std::fs::write(&file, &text).unwrap();
+    let out = crate::common::bin()
+        .args(["migrate", "gitrepo", "-f"])
+        .arg(&file)
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("system path /usr/lib/site"), "{stderr}");
+}

@@ -25,13 +25,13 @@ fn parse(text: &str) -> Value {
 /// gives back the bytes.
 fn round(text: &str, after: &Value) -> String {
     let before = parse(text);
-    let edited = edit(text, &before, after, false).expect("edited in place");
+    let edited = edit(text, None, &before, after, false).expect("edited in place");
     assert_eq!(
         parse(&edited),
         *after,
         "the edit reads back as the new value"
     );
-    let back = edit(&edited, after, &before, false).expect("undone in place");
+    let back = edit(&edited, None, after, &before, false).expect("undone in place");
     assert_eq!(back, text, "undo restores the bytes");
     edited
 }
@@ -94,11 +94,11 @@ fn pretty_json_keeps_its_layout() {
     let before: Value = serde_json::from_str(text).unwrap();
     let mut after = before.clone();
     add_helper(&mut after);
-    let edited = edit(text, &before, &after, true).expect("edited in place");
+    let edited = edit(text, None, &before, &after, true).expect("edited in place");
     assert_eq!(serde_json::from_str::<Value>(&edited).unwrap(), after);
     assert!(edited.starts_with("{\n    \"apiVersion\": \"apps/v1\",\n    \"kind\": \"Deployment\",\n    \"metadata\": {\"name\": \"web\"},"), "{edited}");
     assert!(edited.contains("{\"name\": \"web\", \"image\": \"nginx\"},\n                    {\n                        \"name\": \"helper\","), "{edited}");
-    assert_eq!(edit(&edited, &after, &before, true).unwrap(), text);
+    assert_eq!(edit(&edited, None, &after, &before, true).unwrap(), text);
 }
 
 #[test]
@@ -109,7 +109,7 @@ fn the_last_item_replaced_in_one_edit_keeps_the_other_lines() {
     let before = parse(text);
     let mut after = before.clone();
     after["spec"]["volumes"][1] = json!({"name": "new", "emptyDir": {}});
-    let edited = edit(text, &before, &after, false).expect("edited in place");
+    let edited = edit(text, None, &before, &after, false).expect("edited in place");
     assert_eq!(
         edited,
         "spec:\n  volumes:\n  # keep me\n  - name: a # first\n    emptyDir: {}\n  - name: new\n    emptyDir: {}\nstatus: {}\n"
@@ -123,7 +123,7 @@ fn what_the_editor_cannot_place_is_refused_not_garbled() {
     let before = parse(text);
     let mut after = before.clone();
     after["d"] = json!(1);
-    assert_eq!(edit(text, &before, &after, false), None);
+    assert_eq!(edit(text, None, &before, &after, false), None);
 }
 
 fn catalogue_request(id: &str, sets: &[(&str, &str)]) -> PatternRequest {
