@@ -87,6 +87,37 @@ fn content_type(r: &crate::common::fake_api::Request) -> &str {
         .unwrap_or("")
 }
 
+/// kubectl-pattern's Apply owns the clone's fields, and nobody else does; the migration's
+/// manager is gone and nobody owns the gitRepo volume.
+fn assert_owned_by_kubectl_pattern_alone(stored: &Value) {
+    let only_pattern = ["kubectl-pattern Apply".to_string()];
+    assert_eq!(
+        owners_of(stored, "k:{\"name\":\"git-clone\"}"),
+        only_pattern
+    );
+    assert_eq!(
+        owners_of(stored, "k:{\"name\":\"git-clone-repo\"}"),
+        only_pattern
+    );
+    assert_eq!(
+        owners_of(stored, "k:{\"name\":\"git-clone-tmp\"}"),
+        only_pattern
+    );
+    assert_eq!(
+        owners_of(stored, &format!("k:{{\"mountPath\":\"{SITE}\"}}")),
+        only_pattern
+    );
+    assert!(
+        owners_of(stored, "")
+            .iter()
+            .all(|m| !m.starts_with("kubectl-pattern-migrate"))
+    );
+    assert_eq!(
+        owners_of(stored, "k:{\"name\":\"site\"}"),
+        Vec::<String>::new()
+    );
+}
+
 #[test]
 fn a_live_gitrepo_becomes_git_clone_owned_by_kubectl_pattern_alone() {
     let live = live_with_git_repo();
@@ -156,33 +187,7 @@ fn a_live_gitrepo_becomes_git_clone_owned_by_kubectl_pattern_alone() {
         ]
     );
 
-    // kubectl-pattern's Apply owns the clone's fields, and nobody else does.
-    let only_pattern = ["kubectl-pattern Apply".to_string()];
-    assert_eq!(
-        owners_of(&stored, "k:{\"name\":\"git-clone\"}"),
-        only_pattern
-    );
-    assert_eq!(
-        owners_of(&stored, "k:{\"name\":\"git-clone-repo\"}"),
-        only_pattern
-    );
-    assert_eq!(
-        owners_of(&stored, "k:{\"name\":\"git-clone-tmp\"}"),
-        only_pattern
-    );
-    assert_eq!(
-        owners_of(&stored, &format!("k:{{\"mountPath\":\"{SITE}\"}}")),
-        only_pattern
-    );
-    assert!(
-        owners_of(&stored, "")
-            .iter()
-            .all(|m| !m.starts_with("kubectl-pattern-migrate"))
-    );
-    assert_eq!(
-        owners_of(&stored, "k:{\"name\":\"site\"}"),
-        Vec::<String>::new()
-    );
+    assert_owned_by_kubectl_pattern_alone(&stored);
 
     // remove git-clone now lets go of all of it.
     let (code, stdout, stderr) = run(live.cmd().args(["remove", "git-clone", "deploy/web"]));

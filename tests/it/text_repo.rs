@@ -202,32 +202,9 @@ fn hunk_heads(diff: &str) -> Vec<(String, String)> {
     out
 }
 
-#[test]
-fn add_only_inserts_helper_lines_and_remove_restores_every_byte() {
-    let dir = tempfile::tempdir().unwrap();
-    repository(dir.path());
-    let repo = dir.path().join("repo");
-    let report = run(&repo, &["add", "log-shipper"]);
-
-    // Each file that is not a manifest is reported once; the patch is passed through.
-    for file in NOT_MANIFESTS {
-        let line = format!("{}: skipped (", repo.join(file).display());
-        assert_eq!(report.matches(&line).count(), 1, "{file}\n{report}");
-    }
-    let patch = repo.join("kustomize/overlays/prod/resources.yaml");
-    let line = format!(
-        "deployment/cart: skipped ({}: a partial Deployment (no spec.selector)",
-        patch.display()
-    );
-    assert_eq!(report.matches(&line).count(), 1, "{report}");
-    assert_eq!(
-        report.matches("skipped (").count(),
-        NOT_MANIFESTS.len() + 5,
-        "the patch, the base's Kustomization, the Service, the ConfigMap and the CRD are the other skipped objects:\n{report}"
-    );
-
-    // Nothing removed from any YAML file; the JSON file only gains commas.
-    let numstat = git(&repo, &["diff", "--numstat"]);
+/// Nothing removed from any YAML file; the JSON file only gains commas.
+fn assert_only_additions(repo: &std::path::Path) {
+    let numstat = git(repo, &["diff", "--numstat"]);
     let changed: Vec<&str> = numstat
         .lines()
         .map(|l| l.split('\t').nth(2).unwrap())
@@ -247,7 +224,7 @@ fn add_only_inserts_helper_lines_and_remove_restores_every_byte() {
         let cols: Vec<&str> = line.split('\t').collect();
         let removed: usize = cols[1].parse().unwrap();
         if cols[2].ends_with(".json") {
-            let diff = git(&repo, &["diff", "-U0", "--", cols[2]]);
+            let diff = git(repo, &["diff", "-U0", "--", cols[2]]);
             let gone: Vec<&str> = diff
                 .lines()
                 .filter(|l| l.starts_with('-') && !l.starts_with("---"))
@@ -267,12 +244,15 @@ fn add_only_inserts_helper_lines_and_remove_restores_every_byte() {
                 removed,
                 0,
                 "{line}\n{}",
-                git(&repo, &["diff", "--", cols[2]])
+                git(repo, &["diff", "--", cols[2]])
             );
         }
     }
-    // Every added hunk is a part of the helper: its container, volumes, mount, or the record.
-    let diff = git(&repo, &["diff", "-U0", "--", "*.yaml"]);
+}
+
+/// Every added hunk is a part of the helper: its container, volumes, mount, or the record.
+fn assert_hunks_are_the_helper(repo: &std::path::Path) {
+    let diff = git(repo, &["diff", "-U0", "--", "*.yaml"]);
     let allowed = [
         "- name: log-shipper",
         "volumeMounts:",
@@ -307,6 +287,34 @@ fn add_only_inserts_helper_lines_and_remove_restores_every_byte() {
             "{file}: hunk starts with {head:?}\n{diff}"
         );
     }
+}
+
+#[test]
+fn add_only_inserts_helper_lines_and_remove_restores_every_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    repository(dir.path());
+    let repo = dir.path().join("repo");
+    let report = run(&repo, &["add", "log-shipper"]);
+
+    // Each file that is not a manifest is reported once; the patch is passed through.
+    for file in NOT_MANIFESTS {
+        let line = format!("{}: skipped (", repo.join(file).display());
+        assert_eq!(report.matches(&line).count(), 1, "{file}\n{report}");
+    }
+    let patch = repo.join("kustomize/overlays/prod/resources.yaml");
+    let line = format!(
+        "deployment/cart: skipped ({}: a partial Deployment (no spec.selector)",
+        patch.display()
+    );
+    assert_eq!(report.matches(&line).count(), 1, "{report}");
+    assert_eq!(
+        report.matches("skipped (").count(),
+        NOT_MANIFESTS.len() + 5,
+        "the patch, the base's Kustomization, the Service, the ConfigMap and the CRD are the other skipped objects:\n{report}"
+    );
+
+    assert_only_additions(&repo);
+    assert_hunks_are_the_helper(&repo);
     // The markers and literal styles are still there.
     let web = std::fs::read_to_string(repo.join("apps/web/deployment.yaml")).unwrap();
     for kept in [
