@@ -87,6 +87,22 @@ fn modified(target: &Target, attempts: u32) -> ClusterError {
     }
 }
 
+/// After a failed write of steps 2 and 3: `Ok` when it was stale and attempts are left (the
+/// caller reads the object again), else the error to report.
+fn retry_or_fail(
+    conn: &Connection,
+    target: &Target,
+    e: kube::Error,
+    attempt: u32,
+    opts: &LiveOptions,
+) -> Result<(), ClusterError> {
+    match is_stale_write(&e) {
+        true if attempt < opts.attempts => Ok(()),
+        true => Err(modified(target, attempt)),
+        false => Err(classify(e, &target.ctx("patch"), &conn.endpoint)),
+    }
+}
+
 /// Runs the engine on `live`: the migration to send, or the outcome when there is nothing to
 /// send (no gitRepo volume, no writes asked, `--dry-run=client`).
 fn plan(
@@ -207,13 +223,12 @@ async fn apply_step(
             .await
         {
             Ok(obj) => return Ok(to_value(obj)),
-            Err(e) if is_stale_write(&e) && attempt < opts.attempts => {
+            Err(e) => {
+                retry_or_fail(conn, target, e, attempt, opts)?;
                 current = fetch(conn, target).await?;
                 source = current.clone();
                 attempt += 1;
             }
-            Err(e) if is_stale_write(&e) => return Err(modified(target, attempt)),
-            Err(e) => return Err(classify(e, &target.ctx("patch"), &conn.endpoint)),
         }
     }
 }
@@ -259,12 +274,11 @@ async fn handover_step(
         ];
         match send_json_patch(conn, target, &ops, false).await {
             Ok(after) => return Ok(after),
-            Err(e) if is_stale_write(&e) && attempt < opts.attempts => {
+            Err(e) => {
+                retry_or_fail(conn, target, e, attempt, opts)?;
                 current = fetch(conn, target).await?;
                 attempt += 1;
             }
-            Err(e) if is_stale_write(&e) => return Err(modified(target, attempt)),
-            Err(e) => return Err(classify(e, &target.ctx("patch"), &conn.endpoint)),
         }
     }
 }
