@@ -131,6 +131,20 @@ pub enum ClusterError {
         /// How many attempts were made.
         attempts: u32,
     },
+    /// A migration's first write went through, its hand-over of fields did not.
+    #[error(
+        "{object} was migrated (its gitRepo volume is gone), but handing the new fields to {manager} failed: {cause}; run `{command}` again to finish the hand-over"
+    )]
+    Unfinished {
+        /// The object.
+        object: String,
+        /// The manager the fields go to.
+        manager: String,
+        /// The command that finishes it.
+        command: String,
+        /// Why the hand-over failed.
+        cause: String,
+    },
     /// An admission webhook or policy refused the change.
     #[error("{object}: denied by admission control: {message}")]
     Denied {

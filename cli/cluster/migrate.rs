@@ -4,11 +4,13 @@
 //!    result, on the `resourceVersion` read: the only change to the pod template, so one rollout;
 //! 2. a server-side apply, as the manager the new records name, of the same values: that
 //!    manager now owns the instances' fields (nothing changes);
-//! 3. a JSON Patch of `metadata.managedFields` handing them over: the Update's entry dropped,
-//!    the instances' fields pruned from every other manager.
+//! 3. a JSON Patch of `metadata.managedFields` handing them over: the instances' fields pruned
+//!    from every other manager; the Update's entry keeps only what no instance owns.
 //!
 //! A stale `resourceVersion` (409) on step 1 re-reads the object and runs the engine again; on
-//! steps 2 and 3 it re-reads the object and rebuilds that step's request only.
+//! steps 2 and 3 it re-reads the object and rebuilds that step's request only. When steps 2 or
+//! 3 fail for good, the same command finishes them: an object without gitRepo volumes whose
+//! migration's Update still owns a git-clone helper gets steps 2 and 3 alone.
 
 use kube::api::{Patch, PatchParams};
 use serde_json::{Value, json};
@@ -54,7 +56,7 @@ pub(super) async fn process(
     loop {
         let plan = match plan(conn, &target, &live, action, opts, write)? {
             Ok(plan) => plan,
-            Err(done) => return Ok(*done),
+            Err(done) => return resume(conn, &target, *done, opts, write).await,
         };
         let dry = opts.dry_run == DryRun::Server;
         let rv = live
@@ -180,8 +182,7 @@ async fn finish(
         );
         (after, note)
     } else {
-        let applied = apply_step(conn, &target, &plan, after, opts).await?;
-        let handed = handover_step(conn, &target, &plan, applied, opts).await?;
+        let handed = hand_over(conn, &target, &plan, after, opts).await?;
         (handed, MANIFESTS_NOTE.to_string())
     };
     Ok(Outcome {
@@ -193,6 +194,69 @@ async fn finish(
         notes: vec![note],
         field_managers: vec![plan.manager],
     })
+}
+
+/// Steps 2 and 3 on `current`, the object with the migration in it; a failure says how to
+/// finish (the same command again: see `resume`).
+async fn hand_over(
+    conn: &Connection,
+    target: &Target,
+    plan: &Plan,
+    current: Value,
+    opts: &LiveOptions,
+) -> Result<Value, ClusterError> {
+    let steps = async {
+        let applied = apply_step(conn, target, plan, current, opts).await?;
+        handover_step(conn, target, plan, applied, opts).await
+    };
+    steps.await.map_err(|cause| ClusterError::Unfinished {
+        object: target.display(),
+        manager: plan.manager.clone(),
+        command: format!(
+            "kubectl pattern migrate gitrepo {}/{} -n {}",
+            target.resource.short_name(),
+            target.name,
+            target.namespace
+        ),
+        cause: match cause {
+            ClusterError::Modified { attempts, .. } => {
+                format!("the object was modified by someone else {attempts} times")
+            }
+            other => other.to_string(),
+        },
+    })
+}
+
+/// An object with nothing to migrate whose hand-over an earlier run left unfinished (its
+/// migration's Update still owns a git-clone helper): steps 2 and 3 now. Else `done` as is.
+async fn resume(
+    conn: &Connection,
+    target: &Target,
+    mut done: Outcome,
+    opts: &LiveOptions,
+    write: bool,
+) -> Result<Outcome, ClusterError> {
+    if !write || done.written || opts.dry_run != DryRun::None {
+        return Ok(done);
+    }
+    let pending = handover::unfinished(&done.before).map_err(|e| handover_error(target, e))?;
+    let Some((manager, instances)) = pending else {
+        return Ok(done);
+    };
+    done.report.reason = Some(format!(
+        "finished handing {} to {manager}, which an earlier run left undone",
+        instances.join(", ")
+    ));
+    let plan = Plan {
+        edited: done.before.clone(),
+        report: done.report.clone(),
+        manager,
+        instances,
+    };
+    done.after = hand_over(conn, target, &plan, done.before.clone(), opts).await?;
+    done.written = true;
+    done.field_managers = vec![plan.manager];
+    Ok(done)
 }
 
 /// Step 2: the instances' apply configuration as their manager, on the object step 1 left.
@@ -241,18 +305,8 @@ async fn handover_step(
     mut current: Value,
     opts: &LiveOptions,
 ) -> Result<Value, ClusterError> {
-    let fields = handover::instance_fields(&plan.edited, &plan.instances, &plan.manager).map_err(
-        |e| match e {
-            HandoverError::Released(error) => ClusterError::Released {
-                object: target.display(),
-                error,
-            },
-            HandoverError::Remove(error) => ClusterError::Engine {
-                object: target.display(),
-                error: Box::new(error),
-            },
-        },
-    )?;
+    let fields = handover::instance_fields(&plan.edited, &plan.instances, &plan.manager)
+        .map_err(|e| handover_error(target, e))?;
     let mut attempt = 1;
     loop {
         let entries = current
@@ -280,6 +334,19 @@ async fn handover_step(
                 attempt += 1;
             }
         }
+    }
+}
+
+fn handover_error(target: &Target, e: HandoverError) -> ClusterError {
+    match e {
+        HandoverError::Released(error) => ClusterError::Released {
+            object: target.display(),
+            error,
+        },
+        HandoverError::Remove(error) => ClusterError::Engine {
+            object: target.display(),
+            error: Box::new(error),
+        },
     }
 }
 

@@ -15,6 +15,9 @@ use crate::process::{Action, ActionResult, ObjectError, PatternReport, workload_
 use crate::tracking;
 use crate::workload::Workload;
 
+/// The pattern each `gitRepo` volume becomes an instance of.
+pub const PATTERN: &str = "git-clone";
+
 /// A `gitRepo` volume that cannot be converted.
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {

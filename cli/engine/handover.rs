@@ -5,14 +5,18 @@
 //! created), so a migration writes with a JSON Patch (an Update: the server gives each changed
 //! leaf field to the patch's manager and takes it from the others). Then an apply as the
 //! record's manager claims the instances' fields, and a JSON Patch of `metadata.managedFields`
-//! drops the Update's manager and prunes the instances' fields from every other manager, so a
-//! later `remove` lets go of them alone. This module builds those patches; the HTTP is in the
+//! prunes the instances' fields from every other manager, so a later `remove` lets go of them
+//! alone; the Update's manager keeps only what no instance owns (a renamed mount of another
+//! container), and goes when that is nothing. This module builds those patches; the HTTP is in the
 //! cluster crate.
 
 use serde_json::{Map, Value, json};
 
+use super::gitrepo::PATTERN as GIT_CLONE;
 use super::process::{Action, ObjectError, RemoveAction};
 use super::released::{self, ReleasedError, ReleasedField, Step};
+use super::tracking;
+use super::workload::Workload;
 
 /// The field manager of the migration's Update (dropped from `managedFields` afterwards).
 pub const MIGRATE_FIELD_MANAGER: &str = "kubectl-pattern-migrate";
@@ -94,10 +98,68 @@ pub fn instance_fields(
     Ok(released::released(object, &without, Some(manager))?)
 }
 
-/// `managedFields` after the hand-over: the `(drop, Update)` entry gone, `fields` pruned from
-/// every other entry but `keeper`'s Apply entry and the subresources' (status), and entries
-/// left with no field dropped. An emptied parent map is removed too: in `fieldsV1` an empty
-/// map means "owns this field".
+/// A hand-over an earlier run left unfinished (it stopped between the migration's Update and
+/// the end of step 3): the manager and the git-clone instances of that manager whose helper
+/// container the migration's Update entry still owns. `None` when there is none.
+pub fn unfinished(object: &Value) -> Result<Option<(String, Vec<String>)>, HandoverError> {
+    let entries = object
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array);
+    let Some(set) = (entries.into_iter().flatten())
+        .find(|e| {
+            e.get("manager").and_then(Value::as_str) == Some(MIGRATE_FIELD_MANAGER)
+                && e.get("operation").and_then(Value::as_str) == Some("Update")
+                && e.get("subresource").is_none()
+        })
+        .and_then(|e| e.get("fieldsV1"))
+    else {
+        return Ok(None);
+    };
+    let mut copy = object.clone();
+    let records = (Workload::new(&mut copy).ok())
+        .and_then(|w| tracking::read(&w).ok())
+        .unwrap_or_default();
+    let mut pending: Option<(String, Vec<String>)> = None;
+    for record in records.iter().filter(|r| r.pattern == GIT_CLONE) {
+        let manager = record.field_manager();
+        if pending.as_ref().is_some_and(|(m, _)| m != manager) {
+            continue;
+        }
+        let fields = instance_fields(object, std::slice::from_ref(&record.instance), manager)?;
+        if !fields
+            .iter()
+            .filter(|f| is_helper(f))
+            .any(|f| holds(set, &f.path))
+        {
+            continue;
+        }
+        let (_, instances) = pending.get_or_insert_with(|| (manager.to_string(), Vec::new()));
+        instances.push(record.instance.clone());
+    }
+    Ok(pending)
+}
+
+/// A helper container: an item of `containers` or `initContainers`.
+fn is_helper(field: &ReleasedField) -> bool {
+    matches!(field.path.as_slice(), [.., Step::Field(list), Step::Key { .. }]
+        if list == "initContainers" || list == "containers")
+}
+
+/// True when the `fieldsV1` set holds the field at `path`.
+fn holds(set: &Value, path: &[Step]) -> bool {
+    let Some((step, rest)) = path.split_first() else {
+        return true;
+    };
+    (set.as_object().into_iter().flatten())
+        .any(|(key, child)| step_matches(key, step) && holds(child, rest))
+}
+
+/// `managedFields` after the hand-over: `fields` pruned from every entry but `keeper`'s Apply
+/// entry and the subresources' (status), and entries left with no field dropped. The
+/// `(drop, Update)` entry also loses every field the keeper's Apply owns as well: what stays
+/// of it are the changes no instance owns (another container's mount of the converted volume,
+/// renamed), so they keep an owner. An emptied parent map is removed too: in `fieldsV1` an
+/// empty map means "owns this field".
 pub fn hand_over(
     managed_fields: &[Value],
     keeper: &str,
@@ -105,21 +167,28 @@ pub fn hand_over(
     fields: &[ReleasedField],
 ) -> Vec<Value> {
     let text = |e: &Value, k: &str| e.get(k).and_then(Value::as_str).map(str::to_string);
+    let is = |e: &Value, manager: &str, operation: &str| {
+        text(e, "manager").as_deref() == Some(manager)
+            && text(e, "operation").as_deref() == Some(operation)
+            && e.get("subresource").is_none()
+    };
+    let kept = (managed_fields.iter())
+        .find(|e| is(e, keeper, "Apply"))
+        .and_then(|e| e.get("fieldsV1"));
     let mut out = Vec::new();
     for entry in managed_fields {
-        let manager = text(entry, "manager").unwrap_or_default();
-        let operation = text(entry, "operation").unwrap_or_default();
-        if entry.get("subresource").is_some() || (manager == keeper && operation == "Apply") {
+        if entry.get("subresource").is_some() || is(entry, keeper, "Apply") {
             out.push(entry.clone());
             continue;
         }
-        if manager == drop && operation == "Update" {
-            continue;
-        }
+        let migration = is(entry, drop, "Update");
         let mut entry = entry.clone();
         if let Some(set) = entry.get_mut("fieldsV1") {
             for field in fields {
                 prune(set, &field.path);
+            }
+            if let Some(kept) = kept.filter(|_| migration) {
+                subtract(set, kept);
             }
             if set.as_object().is_some_and(Map::is_empty) {
                 continue;
@@ -154,6 +223,26 @@ fn prune(set: &mut Value, path: &[Step]) -> bool {
         map.remove(&key);
     }
     removed
+}
+
+/// Removes from the `fieldsV1` set `set` every field `other` owns too (an empty map in both),
+/// and every map this leaves empty; true when `set` is then empty.
+fn subtract(set: &mut Value, other: &Value) -> bool {
+    let (Some(map), Some(other)) = (set.as_object_mut(), other.as_object()) else {
+        return false;
+    };
+    map.retain(|key, child| {
+        let Some(theirs) = other.get(key) else {
+            return true;
+        };
+        let leaf = |v: &Value| v.as_object().is_some_and(Map::is_empty);
+        match (leaf(child), leaf(theirs)) {
+            (true, true) => false,
+            (false, false) => !subtract(child, theirs),
+            _ => true,
+        }
+    });
+    map.is_empty()
 }
 
 /// `f:NAME` names a map field; `k:{"name":"git-clone"}` the list item whose key field has

@@ -91,6 +91,23 @@ fn mount_field() -> ReleasedField {
     ])
 }
 
+/// The migration's Update as the server records it: the clone's mount on `web` (an instance
+/// field), the records annotation (the keeper applies it too), and, when `sidecar`, the
+/// renamed mount of the old volume on another container (no instance owns it).
+fn migrate_entry(sidecar: bool) -> Value {
+    let mut spec = json!({"f:containers": {
+        "k:{\"name\":\"web\"}": {"f:volumeMounts": {"k:{\"mountPath\":\"/srv\"}": {
+            ".": {}, "f:mountPath": {}, "f:name": {}}}}}});
+    if sidecar {
+        spec["f:containers"]["k:{\"name\":\"reloader\"}"] = json!({"f:volumeMounts": {
+            "k:{\"mountPath\":\"/watch\"}": {"f:name": {}}}});
+    }
+    json!({"manager": MIGRATE_FIELD_MANAGER, "operation": "Update",
+        "fieldsV1": {"f:spec": {"f:template": {
+            "f:metadata": {"f:annotations": {"f:pattern.kubectl.io/applied": {}}},
+            "f:spec": spec}}}})
+}
+
 #[test]
 fn the_hand_over_prunes_other_managers_and_drops_the_update() {
     let user = json!({"manager": "kubectl-client-side-apply", "operation": "Update",
@@ -99,16 +116,16 @@ fn the_hand_over_prunes_other_managers_and_drops_the_update() {
                 "f:volumeMounts": {"k:{\"mountPath\":\"/srv\"}": {
                     ".": {}, "f:mountPath": {}, "f:name": {}}}}}}}}}});
     let keeper = json!({"manager": "kubectl-pattern", "operation": "Apply",
-        "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:containers": {
+        "fieldsV1": {"f:spec": {"f:template": {
+            "f:metadata": {"f:annotations": {"f:pattern.kubectl.io/applied": {}}},
+            "f:spec": {"f:containers": {
             "k:{\"name\":\"web\"}": {"f:volumeMounts": {"k:{\"mountPath\":\"/srv\"}": {
                 ".": {}, "f:name": {}}}}}}}}}});
-    let migrate = json!({"manager": MIGRATE_FIELD_MANAGER, "operation": "Update",
-        "fieldsV1": {"f:spec": {"f:template": {}}}});
     let status = json!({"manager": "kube-controller-manager", "operation": "Update",
         "subresource": "status", "fieldsV1": {"f:spec": {"f:template": {"f:spec": {
             "f:containers": {"k:{\"name\":\"web\"}": {"f:volumeMounts": {
                 "k:{\"mountPath\":\"/srv\"}": {}}}}}}}}});
-    let entries = [user, keeper.clone(), migrate, status.clone()];
+    let entries = [user, keeper.clone(), migrate_entry(false), status.clone()];
     let out = hand_over(
         &entries,
         "kubectl-pattern",
@@ -116,11 +133,24 @@ fn the_hand_over_prunes_other_managers_and_drops_the_update() {
         &[mount_field()],
     );
     // The mount leaves the user's entry; the emptied volumeMounts map goes too, while the
-    // container keeps its own fields and its `.`.
+    // container keeps its own fields and its `.`. The migration owned nothing of its own.
     let user_after = json!({"manager": "kubectl-client-side-apply", "operation": "Update",
         "fieldsV1": {"f:spec": {"f:replicas": {}, "f:template": {"f:spec": {"f:containers": {
             "k:{\"name\":\"web\"}": {".": {}, "f:image": {}}}}}}}});
-    assert_eq!(out, [user_after, keeper, status]);
+    assert_eq!(out, [user_after, keeper.clone(), status]);
+
+    // A mount on another container renamed to the new volume stays the migration's.
+    let out = hand_over(
+        &[keeper.clone(), migrate_entry(true)],
+        "kubectl-pattern",
+        MIGRATE_FIELD_MANAGER,
+        &[mount_field()],
+    );
+    let migrate_after = json!({"manager": MIGRATE_FIELD_MANAGER, "operation": "Update",
+        "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:containers": {
+            "k:{\"name\":\"reloader\"}": {"f:volumeMounts": {
+                "k:{\"mountPath\":\"/watch\"}": {"f:name": {}}}}}}}}}});
+    assert_eq!(out, [keeper, migrate_after]);
 }
 
 #[test]
@@ -144,13 +174,13 @@ fn an_entry_left_without_fields_is_dropped_and_parents_emptied_by_pruning_go() {
     );
 }
 
-#[test]
-fn the_instance_fields_are_those_its_record_names() {
+/// A Deployment with a git-clone instance applied by kubectl-pattern.
+fn cloned() -> Value {
     let record = json!([{"pattern": "git-clone", "instance": "git-clone", "version": "1.0.0",
         "paramsHash": "sha256:0", "containers": ["git-clone"], "volumes": ["git-clone-repo"],
         "mounts": [{"container": "web", "mountPath": "/srv"}],
         "created": ["initContainers", "annotations"]}]);
-    let object = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+    json!({"apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "web"},
         "spec": {"template": {"metadata": {"annotations": {
             "pattern.kubectl.io/applied": record.to_string()}},
@@ -158,7 +188,12 @@ fn the_instance_fields_are_those_its_record_names() {
                 "volumeMounts": [{"name": "git-clone-repo", "mountPath": "/repo"}]}],
                 "containers": [{"name": "web", "volumeMounts": [
                     {"name": "git-clone-repo", "mountPath": "/srv"}]}],
-                "volumes": [{"name": "git-clone-repo", "emptyDir": {}}]}}}});
+                "volumes": [{"name": "git-clone-repo", "emptyDir": {}}]}}}})
+}
+
+#[test]
+fn the_instance_fields_are_those_its_record_names() {
+    let object = cloned();
     let fields = instance_fields(&object, &["git-clone".into()], "kubectl-pattern").unwrap();
     let mut what: Vec<&str> = fields.iter().map(|f| f.what.as_str()).collect();
     what.sort();
@@ -185,4 +220,32 @@ fn the_instance_fields_are_those_its_record_names() {
             .unwrap()
             .is_empty()
     );
+}
+
+#[test]
+fn a_hand_over_is_unfinished_while_the_migration_owns_a_clone_helper() {
+    let mut object = cloned();
+    assert!(unfinished(&object).unwrap().is_none(), "no migration");
+    let helper = json!({"f:spec": {"f:template": {"f:spec": {"f:initContainers": {
+        "k:{\"name\":\"git-clone\"}": {".": {}, "f:image": {}}}}}}});
+    let entry = |fields: &Value| {
+        json!({"manager": MIGRATE_FIELD_MANAGER, "operation": "Update",
+        "fieldsV1": fields})
+    };
+    object["metadata"]["managedFields"] = json!([entry(&helper)]);
+    assert_eq!(
+        unfinished(&object).unwrap(),
+        Some(("kubectl-pattern".to_string(), vec!["git-clone".to_string()]))
+    );
+    // After the hand-over the migration keeps only a renamed mount: nothing is pending.
+    let mount = json!({"f:spec": {"f:template": {"f:spec": {"f:containers": {
+        "k:{\"name\":\"reloader\"}": {"f:volumeMounts": {
+            "k:{\"mountPath\":\"/watch\"}": {"f:name": {}}}}}}}}});
+    object["metadata"]["managedFields"] = json!([entry(&mount)]);
+    assert!(unfinished(&object).unwrap().is_none());
+    // Another manager's Update of the helper is not the migration's.
+    let mut other = entry(&helper);
+    other["manager"] = json!("kubectl-edit");
+    object["metadata"]["managedFields"] = json!([other]);
+    assert!(unfinished(&object).unwrap().is_none());
 }

@@ -286,3 +286,126 @@ fn an_object_without_git_repo_is_left_alone() {
     );
     assert!(live.patches().is_empty());
 }
+
+fn touch(d: &mut Value) {
+    d["metadata"]["labels"]["touched"] = json!("yes");
+}
+
+/// The writes' content types, in order (`json` for a JSON Patch, `apply` for an apply).
+fn kinds(live: &Live) -> Vec<&'static str> {
+    (live.patches().iter())
+        .map(|p| match content_type(p) {
+            "application/json-patch+json" => "json",
+            "application/apply-patch+yaml" => "apply",
+            _ => "other",
+        })
+        .collect()
+}
+
+#[test]
+fn a_stale_apply_or_hand_over_is_read_again_and_retried_alone() {
+    // Another client writes just before step 2, then just before step 3.
+    for (skip, writes) in [
+        (1, ["json", "apply", "apply", "json"]),
+        (2, ["json", "apply", "json", "json"]),
+    ] {
+        let live = live_with_git_repo();
+        live.api.interfere_after(skip, touch, 1);
+        let (code, stdout, stderr) = run(live.cmd().args(["migrate", "gitrepo", "deploy/web"]));
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        assert_eq!(kinds(&live), writes, "step {} again, alone", skip + 1);
+        let patches = live.patches();
+        let version = |p: &crate::common::fake_api::Request| match content_type(p) {
+            "application/json-patch+json" => p.json()[0]["value"].clone(),
+            _ => p.json()["metadata"]["resourceVersion"].clone(),
+        };
+        let (refused, retried) = (version(&patches[skip]), version(&patches[skip + 1]));
+        assert!(refused.is_string() && retried.is_string(), "{patches:?}");
+        assert_ne!(refused, retried, "the retry carries the version read again");
+        let stored = live.api.get("shop", "web");
+        assert_eq!(stored["metadata"]["labels"]["touched"], "yes");
+        assert_eq!(nginx_mount(&stored).unwrap()["name"], "git-clone-repo");
+        assert_owned_by_kubectl_pattern_alone(&stored);
+    }
+}
+
+#[test]
+fn a_hand_over_that_keeps_failing_is_finished_by_running_again() {
+    let live = live_with_git_repo();
+    // Step 1 goes through; every later write is stale.
+    live.api.interfere_after(1, touch, 5);
+    let (code, stdout, stderr) = run(live.cmd().args(["migrate", "gitrepo", "deploy/web"]));
+    assert_ne!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stderr.contains(
+            "deployment.apps/web was migrated (its gitRepo volume is gone), but handing the new \
+             fields to kubectl-pattern failed: the object was modified by someone else 5 times; \
+             run `kubectl pattern migrate gitrepo deploy/web -n shop` again"
+        ),
+        "{stderr}"
+    );
+    let half = live.api.get("shop", "web");
+    assert_eq!(nginx_mount(&half).unwrap()["name"], "git-clone-repo");
+    assert!(!owners_of(&half, "").is_empty());
+    assert!(
+        owners_of(&half, "")
+            .iter()
+            .any(|m| m.starts_with("kubectl-pattern-migrate")),
+        "the migration's Update still owns the clone"
+    );
+
+    let generation = half["metadata"]["generation"].clone();
+    let (code, stdout, stderr) = run(live.cmd().args(["migrate", "gitrepo", "deploy/web"]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("finished handing git-clone to kubectl-pattern"),
+        "{stdout}{stderr}"
+    );
+    let stored = live.api.get("shop", "web");
+    assert_owned_by_kubectl_pattern_alone(&stored);
+    assert_eq!(stored["metadata"]["generation"], generation, "no rollout");
+    let (code, stdout, stderr) = run(live.cmd().args(["remove", "git-clone", "deploy/web"]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}
+
+#[test]
+fn a_mount_on_another_container_renamed_by_the_migration_keeps_an_owner() {
+    let mut d = web_with_git_repo();
+    let reloader = json!({"name": "reloader", "image": "busybox:1.37",
+        "volumeMounts": [{"name": "site", "mountPath": "/watch"}]});
+    d["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .unwrap()
+        .push(reloader);
+    let entries = d["metadata"]["managedFields"].as_array_mut().unwrap();
+    let csa = entries.last_mut().unwrap();
+    csa["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]["k:{\"name\":\"reloader\"}"] = json!({
+        ".": {}, "f:name": {}, "f:image": {},
+        "f:volumeMounts": {"k:{\"mountPath\":\"/watch\"}": {".": {}, "f:mountPath": {}, "f:name": {}}}});
+    let live = Live::new();
+    live.api.insert_managed(d);
+    let (code, stdout, stderr) = run(live.cmd().args(["migrate", "gitrepo", "deploy/web"]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let stored = live.api.get("shop", "web");
+    let watch = &pod(&stored)["containers"][1]["volumeMounts"][0];
+    assert_eq!(watch["name"], "git-clone-repo");
+    // The renamed name is the migration's; the user keeps the mount itself.
+    let name_owners: Vec<String> = (stored["metadata"]["managedFields"].as_array().unwrap())
+        .iter()
+        .filter(|e| {
+            e["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]
+                ["k:{\"name\":\"reloader\"}"]["f:volumeMounts"]["k:{\"mountPath\":\"/watch\"}"]
+                .get("f:name")
+                .is_some()
+        })
+        .map(|e| e["manager"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(name_owners, ["kubectl-pattern-migrate"]);
+    assert_eq!(
+        owners_of(&stored, "k:{\"mountPath\":\"/watch\"}"),
+        [
+            "kubectl-client-side-apply Update",
+            "kubectl-pattern-migrate Update"
+        ]
+    );
+}

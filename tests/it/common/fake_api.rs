@@ -54,7 +54,8 @@ pub(super) struct Fault {
 }
 
 /// A change another client makes right before the server handles a PATCH.
-pub(super) type Interference = Box<dyn FnMut(&mut Value) + Send>;
+/// A change another client makes before a PATCH (`None`: that PATCH goes through untouched).
+pub(super) type Interference = Option<Box<dyn FnMut(&mut Value) + Send>>;
 
 #[derive(Default)]
 pub(super) struct State {
@@ -212,9 +213,20 @@ impl FakeApi {
     /// Before each of the next PATCHes, another client changes the object (a new
     /// resourceVersion), so the PATCH is stale.
     pub fn interfere(&self, change: impl FnMut(&mut Value) + Send + Clone + 'static, times: usize) {
+        self.interfere_after(0, change, times);
+    }
+
+    /// As `interfere`, from the PATCH after the next `skip` ones.
+    pub fn interfere_after(
+        &self,
+        skip: usize,
+        change: impl FnMut(&mut Value) + Send + Clone + 'static,
+        times: usize,
+    ) {
         let mut st = self.lock();
+        st.interference.extend((0..skip).map(|_| None));
         for _ in 0..times {
-            st.interference.push_back(Box::new(change.clone()));
+            st.interference.push_back(Some(Box::new(change.clone())));
         }
     }
 

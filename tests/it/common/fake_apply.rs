@@ -32,7 +32,7 @@ pub(super) fn apply(
             "only server-side apply and JSON Patch are served",
         );
     }
-    if let Some(mut change) = st.interference.pop_front()
+    if let Some(Some(mut change)) = st.interference.pop_front()
         && let Some(d) = st.deployments.get_mut(&key)
     {
         change(d);
