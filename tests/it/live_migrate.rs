@@ -26,8 +26,6 @@ fn web_with_git_repo() -> Value {
         .unwrap()
         .push(json!({"name": "site", "mountPath": SITE, "readOnly": true}));
     let entries = d["metadata"]["managedFields"].as_array_mut().unwrap();
-    // The controllers' status entry is a subresource's: the fake keeps no such entries.
-    entries.retain(|e| e.get("subresource").is_none());
     entries.push(
         json!({"manager": "kubectl-client-side-apply", "operation": "Update",
         "apiVersion": "apps/v1", "time": "2026-12-01T21:06:47Z", "fieldsType": "FieldsV1",
@@ -188,6 +186,20 @@ fn a_live_gitrepo_becomes_git_clone_owned_by_kubectl_pattern_alone() {
     );
 
     assert_owned_by_kubectl_pattern_alone(&stored);
+    // The controller's entry for the status subresource is handed back untouched.
+    let status = |o: &Value| -> Vec<Value> {
+        (o["metadata"]["managedFields"].as_array().unwrap().iter())
+            .filter(|e| e.get("subresource").is_some())
+            .cloned()
+            .collect()
+    };
+    assert_eq!(status(&before).len(), 1);
+    assert_eq!(status(&stored), status(&before));
+    assert!(
+        patches[2].json()[1]["value"]
+            .to_string()
+            .contains("\"subresource\":\"status\"")
+    );
 
     // remove git-clone now lets go of all of it.
     let (code, stdout, stderr) = run(live.cmd().args(["remove", "git-clone", "deploy/web"]));

@@ -53,7 +53,6 @@ pub(super) struct Fault {
     message: String,
 }
 
-/// A change another client makes right before the server handles a PATCH.
 /// A change another client makes before a PATCH (`None`: that PATCH goes through untouched).
 pub(super) type Interference = Option<Box<dyn FnMut(&mut Value) + Send>>;
 
@@ -76,6 +75,9 @@ pub(super) struct State {
     pub(super) rolling: Vec<(String, String)>,
     /// Managers that wrote with an Update (a JSON Patch, or so named in managedFields).
     pub(super) update_managers: BTreeSet<String>,
+    /// Per object, the managedFields entries of subresources (`status`) as they were stored:
+    /// writes to the object itself keep them as they are.
+    pub(super) subresource_entries: BTreeMap<(String, String), Vec<Value>>,
 }
 
 /// The server: its port and its shared state.

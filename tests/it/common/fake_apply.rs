@@ -264,6 +264,13 @@ pub(super) fn set_managed_fields(st: &mut State, key: &Key) {
                    "time": "2025-01-01T00:00:00Z", "fieldsType": "FieldsV1",
                    "fieldsV1": fields_v1(set)})
         })
+        .chain(
+            st.subresource_entries
+                .get(key)
+                .into_iter()
+                .flatten()
+                .cloned(),
+        )
         .collect();
     if let Some(d) = st.deployments.get_mut(key) {
         d["metadata"]["managedFields"] = Value::Array(entries);

@@ -101,16 +101,20 @@ fn base(st: &mut State, key: &Key, patched: &Value) -> Owners {
             if Some(&Value::Array(entries.clone()))
                 != st.deployments[key].pointer("/metadata/managedFields") =>
         {
-            owners_of(st, entries)
+            owners_of(st, key, entries)
         }
         _ => st.owners.get(key).cloned().unwrap_or_default(),
     }
 }
 
-/// The ownership table of managedFields entries (Update entries remembered as such).
-pub(super) fn owners_of(st: &mut State, entries: &[Value]) -> Owners {
+/// The ownership table of the object `key`'s managedFields entries (Update entries remembered
+/// as such); the subresources' entries are kept aside as they are.
+pub(super) fn owners_of(st: &mut State, key: &Key, entries: &[Value]) -> Owners {
+    let (subresources, entries): (Vec<Value>, Vec<Value>) =
+        (entries.iter().cloned()).partition(|e| e.get("subresource").is_some());
+    st.subresource_entries.insert(key.clone(), subresources);
     let mut owners = Owners::new();
-    for e in entries {
+    for e in &entries {
         let manager = e["manager"].as_str().unwrap_or_default().to_string();
         if e["operation"] == "Update" {
             st.update_managers.insert(manager.clone());
@@ -224,7 +228,7 @@ impl FakeApi {
         );
         self.insert(deployment);
         let mut st = self.lock();
-        let owners = owners_of(&mut st, &entries);
+        let owners = owners_of(&mut st, &key, &entries);
         st.owners.insert(key.clone(), owners);
         set_managed_fields(&mut st, &key);
     }
