@@ -15,6 +15,7 @@ pub mod inject;
 pub mod kinds;
 pub mod lint;
 pub mod merge;
+pub mod nulls;
 pub mod output;
 pub mod owned;
 pub mod params;

@@ -70,7 +70,10 @@ pub fn render(doc: &Document, emit: Emit, format: OutputFormat) -> Result<Render
             OutputFormat::Yaml,
         ) if doc.format == Format::Yaml => {
             match text::edit(&doc.text, layout.as_ref(), &before, &after, false) {
-                Some(text) => return Ok(Rendered::Yaml(Some(text))),
+                Some(text) => {
+                    let text = crate::nulls::restore(text, &before, &after);
+                    return Ok(Rendered::Yaml(Some(text)));
+                }
                 None => after,
             }
         }

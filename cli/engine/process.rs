@@ -246,6 +246,9 @@ pub fn process_document(doc: &Document, action: &dyn Action) -> Result<Processed
         None => run(&mut value, &mut reports)?,
     }
     let emit = if changed {
+        if let Some(layout) = &layout {
+            crate::nulls::record(&doc.text, layout, &before, &mut value);
+        }
         Emit::Changed {
             before,
             after: value,

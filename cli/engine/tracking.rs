@@ -29,11 +29,15 @@
 //! it; optional like `fieldManager`, so records without it read as the default order.
 //!
 //! Since then a record also keeps a `contentHash` of its helpers and volumes as written, so
-//! that `status` can tell a hand edit; optional as well (older records cannot tell).
+//! that `status` can tell a hand edit; optional as well (older records cannot tell). And, for
+//! files, `nullAs`: how the nulls it filled were spelled (`{"/spec/template/spec/volumes":"~"}`),
+//! so that `remove` restores the bytes; optional too (older records restore `volumes:`).
 //!
 //! Format 1 (no version) is the bare JSON array of the same records; it is read forever, and an
 //! object keeps it until its records change. A version newer than this build knows is refused
 //! with a request to upgrade kubectl-pattern.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -117,6 +121,11 @@ pub struct AppliedRecord {
     /// written before it existed (those fields are deleted).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub was_null: Vec<Created>,
+    /// How a file spelled the nulls the merge filled (`volumes: ~`), by path from the
+    /// workload's root (JSON Pointer syntax; a list item named by its `name`): `remove`
+    /// writes them back so. Empty for the plain `volumes:`; absent in older records.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub null_as: BTreeMap<String, String>,
     /// The server-side apply field manager the instance was applied with in a cluster, when it
     /// is not `kubectl-pattern` (the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -438,6 +447,15 @@ mod tests {
         assert_eq!(encode(&records), text);
         // Records written before the field existed have none.
         assert!(decode(V1).unwrap()[0].was_null.is_empty());
+    }
+
+    #[test]
+    fn null_spellings_are_an_optional_map_of_paths() {
+        let text = r#"{"version":2,"instances":[{"pattern":"p","instance":"p","version":"1","paramsHash":"h","created":["volumes"],"wasNull":["volumes"],"nullAs":{"/spec/template/spec/volumes":"~"}}]}"#;
+        let records = decode(text).unwrap();
+        assert_eq!(records[0].null_as["/spec/template/spec/volumes"], "~");
+        assert_eq!(encode(&records), text);
+        assert!(decode(V1).unwrap()[0].null_as.is_empty());
     }
 
     #[test]

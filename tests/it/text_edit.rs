@@ -206,6 +206,8 @@ struct Styled {
     octal: bool,
     /// `initContainers:`, `volumes:` and the app's `volumeMounts:` present with a null value.
     null_lists: bool,
+    /// How those nulls and the empty annotations are written: nothing, `~`, `null`, `Null`.
+    null_spelling: usize,
 }
 
 impl Styled {
@@ -219,6 +221,7 @@ impl Styled {
                 String::new()
             }
         };
+        let n = ["", " ~", " null", " Null"][self.null_spelling % 4];
         let image = [
             "ghcr.io/example/app:1.2.3",
             "'ghcr.io/example/app:1.2.3'",
@@ -234,15 +237,17 @@ impl Styled {
             c("name")
         ));
         if self.empty_annotations {
-            t.push_str(&format!("{}annotations:\n", i(1)));
+            // Not filled by the add: kept as written, whatever the spelling.
+            let kept = [" ~", "", " null"][self.quote % 3];
+            t.push_str(&format!("{}annotations:{kept}\n", i(1)));
         }
         t.push_str(&format!("spec:\n{}selector:\n{}matchLabels: {{app: app}}\n{}template:\n{}metadata:\n{}labels:\n{}app: app\n", i(1), i(2), i(1), i(2), i(3), i(4)));
         if self.empty_annotations {
-            t.push_str(&format!("{}annotations:\n", i(3)));
+            t.push_str(&format!("{}annotations:{n}\n", i(3)));
         }
         t.push_str(&format!("{}spec:\n", i(2)));
         if self.null_lists && !self.init {
-            t.push_str(&format!("{}initContainers:\n", i(3)));
+            t.push_str(&format!("{}initContainers:{n}\n", i(3)));
         }
         if self.init {
             t.push_str(&format!(
@@ -286,10 +291,10 @@ impl Styled {
             ));
         }
         if self.null_lists {
-            t.push_str(&format!("{}  volumeMounts:\n", s(3)));
+            t.push_str(&format!("{}  volumeMounts:{n}\n", s(3)));
         }
         if self.null_lists && !self.octal {
-            t.push_str(&format!("{}volumes:{}\n", i(3), c("none yet")));
+            t.push_str(&format!("{}volumes:{n}{}\n", i(3), c("none yet")));
         }
         if self.octal {
             t.push_str(&format!("{}volumes:\n{}- name: s\n{}  secret:\n{}  {}secretName: s\n{}  {}defaultMode: 0400\n", i(3), s(3), s(3), s(3), i(1), s(3), i(1)));
@@ -311,6 +316,7 @@ fn arb_styled() -> impl Strategy<Value = Styled> {
         any::<bool>(),
         any::<bool>(),
         (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
+        0usize..4,
     )
         .prop_map(
             |(
@@ -322,6 +328,7 @@ fn arb_styled() -> impl Strategy<Value = Styled> {
                 flow_ports,
                 empty_annotations,
                 (init, env, octal, null_lists),
+                null_spelling,
             )| Styled {
                 step,
                 seq_indent,
@@ -334,6 +341,7 @@ fn arb_styled() -> impl Strategy<Value = Styled> {
                 env,
                 octal,
                 null_lists,
+                null_spelling,
             },
         )
 }
@@ -351,12 +359,55 @@ proptest! {
         let (again, _) = run_stream(&added, &add_action());
         prop_assert_eq!(&again, &added, "a second add changes nothing");
         // Every original line is still there, in order: the add only inserted lines (a null
-        // `annotations:` or list takes the new entries under it).
+        // `annotations:` or list takes the new entries under it, its `~` or `null` gone).
+        let unspelled: Vec<String> = docs
+            .iter()
+            .map(|d| Styled { null_spelling: 0, ..d.clone() }.text())
+            .collect();
         let mut lines = added.lines();
-        for line in text.lines() {
+        for line in unspelled.join("---\n").lines() {
             prop_assert!(lines.any(|l| l == line), "line {:?} kept", line);
         }
         let (removed, _) = run_stream(&added, &remove_action());
         prop_assert_eq!(removed, text);
+    }
+}
+
+fn one(id: &str, sets: &[(&str, &str)]) -> AddAction {
+    AddAction {
+        requests: vec![catalogue_request(id, sets)],
+        options: MergeOptions::default(),
+    }
+}
+
+fn remove_one(name: &str) -> RemoveAction {
+    RemoveAction {
+        names: vec![name.into()],
+    }
+}
+
+/// `volumes: null` filled by one pattern, shared with a second, comes back as `null` when the
+/// last of them goes, whichever goes first.
+#[test]
+fn a_spelled_null_is_recorded_and_written_back_when_its_last_user_goes() {
+    let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  selector:\n    matchLabels: {app: app}\n  template:\n    metadata:\n      labels: {app: app}\n    spec:\n      containers:\n      - name: app\n        image: nginx:1.27\n      volumes: null # none yet\n";
+    let (shipped, _) = run_stream(text, &one("log-shipper", &[]));
+    assert!(
+        shipped.contains(r#"\"nullAs\":{\"/spec/template/spec/volumes\":\"null\"}"#),
+        "{shipped}"
+    );
+    assert!(shipped.contains("      volumes: # none yet\n"), "{shipped}");
+    let repo = [("repo", "https://github.com/example/site.git")];
+    let (both, _) = run_stream(&shipped, &one("git-clone", &repo));
+    for first in ["log-shipper", "git-clone"] {
+        let last = if first == "log-shipper" {
+            "git-clone"
+        } else {
+            "log-shipper"
+        };
+        let (one_left, _) = run_stream(&both, &remove_one(first));
+        assert!(one_left.contains("nullAs"), "handed on: {one_left}");
+        let (removed, _) = run_stream(&one_left, &remove_one(last));
+        assert_eq!(removed, text, "{first} removed first");
     }
 }

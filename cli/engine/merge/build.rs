@@ -50,6 +50,7 @@ pub(super) fn plan(
     let mut record = new_record(instance, contribution, &wiring, annotation_keys);
     record.created = prev.created.clone();
     record.was_null = prev.was_null.clone();
+    record.null_as = prev.null_as.clone();
     // The instance stays with the field manager it was applied with.
     record.field_manager = prev.field_manager.clone();
 

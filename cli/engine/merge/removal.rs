@@ -98,6 +98,10 @@ pub fn plan_remove(workload: &Workload<'_>, instance: &str) -> Result<Option<Pla
         .cloned()
         .collect();
     if let Some(last) = records.last_mut() {
+        // The spellings go along: the null may come back when the remaining record goes.
+        for (at, spelling) in &record.null_as {
+            (last.null_as.entry(at.clone())).or_insert_with(|| spelling.clone());
+        }
         for marker in handed_over {
             if record.was_null.contains(&marker) && !last.was_null.contains(&marker) {
                 last.was_null.push(marker.clone());

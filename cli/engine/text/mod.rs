@@ -12,6 +12,7 @@
 use serde_json::Value;
 
 mod layout;
+mod nulls;
 mod render;
 mod splice;
 mod tree;
@@ -78,6 +79,31 @@ pub fn edit(
         }
     }
     Some(edited)
+}
+
+/// The nulls `text` (holding `before`) spells out (`volumes: ~`) in block mappings that
+/// `after` fills with a list or map: each one's path from the root (mapping keys, and list
+/// items by their `name`) and spelling.
+pub fn filled_nulls(
+    text: &str,
+    layout: &Layout,
+    before: &Value,
+    after: &Value,
+) -> Vec<(Vec<String>, String)> {
+    nulls::filled(text, &layout.0, before, after)
+}
+
+/// `text` (one YAML document holding `value`) with each spelling written after the colon of
+/// the key at its path where that key is empty (`volumes:` becomes `volumes: ~`); paths to
+/// anything else are passed over. `None` when the text does not parse.
+pub fn spell_nulls(text: &str, value: &Value, spelled: &[(Vec<String>, String)]) -> Option<String> {
+    let root = tree::parse(text)?;
+    let out = nulls::spell(text, &root, value, spelled);
+    debug_assert!(
+        reads_back_as(&out, value),
+        "a spelled null changed the value:\n{out}"
+    );
+    Some(out)
 }
 
 /// True when the YAML `text` reads back as `value`.
