@@ -32,10 +32,40 @@ type Walk = Result<(), Stop>;
 
 /// Checks that `text` (one YAML document) reads back as `expected`.
 pub(super) fn check(text: &str, expected: &Value) -> Verdict {
+    check_root(text, |w, event| w.node(event, expected))
+}
+
+/// Checks that `text` (one YAML document) reads back as `expected` holds.
+fn check_expected(text: &str, expected: Expected<'_>) -> Verdict {
+    check_root(text, |w, event| match (expected, event) {
+        (Expected::Value(v), event) => w.node(event, v),
+        (Expected::Entry(key, v), Event::MappingStart(_, 0, None)) => {
+            match w.next()? {
+                Event::Scalar(k, style, 0, None) => {
+                    if *key_text(k, style)? != *key {
+                        return Err(Stop::Differs);
+                    }
+                }
+                _ => return Err(Stop::Unsure),
+            }
+            let event = w.next()?;
+            w.node(event, v)?;
+            w.end(|e| matches!(e, Event::MappingEnd))
+        }
+        (Expected::Item(v), Event::SequenceStart(_, 0, None)) => {
+            let event = w.next()?;
+            w.node(event, v)?;
+            w.end(|e| matches!(e, Event::SequenceEnd))
+        }
+        _ => Err(Stop::Unsure),
+    })
+}
+
+fn check_root<'t>(text: &'t str, root: impl FnOnce(&mut Walker<'t>, Event<'t>) -> Walk) -> Verdict {
     let mut walker = Walker {
         events: Parser::new_from_str(text),
     };
-    match walker.document(expected) {
+    match walker.document(root) {
         Ok(()) => Verdict::Same,
         Err(Stop::Differs) => Verdict::Differs,
         Err(Stop::Unsure) => Verdict::Unsure,
@@ -58,8 +88,8 @@ impl<'t> Walker<'t> {
         }
     }
 
-    /// One document holding `expected`, and nothing after it.
-    fn document(&mut self, expected: &Value) -> Walk {
+    /// One document whose root `root` checks, and nothing after it.
+    fn document(&mut self, root: impl FnOnce(&mut Self, Event<'t>) -> Walk) -> Walk {
         loop {
             match self.next()? {
                 Event::StreamStart => {}
@@ -68,7 +98,7 @@ impl<'t> Walker<'t> {
             }
         }
         let event = self.next()?;
-        self.node(event, expected)?;
+        root(self, event)?;
         match self.next()? {
             Event::DocumentEnd => {}
             _ => return Err(Stop::Unsure),
@@ -76,6 +106,14 @@ impl<'t> Walker<'t> {
         match self.next()? {
             Event::StreamEnd => Ok(()),
             _ => Err(Stop::Unsure),
+        }
+    }
+
+    /// The collection ends here (`is_end`), else it holds more than expected.
+    fn end(&mut self, is_end: impl FnOnce(&Event<'t>) -> bool) -> Walk {
+        match is_end(&self.next()?) {
+            true => Ok(()),
+            false => Err(Stop::Differs),
         }
     }
 
@@ -272,6 +310,17 @@ pub(super) enum Expected<'v> {
 }
 
 impl Expected<'_> {
+    /// The value a text holding this reads as.
+    fn value(self) -> Value {
+        match self {
+            Expected::Value(v) => v.clone(),
+            Expected::Entry(key, v) => {
+                Value::Object(Map::from_iter([(key.to_string(), v.clone())]))
+            }
+            Expected::Item(v) => Value::Array(vec![v.clone()]),
+        }
+    }
+
     fn holds(self, read: &Value) -> bool {
         match (self, read) {
             (Expected::Value(v), read) => v == read,
@@ -287,7 +336,8 @@ impl Expected<'_> {
 /// Checks that a piece of new text, read alone as a YAML document, holds `expected`: how the
 /// editor checks what it writes, while where it writes it is its own layout logic (checked
 /// against a full read-back in debug builds and by the property tests). Remembered per thread:
-/// the same helper blocks come back in every document of a stream.
+/// the same helper blocks come back in every document of a stream. New text is walked as
+/// events (`check`), and read with serde-saphyr only where the walk is unsure.
 pub(super) fn fragment(text: &str, expected: Expected<'_>) -> bool {
     use std::cell::RefCell;
     use std::collections::HashMap;
@@ -302,7 +352,12 @@ pub(super) fn fragment(text: &str, expected: Expected<'_>) -> bool {
     if let Some(same) = known {
         return same;
     }
-    let read: Option<Value> = crate::yaml::from_str(text).ok();
+    // New text: the event walk decides it without building a value, where it can.
+    let read: Option<Value> = match check_expected(text, expected) {
+        Verdict::Same => Some(expected.value()),
+        Verdict::Differs => return false,
+        Verdict::Unsure => crate::yaml::from_str(text).ok(),
+    };
     let same = read.as_ref().is_some_and(|v| expected.holds(v));
     READ.with(|r| {
         let mut cache = r.borrow_mut();
@@ -401,6 +456,47 @@ mod tests {
             "0400", "0x1F", "1e3", "1.5", "yes", "On", "NULL", "nan", "-0", ".inf", "+1",
         ] {
             assert_eq!(plain(unsure), Plain::Unsure, "{unsure}");
+        }
+    }
+
+    #[test]
+    fn a_fragment_is_walked_for_its_one_entry_or_item_and_agrees_with_serde_saphyr() {
+        let v = |t: &str| serde_json::from_str::<Value>(t).unwrap();
+        let (web, port, one) = (v("\"web\""), v("\"8080\""), v("1"));
+        let cases = [
+            ("name: web\n", Expected::Entry("name", &web), Verdict::Same),
+            (
+                "name: 8080\n",
+                Expected::Entry("name", &port),
+                Verdict::Differs,
+            ),
+            (
+                "name: '8080'\n",
+                Expected::Entry("name", &port),
+                Verdict::Same,
+            ),
+            ("a: 1\nb: 2\n", Expected::Entry("a", &one), Verdict::Differs),
+            ("b: 1\n", Expected::Entry("a", &one), Verdict::Differs),
+            ("yes: 1\n", Expected::Entry("yes", &one), Verdict::Unsure),
+            ("- web\n", Expected::Item(&web), Verdict::Same),
+            ("- web\n- web\n", Expected::Item(&web), Verdict::Differs),
+            ("- 0400\n", Expected::Item(&one), Verdict::Unsure),
+            ("web\n", Expected::Item(&web), Verdict::Unsure),
+            ("- &a web\n", Expected::Item(&web), Verdict::Unsure),
+        ];
+        for (text, expected, verdict) in cases {
+            assert_eq!(check_expected(text, expected), verdict, "{text:?}");
+            let read: Option<Value> = crate::yaml::from_str(text).ok();
+            match verdict {
+                Verdict::Same => assert!(read.is_some_and(|r| expected.holds(&r)), "{text:?}"),
+                Verdict::Differs => assert!(!read.is_some_and(|r| expected.holds(&r)), "{text:?}"),
+                Verdict::Unsure => {}
+            }
+            // The memoised check answers the same, the first time and the second.
+            if verdict != Verdict::Unsure {
+                assert_eq!(fragment(text, expected), verdict == Verdict::Same);
+                assert_eq!(fragment(text, expected), verdict == Verdict::Same);
+            }
         }
     }
 }
