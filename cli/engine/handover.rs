@@ -79,7 +79,7 @@ fn diff(live: &Value, edited: &Value, at: &str, ops: &mut Vec<Value>) {
 }
 
 /// A JSON Pointer reference token (RFC 6901): `~` as `~0`, `/` as `~1`.
-fn escape(token: &str) -> String {
+pub(crate) fn escape(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 

@@ -90,7 +90,7 @@ fn find<'v>(value: &'v Value, path: &[String]) -> Option<&'v Value> {
 
 fn pointer(path: &[String]) -> String {
     path.iter()
-        .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
+        .map(|s| format!("/{}", crate::handover::escape(s)))
         .collect()
 }
 
