@@ -67,6 +67,20 @@ fn migrate(file: &std::path::Path) -> (String, String) {
     )
 }
 
+/// `migrate gitrepo` with `extra` flags before `-f FILE`, which must fail: its stderr.
+fn migrate_refused(file: &std::path::Path, extra: &[&str]) -> String {
+    let out = crate::common::bin()
+        .args(["migrate", "gitrepo"])
+        .args(extra)
+        .arg("-f")
+        .arg(file)
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    String::from_utf8(out.stderr).unwrap()
+}
+
 fn mounts(object: &Value, container: &str) -> Vec<Value> {
     object["spec"]["template"]["spec"]["containers"]
         .as_array()
@@ -171,14 +185,7 @@ fn a_mount_git_clone_cannot_keep_is_refused_and_nothing_is_written() {
         "              mountPath: /srv/www\n              subPath: public\n",
     );
     std::fs::write(&file, &text).unwrap();
-    let out = crate::common::bin()
-        .args(["migrate", "gitrepo", "--in-place", "-f"])
-        .arg(&file)
-        .assert()
-        .failure()
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    let stderr = migrate_refused(&file, &["--in-place"]);
     assert!(
         stderr.contains(r#"gitRepo volume "content": the mount on container "nginx" sets subPath"#),
         "{stderr}"
@@ -210,13 +217,6 @@ fn the_web_servers_docroot_is_migrated_and_a_library_directory_is_not() {
 
     let text = SITE.replace("mountPath: /srv/www", "mountPath: /usr/lib/site");
     std::fs::write(&file, &text).unwrap();
-    let out = crate::common::bin()
-        .args(["migrate", "gitrepo", "-f"])
-        .arg(&file)
-        .assert()
-        .failure()
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    let stderr = migrate_refused(&file, &[]);
     assert!(stderr.contains("system path /usr/lib/site"), "{stderr}");
 }
