@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
-    StoreLimits, StoreLimitsBuilder, Trap,
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter,
+    Store, StoreLimits, StoreLimitsBuilder, Trap,
 };
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -53,7 +53,8 @@ pub fn engine() -> Result<&'static Engine, WasmError> {
                 // Reset small memories with memset rather than madvise: no page faults and
                 // no cross-core TLB shootdowns on every call.
                 .linear_memory_keep_resident(8 << 20)
-                .table_keep_resident(1 << 20);
+                .table_keep_resident(1 << 20)
+                .pagemap_scan(Enabled::Auto);
             let mut pooled = config.clone();
             pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
             // Fall back to on-demand allocation where the address space cannot be reserved.
