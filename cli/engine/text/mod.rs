@@ -4,10 +4,12 @@
 //!
 //! The edits are those between the document's value before and after the action (the merge
 //! plan's `apply`), placed on the source spans of serde-saphyr's own parser. New blocks follow
-//! their neighbours: indentation, sequence style, flow or block, line endings. Every piece of
-//! new text is read back alone and must hold the value it was written for; edits in flow
-//! collections and JSON are read back whole, and so is every edit in debug builds (the tests).
-//! When a check fails, `edit` returns `None` and the caller re-emits the document.
+//! their neighbours: indentation, sequence style, flow or block, line endings. Every scalar
+//! written into new block text is read back alone and must hold the value it was written for
+//! (`tokens`, once per distinct scalar); edits in flow collections and JSON are read back whole,
+//! and in debug builds (every test) so is each new piece of block text, which checks the
+//! renderer's layout around the scalars, and the whole edited document. When a check fails,
+//! `edit` returns `None` and the caller re-emits the document.
 
 use serde_json::Value;
 
@@ -15,6 +17,7 @@ mod layout;
 mod nulls;
 mod render;
 mod splice;
+mod tokens;
 mod tree;
 mod verify;
 
@@ -66,8 +69,9 @@ pub fn edit(
     if json {
         return (serde_json::from_str::<Value>(&edited).ok()? == *after).then_some(edited);
     }
-    // Block edits checked every piece of new text as it was written; where it went is the
-    // editor's layout logic, which debug builds (every test) check against a full read-back.
+    // Block edits checked every scalar of their new text as it was written; the layout around
+    // the scalars and where the pieces went are the editor's own logic, which debug builds
+    // (every test) check against a full read-back.
     if full || cfg!(debug_assertions) {
         let same = reads_back_as(&edited, after);
         debug_assert!(

@@ -117,12 +117,7 @@ fn block_scalar(s: &str) -> String {
     thread_local! {
         static CACHE: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
     }
-    // Words, names, paths: plain for every writer (the common case, without the cache).
-    let word = s
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b))
-        && super::verify::is_plain_string(s);
-    if word {
+    if is_word(s) {
         return s.to_string();
     }
     if let Some(hit) = CACHE.with(|c| c.borrow().get(s).cloned()) {
@@ -141,6 +136,14 @@ fn block_scalar(s: &str) -> String {
         cache.insert(s.to_string(), written.clone());
     });
     written
+}
+
+/// Words, names, paths (`web`, `otel-collector`, `/var/log`): written plain by every writer
+/// (the common case, without the cache), and read back as strings (`verify::is_plain_string`).
+pub(super) fn is_word(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b))
+        && super::verify::is_plain_string(s)
 }
 
 /// `|` or `|-` when `s` can be a literal block scalar (several lines, no trailing blanks,

@@ -78,7 +78,7 @@ impl Editor<'_> {
                 let mut out = String::new();
                 render::entry_value(&mut out, v, key_col, &self.style);
                 let body = out.strip_suffix(self.style.newline)?.to_string();
-                self.checked(&body, Expected::Value(v))?;
+                self.checked_block(&body, Expected::Value(v))?;
                 // A comment after the null stays on the key's line, above the new block.
                 match self.trailing_comment_end(node.end) {
                     Some(at) => {
@@ -219,7 +219,7 @@ impl Editor<'_> {
                 };
                 let mut text = " ".repeat(key_col);
                 render::entry(&mut text, key, value, key_col, &self.style);
-                self.checked(&text, Expected::Entry(key, value))?;
+                self.checked_block(&text, Expected::Entry(key, value))?;
                 self.push_line(at, text);
             }
         }
@@ -291,7 +291,7 @@ impl Editor<'_> {
                 };
                 let mut text = " ".repeat(dash_col);
                 render::item(&mut text, value, dash_col, &self.style);
-                self.checked(&text, Expected::Item(value))?;
+                self.checked_block(&text, Expected::Item(value))?;
                 self.push_line(at, text);
             }
         }
@@ -307,6 +307,31 @@ impl Editor<'_> {
             true => Some(()),
             false => None,
         }
+    }
+
+    /// `Some` when a new piece of block text holds `expected`: every scalar in it reads back
+    /// alone (`tokens`); debug builds also read the whole piece back, which checks the
+    /// renderer's layout around the scalars.
+    fn checked_block(&self, text: &str, expected: Expected<'_>) -> Option<()> {
+        if self.style.json {
+            return Some(());
+        }
+        if let Some(same) = super::verify::known(text, expected) {
+            return same.then_some(());
+        }
+        let tokens = super::tokens::read_back(expected);
+        if cfg!(debug_assertions) {
+            let whole = super::verify::fragment(text, expected);
+            debug_assert!(
+                whole || !tokens,
+                "the renderer's layout misplaced a scalar that reads back alone:\n{text}"
+            );
+            return (tokens && whole).then_some(());
+        }
+        if tokens {
+            super::verify::remember(text, Some(expected.value()));
+        }
+        tokens.then_some(())
     }
 }
 

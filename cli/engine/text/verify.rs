@@ -311,7 +311,7 @@ pub(super) enum Expected<'v> {
 
 impl Expected<'_> {
     /// The value a text holding this reads as.
-    fn value(self) -> Value {
+    pub(super) fn value(self) -> Value {
         match self {
             Expected::Value(v) => v.clone(),
             Expected::Entry(key, v) => {
@@ -333,23 +333,12 @@ impl Expected<'_> {
     }
 }
 
-/// Checks that a piece of new text, read alone as a YAML document, holds `expected`: how the
-/// editor checks what it writes, while where it writes it is its own layout logic (checked
-/// against a full read-back in debug builds and by the property tests). Remembered per thread:
-/// the same helper blocks come back in every document of a stream. New text is walked as
-/// events (`check`), and read with serde-saphyr only where the walk is unsure.
+/// Checks that a piece of new text, read alone as a YAML document, holds `expected`: a scalar
+/// the editor writes (`tokens`), or in debug builds a whole piece of block text. Remembered per
+/// thread: the same helper blocks come back in every document of a stream. New text is walked
+/// as events (`check`), and read with serde-saphyr only where the walk is unsure.
 pub(super) fn fragment(text: &str, expected: Expected<'_>) -> bool {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    thread_local! {
-        static READ: RefCell<HashMap<String, Option<Value>>> = RefCell::new(HashMap::new());
-    }
-    let known = READ.with(|r| {
-        let cache = r.borrow();
-        let read = cache.get(text)?;
-        Some(read.as_ref().is_some_and(|v| expected.holds(v)))
-    });
-    if let Some(same) = known {
+    if let Some(same) = known(text, expected) {
         return same;
     }
     // New text: the event walk decides it without building a value, where it can.
@@ -359,6 +348,27 @@ pub(super) fn fragment(text: &str, expected: Expected<'_>) -> bool {
         Verdict::Unsure => crate::yaml::from_str(text).ok(),
     };
     let same = read.as_ref().is_some_and(|v| expected.holds(v));
+    remember(text, read);
+    same
+}
+
+thread_local! {
+    /// Pieces of text read back, with what they read as (`None`: not YAML).
+    static READ: std::cell::RefCell<std::collections::HashMap<String, Option<Value>>> =
+        Default::default();
+}
+
+/// Whether `text`, when it was read back before on this thread, holds `expected`.
+pub(super) fn known(text: &str, expected: Expected<'_>) -> Option<bool> {
+    READ.with(|r| {
+        let cache = r.borrow();
+        let read = cache.get(text)?;
+        Some(read.as_ref().is_some_and(|v| expected.holds(v)))
+    })
+}
+
+/// Remembers that `text` reads back as `read`.
+pub(super) fn remember(text: &str, read: Option<Value>) {
     READ.with(|r| {
         let mut cache = r.borrow_mut();
         if cache.len() >= 1024 {
@@ -366,7 +376,6 @@ pub(super) fn fragment(text: &str, expected: Expected<'_>) -> bool {
         }
         cache.insert(text.to_string(), read);
     });
-    same
 }
 
 #[cfg(test)]

@@ -1,0 +1,78 @@
+//! The release check of new block text: every scalar it holds (keys, values, multi-line
+//! strings), written by the renderer's own code and read back alone, once per distinct scalar.
+//!
+//! New block text is the renderer's layout (indentation, dashes, colons) around scalar tokens.
+//! The tokens are where a writer can go wrong on the reader's terms (a plain `yes`, `0o17` or
+//! `a: b` reading as something else), and they are checked here in every build; the layout is
+//! the renderer's fixed logic, checked by reading each whole piece back in debug builds (every
+//! test, and the property tests of random documents). Checking tokens rather than pieces keeps
+//! the check's cost at the new scalars of a document: a plugin that writes one new name into a
+//! large helper costs one short read, not a read of the whole helper. Words (`render::is_word`)
+//! are written plain and read back as strings by the reader's own rules, so they are not read.
+
+use serde_json::Value;
+
+use super::render::{self, Style};
+use super::verify::{self, Expected};
+
+/// The style the tokens are written in for their check (a token's text does not depend on
+/// the indentation around it).
+fn plain_style() -> Style {
+    Style {
+        step: 2,
+        seq_indented: false,
+        newline: "\n",
+        json: false,
+    }
+}
+
+/// True when every scalar of `expected` reads back alone as written in block style.
+pub(super) fn read_back(expected: Expected<'_>) -> bool {
+    let style = plain_style();
+    match expected {
+        Expected::Value(v) | Expected::Item(v) => value(v, &style),
+        Expected::Entry(key, v) => self::key(key, &style) && value(v, &style),
+    }
+}
+
+fn value(v: &Value, style: &Style) -> bool {
+    match v {
+        Value::Object(map) if !map.is_empty() => {
+            map.iter().all(|(k, v)| key(k, style) && value(v, style))
+        }
+        Value::Array(items) if !items.is_empty() => items.iter().all(|v| value(v, style)),
+        Value::String(s) if render::is_word(s) => true,
+        // A scalar (or an empty collection) as a one-item sequence: `- TOKEN`.
+        scalar => {
+            let mut text = String::new();
+            render::item(&mut text, scalar, 0, style);
+            verify::fragment(&text, Expected::Item(scalar))
+        }
+    }
+}
+
+/// A key as the one entry of a mapping: `KEY: null`.
+fn key(k: &str, style: &Style) -> bool {
+    if render::is_word(k) {
+        return true;
+    }
+    let mut text = String::new();
+    render::entry(&mut text, k, &Value::Null, 0, style);
+    verify::fragment(&text, Expected::Entry(k, &Value::Null))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_kind_of_scalar_reads_back() {
+        let v = json!({"name": "web", "yes": "no", "port": 8080, "ratio": 0.5, "on": true,
+            "empty": {}, "none": [], "nothing": null, "mode": "0400", "script": "a\nb\n",
+            "json": "{\"a\": [1, 2]}", "key: with colon": "- dash", "list": ["1e3", "~", ""]});
+        assert!(read_back(Expected::Value(&v)));
+        assert!(read_back(Expected::Entry("a key", &v)));
+        assert!(read_back(Expected::Item(&v)));
+    }
+}
