@@ -6,11 +6,6 @@
 use std::time::Instant;
 
 use kubectl_pattern::engine::output::{Emit, OutputFormat, StreamWriter};
-
-// The allocator of the binary it is compared with (cli/main.rs), so the ratio measures the work.
-#[cfg(target_os = "linux")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use kubectl_pattern::io::input::{self as stream, Input};
 
 fn main() {
