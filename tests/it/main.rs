@@ -32,6 +32,7 @@ mod second_instance;
 mod structure;
 mod text_edit;
 mod text_repo;
+mod threads;
 mod tracking;
 mod validate;
 mod wizard;
