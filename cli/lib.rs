@@ -11,6 +11,7 @@ pub use kubectl_pattern_cluster as cluster;
 #[cfg(feature = "plugins")]
 pub use kubectl_pattern_wasm as wasm;
 
+pub mod allocator;
 mod catalogue;
 pub mod commands;
 mod parallel;
