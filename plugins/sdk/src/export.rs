@@ -117,7 +117,7 @@ pub fn request_from_wit(r: wit::RenderRequest) -> Result<Request, RenderError> {
 
 /// Converts a contribution to the WIT record, serializing every fragment.
 pub fn contribution_to_wit(c: Contribution) -> wit::Contribution {
-    let texts = |v: Vec<serde_json::Value>| v.iter().map(ToString::to_string).collect();
+    let texts = |v: Vec<serde_json::Value>| v.iter().map(json_text).collect();
     wit::Contribution {
         containers: texts(c.containers),
         init_containers: texts(c.init_containers),
@@ -128,7 +128,7 @@ pub fn contribution_to_wit(c: Contribution) -> wit::Contribution {
             .into_iter()
             .map(|m| wit::Mount {
                 target: m.target,
-                volume_mount_json: m.json.to_string(),
+                volume_mount_json: json_text(&m.json),
             })
             .collect(),
         env: c
@@ -136,12 +136,20 @@ pub fn contribution_to_wit(c: Contribution) -> wit::Contribution {
             .into_iter()
             .map(|e| wit::EnvVar {
                 target: e.target,
-                env_var_json: e.json.to_string(),
+                env_var_json: json_text(&e.json),
             })
             .collect(),
         annotations: c.annotations,
         warnings: c.warnings,
     }
+}
+
+/// The JSON text of a fragment. `serde_json::to_string` writes into one buffer; a `Value`'s
+/// `Display` goes through `fmt` in small pieces, which was 30% of the example plugin's time in
+/// the sandbox (perf on the 10,000-Deployment stream).
+fn json_text(value: &serde_json::Value) -> String {
+    // A `Value` always serializes (its keys are strings); `Display` is the same text.
+    serde_json::to_string(value).unwrap_or_else(|_| value.to_string())
 }
 
 /// Converts an error to the WIT variant.
