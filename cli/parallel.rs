@@ -88,8 +88,8 @@ pub fn process_stream<T: Send>(
         };
         for (index, doc) in docs.enumerate() {
             feed.batch.push((index, doc?));
-            // While the workers have less than a document each, a document goes out at once:
-            // a slow input (a pipe) is never held back waiting for a full batch.
+            // While the workers have less than a document each, a document goes out at once,
+            // so a slow input (a pipe) keeps them busy instead of filling a batch first.
             if (feed.batch.len() >= BATCH || feed.in_flight < workers) && !feed.send(&mut sink)? {
                 return Ok(());
             }
