@@ -47,3 +47,19 @@ fn set_arena_eager_commit(value: std::ffi::c_long) {
     // pointers and needs no initialisation first); mimalloc reads it when reserving an arena.
     unsafe { libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, value) }
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// The constructor ran before the tests' `main` (a linker that dropped the `.init_array`
+    /// entry would leave mimalloc's default, 2: eager on linux). Run without
+    /// `MIMALLOC_ARENA_EAGER_COMMIT` in the environment, as CI does.
+    #[test]
+    #[allow(unsafe_code)]
+    fn arenas_are_committed_on_demand_from_load() {
+        // SAFETY: reads one integer from mimalloc's option table.
+        let value = unsafe { libmimalloc_sys::mi_option_get(ARENA_EAGER_COMMIT) };
+        assert_eq!(value, 0);
+    }
+}
