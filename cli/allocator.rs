@@ -1,4 +1,4 @@
-//! The allocator of every linux build: mimalloc, told to commit its arenas as they are used.
+//! The allocator of every linux build (only compiled there): mimalloc, committing on demand.
 //!
 //! Why mimalloc: the static (musl) release binaries were 2.3x slower on the 10,000-Deployment
 //! stream with musl's allocator, and on glibc builds glibc's allocator did a quarter of the
@@ -11,44 +11,31 @@
 //! allocation, before `main`, so the option is set from a constructor (`.init_array`), which
 //! the loader runs before the Rust runtime starts.
 
-#[cfg(target_os = "linux")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Runs [`configure`] before anything allocates.
-#[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 #[used]
 #[unsafe(link_section = ".init_array")]
-static CONFIGURE_AT_LOAD: extern "C" fn() = configure_at_load;
-
-#[cfg(target_os = "linux")]
-extern "C" fn configure_at_load() {
-    configure();
-}
+static CONFIGURE_AT_LOAD: extern "C" fn() = configure;
 
 /// `mi_option_arena_eager_commit` in mimalloc.h (the same index in mimalloc 2 and 3).
-#[cfg(target_os = "linux")]
 const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 
 /// Commits arenas on demand, unless `MIMALLOC_ARENA_EAGER_COMMIT` says otherwise. Runs at load
-/// (see the module docs); a no-op where the system allocator is used.
-pub fn configure() {
-    #[cfg(target_os = "linux")]
+/// (see the module docs).
+#[allow(unsafe_code)]
+extern "C" fn configure() {
     if std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_none() {
-        set_arena_eager_commit(0);
+        // SAFETY: mi_option_set stores a plain integer in mimalloc's option table (it takes
+        // no pointers and needs no initialisation first); mimalloc reads it when reserving an
+        // arena.
+        unsafe { libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0) }
     }
 }
 
-#[cfg(target_os = "linux")]
-#[allow(unsafe_code)]
-fn set_arena_eager_commit(value: std::ffi::c_long) {
-    // SAFETY: mi_option_set stores a plain integer in mimalloc's option table (it takes no
-    // pointers and needs no initialisation first); mimalloc reads it when reserving an arena.
-    unsafe { libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, value) }
-}
-
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -11,7 +11,8 @@ pub use kubectl_pattern_cluster as cluster;
 #[cfg(feature = "plugins")]
 pub use kubectl_pattern_wasm as wasm;
 
-pub mod allocator;
+#[cfg(target_os = "linux")]
+mod allocator;
 mod catalogue;
 pub mod commands;
 mod parallel;
