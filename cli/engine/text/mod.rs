@@ -15,6 +15,7 @@ use serde_json::Value;
 
 mod layout;
 mod nulls;
+mod quoted;
 mod render;
 mod splice;
 mod tokens;

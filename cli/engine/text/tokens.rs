@@ -12,6 +12,7 @@
 
 use serde_json::Value;
 
+use super::quoted;
 use super::render::{self, Style};
 use super::verify::{self, Expected};
 
@@ -42,11 +43,14 @@ fn value(v: &Value, style: &Style) -> bool {
         }
         Value::Array(items) if !items.is_empty() => items.iter().all(|v| value(v, style)),
         Value::String(s) if render::is_word(s) => true,
-        // A scalar (or an empty collection) as a one-item sequence: `- TOKEN`.
+        // A scalar (or an empty collection) as a one-item sequence: `- TOKEN`. A one-line
+        // double-quoted string is read directly (`quoted`), anything else by the parser.
         scalar => {
             let mut text = String::new();
             render::item(&mut text, scalar, 0, style);
-            verify::fragment(&text, Expected::Item(scalar))
+            let direct = |s: &String| quoted::item(&text).is_some_and(|read| read == *s);
+            matches!(scalar, Value::String(s) if direct(s))
+                || verify::fragment(&text, Expected::Item(scalar))
         }
     }
 }
