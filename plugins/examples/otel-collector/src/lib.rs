@@ -144,11 +144,13 @@ impl Pattern for OtelCollector {
             interval: &p.scrape_interval,
             exporter,
         };
-        let collector_config = config::render(&settings);
+        // serde_json::to_string writes in one pass; Value's Display goes through fmt piecemeal.
+        let collector_config = serde_json::to_string(&config::render(&settings))
+            .map_err(|e| RenderError::Failed(format!("collector configuration: {e}")))?;
 
         let collector = ContainerBuilder::new(req.instance(), &p.image)
             .args(["--config=env:OTELCOL_CONFIG"])
-            .env("OTELCOL_CONFIG", collector_config.to_string())
+            .env("OTELCOL_CONFIG", collector_config)
             .env_field("POD_NAME", "metadata.name")
             .env_field("POD_NAMESPACE", "metadata.namespace")
             .env_field("POD_IP", "status.podIP")
