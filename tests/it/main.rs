@@ -28,6 +28,7 @@ mod no_workloads;
 mod position;
 mod properties;
 mod release;
+mod sdk_arena;
 mod second_instance;
 mod structure;
 mod text_edit;

@@ -32,6 +32,9 @@
 //! Everything but [`log`] and the export glue is plain Rust over `serde_json`, so a plugin's
 //! render logic can be unit-tested with `cargo test` on the host target.
 
+#[cfg(feature = "arena")]
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod arena;
 pub mod container;
 pub mod contribution;
 #[doc(hidden)]
