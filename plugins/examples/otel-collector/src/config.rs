@@ -1,6 +1,7 @@
-//! The collector configuration, built as JSON (which the collector reads as YAML).
+//! The collector configuration, written as JSON (which the collector reads as YAML).
 
 use kubectl_pattern_sdk::prelude::*;
+use serde::Serialize;
 
 /// The `exporter` parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -46,12 +47,15 @@ impl Exporter {
         }
     }
 
-    fn config(&self) -> Value {
+    fn config(&self) -> ExporterConfig<'_> {
         match self {
-            Exporter::Debug => json!({"verbosity": "basic"}),
-            Exporter::Otlp(_, endpoint, insecure) => {
-                json!({"endpoint": endpoint, "tls": {"insecure": insecure}})
-            }
+            Exporter::Debug => ExporterConfig::Debug { verbosity: "basic" },
+            Exporter::Otlp(_, endpoint, insecure) => ExporterConfig::Otlp {
+                endpoint,
+                tls: Tls {
+                    insecure: *insecure,
+                },
+            },
         }
     }
 }
@@ -77,49 +81,214 @@ pub struct Settings<'a> {
     pub exporter: Exporter,
 }
 
-/// The whole collector configuration.
-pub fn render(s: &Settings<'_>) -> Value {
-    let mut receivers = json!({
-        "otlp": {"protocols": {
-            "grpc": {"endpoint": format!("localhost:{}", s.grpc)},
-            "http": {"endpoint": format!("localhost:{}", s.http)},
-        }}
-    });
-    let mut metric_receivers = vec!["otlp"];
-    if !s.targets.is_empty() {
-        let targets: Vec<String> = s.targets.iter().map(|p| format!("localhost:{p}")).collect();
-        receivers["prometheus"] = json!({"config": {"scrape_configs": [{
-            "job_name": s.service,
-            "scrape_interval": s.interval,
-            "metrics_path": s.metrics_path,
-            "static_configs": [{"targets": targets}],
-        }]}});
-        metric_receivers.push("prometheus");
-    }
-    let exporter = s.exporter.name();
-    let processors = ["memory_limiter", "resource", "batch"];
-    let pipeline = |receivers: &[&str]| json!({"receivers": receivers, "processors": processors, "exporters": [exporter]});
-    json!({
-        "extensions": {"health_check": {"endpoint": format!("${{env:POD_IP}}:{}", s.health)}},
-        "receivers": receivers,
-        "processors": {
-            "memory_limiter": {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 20},
-            "resource": {"attributes": [
-                {"key": "service.name", "value": s.service, "action": "upsert"},
-                {"key": "k8s.pod.name", "value": "${env:POD_NAME}", "action": "upsert"},
-                {"key": "k8s.namespace.name", "value": "${env:POD_NAMESPACE}", "action": "upsert"},
-            ]},
-            "batch": {},
+/// The whole collector configuration, as JSON text. Typed records serialize in one pass, in
+/// the order declared here, without building a JSON tree first.
+pub fn render(s: &Settings<'_>) -> Result<String, serde_json::Error> {
+    let grpc = format!("localhost:{}", s.grpc);
+    let http = format!("localhost:{}", s.http);
+    let health = format!("${{env:POD_IP}}:{}", s.health);
+    let targets: Vec<String> = s.targets.iter().map(|p| format!("localhost:{p}")).collect();
+    let prometheus = (!s.targets.is_empty()).then(|| Prometheus {
+        config: ScrapeConfig {
+            scrape_configs: [Scrape {
+                job_name: s.service,
+                scrape_interval: s.interval,
+                metrics_path: s.metrics_path,
+                static_configs: [Targets { targets: &targets }],
+            }],
         },
-        "exporters": {exporter: s.exporter.config()},
-        "service": {
-            "extensions": ["health_check"],
-            "telemetry": {"metrics": {"level": "none"}},
-            "pipelines": {
-                "traces": pipeline(&["otlp"]),
-                "metrics": pipeline(&metric_receivers),
-                "logs": pipeline(&["otlp"]),
+    });
+    let exporter = [s.exporter.name()];
+    let pipeline = |receivers: &'static [&'static str]| Pipeline {
+        receivers,
+        processors: PROCESSORS,
+        exporters: &exporter,
+    };
+    let attribute = |key, value| Attribute {
+        key,
+        value,
+        action: "upsert",
+    };
+    let config = Config {
+        extensions: Extensions {
+            health_check: Endpoint { endpoint: &health },
+        },
+        receivers: Receivers {
+            otlp: Otlp {
+                protocols: Protocols {
+                    grpc: Endpoint { endpoint: &grpc },
+                    http: Endpoint { endpoint: &http },
+                },
+            },
+            prometheus,
+        },
+        processors: Processors {
+            memory_limiter: MemoryLimiter {
+                check_interval: "1s",
+                limit_percentage: 80,
+                spike_limit_percentage: 20,
+            },
+            resource: Resource {
+                attributes: [
+                    attribute("service.name", s.service),
+                    attribute("k8s.pod.name", "${env:POD_NAME}"),
+                    attribute("k8s.namespace.name", "${env:POD_NAMESPACE}"),
+                ],
+            },
+            batch: Empty {},
+        },
+        exporters: [(s.exporter.name(), s.exporter.config())]
+            .into_iter()
+            .collect(),
+        service: Service {
+            extensions: &["health_check"],
+            telemetry: Telemetry {
+                metrics: Level { level: "none" },
+            },
+            pipelines: Pipelines {
+                traces: pipeline(&["otlp"]),
+                metrics: pipeline(if s.targets.is_empty() {
+                    &["otlp"]
+                } else {
+                    &["otlp", "prometheus"]
+                }),
+                logs: pipeline(&["otlp"]),
             },
         },
-    })
+    };
+    serde_json::to_string(&config)
+}
+
+const PROCESSORS: &[&str] = &["memory_limiter", "resource", "batch"];
+
+#[derive(Serialize)]
+struct Config<'a> {
+    extensions: Extensions<'a>,
+    receivers: Receivers<'a>,
+    processors: Processors<'a>,
+    exporters: std::collections::BTreeMap<&'a str, ExporterConfig<'a>>,
+    service: Service<'a>,
+}
+
+#[derive(Serialize)]
+struct Extensions<'a> {
+    health_check: Endpoint<'a>,
+}
+
+#[derive(Serialize)]
+struct Endpoint<'a> {
+    endpoint: &'a str,
+}
+
+#[derive(Serialize)]
+struct Receivers<'a> {
+    otlp: Otlp<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prometheus: Option<Prometheus<'a>>,
+}
+
+#[derive(Serialize)]
+struct Otlp<'a> {
+    protocols: Protocols<'a>,
+}
+
+#[derive(Serialize)]
+struct Protocols<'a> {
+    grpc: Endpoint<'a>,
+    http: Endpoint<'a>,
+}
+
+#[derive(Serialize)]
+struct Prometheus<'a> {
+    config: ScrapeConfig<'a>,
+}
+
+#[derive(Serialize)]
+struct ScrapeConfig<'a> {
+    scrape_configs: [Scrape<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Scrape<'a> {
+    job_name: &'a str,
+    scrape_interval: &'a str,
+    metrics_path: &'a str,
+    static_configs: [Targets<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Targets<'a> {
+    targets: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Processors<'a> {
+    memory_limiter: MemoryLimiter,
+    resource: Resource<'a>,
+    batch: Empty,
+}
+
+#[derive(Serialize)]
+struct MemoryLimiter {
+    check_interval: &'static str,
+    limit_percentage: u8,
+    spike_limit_percentage: u8,
+}
+
+#[derive(Serialize)]
+struct Resource<'a> {
+    attributes: [Attribute<'a>; 3],
+}
+
+#[derive(Serialize)]
+struct Attribute<'a> {
+    key: &'static str,
+    value: &'a str,
+    action: &'static str,
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ExporterConfig<'a> {
+    Debug { verbosity: &'static str },
+    Otlp { endpoint: &'a str, tls: Tls },
+}
+
+#[derive(Serialize)]
+struct Tls {
+    insecure: bool,
+}
+
+#[derive(Serialize)]
+struct Service<'a> {
+    extensions: &'static [&'static str],
+    telemetry: Telemetry,
+    pipelines: Pipelines<'a>,
+}
+
+#[derive(Serialize)]
+struct Telemetry {
+    metrics: Level,
+}
+
+#[derive(Serialize)]
+struct Level {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct Pipelines<'a> {
+    traces: Pipeline<'a>,
+    metrics: Pipeline<'a>,
+    logs: Pipeline<'a>,
+}
+
+#[derive(Serialize)]
+struct Pipeline<'a> {
+    receivers: &'static [&'static str],
+    processors: &'static [&'static str],
+    exporters: &'a [&'static str],
 }

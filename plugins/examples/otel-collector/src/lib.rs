@@ -144,8 +144,7 @@ impl Pattern for OtelCollector {
             interval: &p.scrape_interval,
             exporter,
         };
-        // serde_json::to_string writes in one pass; Value's Display goes through fmt piecemeal.
-        let collector_config = serde_json::to_string(&config::render(&settings))
+        let collector_config = config::render(&settings)
             .map_err(|e| RenderError::Failed(format!("collector configuration: {e}")))?;
 
         let collector = ContainerBuilder::new(req.instance(), &p.image)

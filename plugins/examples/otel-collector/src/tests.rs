@@ -167,3 +167,26 @@ fn missing_main_container_is_unsupported() {
         .expect_err("no such container");
     assert!(matches!(err, RenderError::UnsupportedWorkload(_)));
 }
+
+#[test]
+fn without_scrape_targets_the_config_has_no_prometheus_receiver() {
+    let wl = deployment(json!({"app": "shop"}), json!([]), json!([]));
+    let c = render(wl, json!({})).expect("renders");
+    let text = c.containers[0]["env"][0]["value"].as_str().expect("config text");
+    assert_eq!(
+        text,
+        concat!(
+            r#"{"extensions":{"health_check":{"endpoint":"${env:POD_IP}:13133"}},"#,
+            r#""receivers":{"otlp":{"protocols":{"grpc":{"endpoint":"localhost:4317"},"http":{"endpoint":"localhost:4318"}}}},"#,
+            r#""processors":{"memory_limiter":{"check_interval":"1s","limit_percentage":80,"spike_limit_percentage":20},"#,
+            r#""resource":{"attributes":[{"key":"service.name","value":"shop","action":"upsert"},"#,
+            r#"{"key":"k8s.pod.name","value":"${env:POD_NAME}","action":"upsert"},"#,
+            r#"{"key":"k8s.namespace.name","value":"${env:POD_NAMESPACE}","action":"upsert"}]},"batch":{}},"#,
+            r#""exporters":{"debug":{"verbosity":"basic"}},"#,
+            r#""service":{"extensions":["health_check"],"telemetry":{"metrics":{"level":"none"}},"#,
+            r#""pipelines":{"traces":{"receivers":["otlp"],"processors":["memory_limiter","resource","batch"],"exporters":["debug"]},"#,
+            r#""metrics":{"receivers":["otlp"],"processors":["memory_limiter","resource","batch"],"exporters":["debug"]},"#,
+            r#""logs":{"receivers":["otlp"],"processors":["memory_limiter","resource","batch"],"exporters":["debug"]}}}}"#,
+        )
+    );
+}
