@@ -14,6 +14,7 @@
 use serde_json::Value;
 
 mod layout;
+mod memo;
 mod nulls;
 mod quoted;
 mod render;

@@ -110,17 +110,17 @@ fn inline_line(out: &mut String, v: &Value, content_col: usize, style: &Style) {
 
 /// A string in block context, quoted as the tool's YAML writer quotes it (so new blocks read
 /// like the documents the tool writes whole), on one line; remembered per thread, since the
-/// same helper strings come back in every document.
+/// same helper strings come back in every document, and the check of new text (`tokens`)
+/// asks for each one again right after.
 fn block_scalar(s: &str) -> String {
     use std::cell::RefCell;
-    use std::collections::HashMap;
     thread_local! {
-        static CACHE: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+        static WRITTEN: RefCell<super::memo::Memo<String>> = Default::default();
     }
     if is_word(s) {
         return s.to_string();
     }
-    if let Some(hit) = CACHE.with(|c| c.borrow().get(s).cloned()) {
+    if let Some(hit) = WRITTEN.with(|c| c.borrow().get(s).cloned()) {
         return hit;
     }
     let written = crate::yaml::to_string(&Value::String(s.to_string()))
@@ -128,13 +128,7 @@ fn block_scalar(s: &str) -> String {
         .map(|t| t.trim_end_matches('\n').to_string())
         .filter(|t| !t.contains('\n'))
         .unwrap_or_else(|| scalar_str(s, false));
-    CACHE.with(|c| {
-        let mut cache = c.borrow_mut();
-        if cache.len() > 4096 {
-            cache.clear();
-        }
-        cache.insert(s.to_string(), written.clone());
-    });
+    WRITTEN.with(|c| c.borrow_mut().keep(s, written.clone()));
     written
 }
 

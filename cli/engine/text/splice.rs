@@ -329,7 +329,7 @@ impl Editor<'_> {
             return (tokens && whole).then_some(());
         }
         if tokens {
-            super::verify::remember(text, Some(expected.value()));
+            super::verify::remember(text, || Some(expected.value()));
         }
         tokens.then_some(())
     }

@@ -342,40 +342,38 @@ pub(super) fn fragment(text: &str, expected: Expected<'_>) -> bool {
         return same;
     }
     // New text: the event walk decides it without building a value, where it can.
-    let read: Option<Value> = match check_expected(text, expected) {
-        Verdict::Same => Some(expected.value()),
+    let (same, read) = match check_expected(text, expected) {
+        Verdict::Same => (true, None),
         Verdict::Differs => return false,
-        Verdict::Unsure => crate::yaml::from_str(text).ok(),
+        Verdict::Unsure => {
+            let read: Option<Value> = crate::yaml::from_str(text).ok();
+            (read.as_ref().is_some_and(|v| expected.holds(v)), read)
+        }
     };
-    let same = read.as_ref().is_some_and(|v| expected.holds(v));
-    remember(text, read);
+    remember(text, || match same {
+        true => Some(expected.value()),
+        false => read,
+    });
     same
 }
 
 thread_local! {
     /// Pieces of text read back, with what they read as (`None`: not YAML).
-    static READ: std::cell::RefCell<std::collections::HashMap<String, Option<Value>>> =
-        Default::default();
+    static READ: std::cell::RefCell<super::memo::Memo<Option<Value>>> = Default::default();
 }
 
 /// Whether `text`, when it was read back before on this thread, holds `expected`.
 pub(super) fn known(text: &str, expected: Expected<'_>) -> Option<bool> {
     READ.with(|r| {
-        let cache = r.borrow();
-        let read = cache.get(text)?;
+        let memo = r.borrow();
+        let read = memo.get(text)?;
         Some(read.as_ref().is_some_and(|v| expected.holds(v)))
     })
 }
 
-/// Remembers that `text` reads back as `read`.
-pub(super) fn remember(text: &str, read: Option<Value>) {
-    READ.with(|r| {
-        let mut cache = r.borrow_mut();
-        if cache.len() >= 1024 {
-            cache.clear();
-        }
-        cache.insert(text.to_string(), read);
-    });
+/// Remembers that `text` reads back as `read()` (from the second time it is read: see `memo`).
+pub(super) fn remember(text: &str, read: impl FnOnce() -> Option<Value>) {
+    READ.with(|r| r.borrow_mut().offer(text, read));
 }
 
 #[cfg(test)]
