@@ -85,14 +85,7 @@ impl AddAction {
                     .iter()
                     .map(|m| format!("{}: {}", req.instance, m.note())),
             );
-            let plan = placed.plan;
-            plan.apply(&mut w);
-            let outcome = merge::ApplyOutcome {
-                changed: plan.changed,
-                native: plan.native,
-                record: plan.record,
-                warnings: plan.warnings,
-            };
+            let outcome = placed.plan.apply(&mut w);
             let action = match (outcome.changed, existed) {
                 (false, _) => "unchanged",
                 (true, true) => "updated",

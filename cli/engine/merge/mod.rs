@@ -78,14 +78,7 @@ pub fn apply(
     contribution: &Contribution,
     options: &MergeOptions,
 ) -> Result<ApplyOutcome, MergeError> {
-    let plan = plan(workload, instance, contribution, options)?;
-    plan.apply(workload);
-    Ok(ApplyOutcome {
-        changed: plan.changed,
-        native: plan.native,
-        record: plan.record,
-        warnings: plan.warnings,
-    })
+    Ok(plan(workload, instance, contribution, options)?.apply(workload))
 }
 
 /// Removes the instance `instance`: exactly what its record lists. Returns the removed record,
@@ -97,8 +90,7 @@ pub fn remove(
     let Some(plan) = plan_remove(workload, instance)? else {
         return Ok(None);
     };
-    plan.apply(workload);
-    Ok(Some(plan.record))
+    Ok(Some(plan.apply(workload).record))
 }
 
 /// The app containers: those no pattern instance added.

@@ -79,8 +79,9 @@ impl Plan {
         self.placements.iter().filter(move |p| &p.item.list == list)
     }
 
-    /// Makes the edits. The plan must have been made for this workload as it is now.
-    pub fn apply(&self, workload: &mut Workload<'_>) {
+    /// Makes the edits, moving the planned values into the workload. The plan must have been
+    /// made for this workload as it is now.
+    pub fn apply(self, workload: &mut Workload<'_>) -> super::ApplyOutcome {
         for item in &self.removals {
             podspec::remove(workload.pod_spec_mut(), item);
         }
@@ -100,19 +101,20 @@ impl Plan {
                 }
             }
         }
-        for p in &self.placements {
-            podspec::upsert(
-                workload.pod_spec_mut(),
-                &p.item.list,
-                p.value.clone(),
-                &p.position,
-            );
+        for p in self.placements {
+            podspec::upsert(workload.pod_spec_mut(), &p.item.list, p.value, &p.position);
         }
         for edit in &self.annotations {
             edit_annotation(workload, edit);
         }
         for created in &self.drops {
             drop_if_empty(workload, created, self.to_null.contains(created));
+        }
+        super::ApplyOutcome {
+            changed: self.changed,
+            native: self.native,
+            record: self.record,
+            warnings: self.warnings,
         }
     }
 

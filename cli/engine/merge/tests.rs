@@ -53,7 +53,7 @@ fn plan_of(object: &mut Value, text: &str, mode: SidecarMode) -> Result<Plan, Me
 
 fn apply_text(object: &mut Value, text: &str, mode: SidecarMode) -> Plan {
     let plan = plan_of(object, text, mode).unwrap();
-    with(object, |w| plan.apply(w));
+    with(object, |w| plan.clone().apply(w));
     plan
 }
 
@@ -258,7 +258,7 @@ fn remove_plans_exactly_the_record_and_restores_the_object() {
             Created::Annotations,
         ]
     );
-    with(&mut object, |w| plan.apply(w));
+    with(&mut object, |w| plan.clone().apply(w));
     assert_eq!(object, deployment());
     assert!(
         with(&mut object, |w| plan_remove(w, "logs"))
@@ -339,7 +339,7 @@ fn changed_is_what_applying_the_plan_does_for_every_builtin_and_mode_switch() {
                 plan(w, &instance, &contribution, &options(mode))
             });
             let Ok(plan) = plan else { continue }; // e.g. native-only helpers in classic mode
-            with(&mut object, |w| plan.apply(w));
+            with(&mut object, |w| plan.clone().apply(w));
             assert_eq!(plan.changed, object != before, "{} {mode:?}", spec.id);
             applied += 1;
         }
@@ -348,7 +348,7 @@ fn changed_is_what_applying_the_plan_does_for_every_builtin_and_mode_switch() {
         let removal = with(&mut object, |w| plan_remove(w, &spec.id))
             .unwrap()
             .unwrap();
-        with(&mut object, |w| removal.apply(w));
+        with(&mut object, |w| removal.clone().apply(w));
         assert!(removal.changed && object != before, "{}", spec.id);
         assert_eq!(object, deployment(), "{}", spec.id);
     }
@@ -504,7 +504,7 @@ fn several_init_helpers_keep_their_order_at_every_position() {
             plan(w, &instance, &contribution(two), &options).unwrap()
         });
         assert_eq!(plan.record.position, Some(position.clone()));
-        with(&mut object, |w| plan.apply(w));
+        with(&mut object, |w| plan.clone().apply(w));
         assert_eq!(init_names(&object), want, "{position}");
     }
 }
