@@ -25,16 +25,18 @@ pub fn content_hash<'v>(
     record: &AppliedRecord,
     find: impl Fn(Part, &str) -> Option<&'v Value>,
 ) -> Option<String> {
-    let mut hasher = Hashing(Sha256::new());
+    // Written whole, then hashed in one pass: the canonical text is thousands of small
+    // writes (a comma, a key), each of which would be a call into the hasher.
+    let mut text = Vec::with_capacity(4096);
     let parts = record
         .helpers()
         .map(|n| (Part::Helper, n))
         .chain(record.volumes.iter().map(|n| (Part::Volume, n)));
     for (part, name) in parts {
-        write_canonical(find(part, name.as_str())?, &mut hasher).ok()?;
-        hasher.0.update(b"\n");
+        write_canonical(find(part, name.as_str())?, &mut text).ok()?;
+        text.push(b'\n');
     }
-    let digest = hasher.0.finalize();
+    let digest = Sha256::digest(&text);
     let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
     Some(format!("sha256:{hex}"))
 }
@@ -76,59 +78,44 @@ fn server_default(key: &str, value: &Value) -> bool {
     })
 }
 
-/// The text the hash is taken over, fed to the hasher as it is written.
-struct Hashing(Sha256);
-
-impl std::io::Write for Hashing {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The object keys `canonical` keeps, sorted.
-fn canonical_keys(map: &Map<String, Value>) -> Vec<&String> {
-    let mut keys: Vec<&String> = map
-        .iter()
-        .filter(|(k, v)| !server_default(k, v))
-        .map(|(k, _)| k)
-        .collect();
-    keys.sort();
-    keys
+/// The object entries `canonical` keeps, sorted by key.
+fn canonical_entries(map: &Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut entries: Vec<(&String, &Value)> =
+        map.iter().filter(|(k, v)| !server_default(k, v)).collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    entries
 }
 
 /// Writes `value` as compact JSON with every object's keys sorted and server defaults left
 /// out: the bytes of `canonical(value).to_string()`, which recorded hashes were taken over,
 /// without building that value.
-fn write_canonical(value: &Value, out: &mut impl std::io::Write) -> std::io::Result<()> {
+fn write_canonical(value: &Value, out: &mut Vec<u8>) -> std::io::Result<()> {
     match value {
         Value::Object(map) => {
-            out.write_all(b"{")?;
-            for (i, key) in canonical_keys(map).into_iter().enumerate() {
+            out.push(b'{');
+            for (i, (key, value)) in canonical_entries(map).into_iter().enumerate() {
                 if i > 0 {
-                    out.write_all(b",")?;
+                    out.push(b',');
                 }
                 serde_json::to_writer(&mut *out, key)?;
-                out.write_all(b":")?;
-                write_canonical(&map[key.as_str()], out)?;
+                out.push(b':');
+                write_canonical(value, out)?;
             }
-            out.write_all(b"}")
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.write_all(b"[")?;
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.write_all(b",")?;
+                    out.push(b',');
                 }
                 write_canonical(item, out)?;
             }
-            out.write_all(b"]")
+            out.push(b']');
         }
-        scalar => Ok(serde_json::to_writer(out, scalar)?),
+        scalar => serde_json::to_writer(out, scalar)?,
     }
+    Ok(())
 }
 
 /// A part of the pod spec `spec`, as `content_hash` looks it up.
@@ -274,9 +261,9 @@ mod tests {
     fn canonical(value: &Value) -> Value {
         match value {
             Value::Object(map) => Value::Object(
-                canonical_keys(map)
+                canonical_entries(map)
                     .into_iter()
-                    .map(|k| (k.clone(), canonical(&map[k.as_str()])))
+                    .map(|(k, v)| (k.clone(), canonical(v)))
                     .collect(),
             ),
             Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
