@@ -80,6 +80,73 @@ fn escape(chars: &mut std::str::Chars<'_>) -> Option<char> {
     })
 }
 
+/// The double-quoted scalar the YAML writer (serde-saphyr) writes `s` as, when that is
+/// certain without running it: a string of two or more characters on one line that starts
+/// with a YAML indicator (a JSON configuration starts with `{`) is never written plain, single
+/// quoted or folded, so the writer quotes it
+/// with its escape table, reproduced here. `None` for any other string. Plugins write such a
+/// string with new content into every document; the writer puts it out a character at a time.
+pub(super) fn written(s: &str) -> Option<String> {
+    const INDICATORS: &[u8] = b",:[]{}#&*!|>'\"%@`";
+    // (The writer puts a lone `#` in single quotes: one character is left to it.)
+    let starts = s.as_bytes().first().is_some_and(|b| INDICATORS.contains(b));
+    if !starts || s.len() < 2 || s.contains('\n') {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len() + s.len() / 8 + 2);
+    out.push('"');
+    let mut rest = s;
+    while !rest.is_empty() {
+        // Printable ASCII other than quote and backslash is written as itself: copy the run.
+        let run = rest
+            .bytes()
+            .position(|b| !matches!(b, b' '..=b'~') || b == b'"' || b == b'\\')
+            .unwrap_or(rest.len());
+        out.push_str(&rest[..run]);
+        let mut chars = rest[run..].chars();
+        if let Some(c) = chars.next() {
+            write_escaped(&mut out, c);
+        }
+        rest = chars.as_str();
+    }
+    out.push('"');
+    Some(out)
+}
+
+/// One character the way the writer's escape table has it.
+fn write_escaped(out: &mut String, c: char) {
+    let named = match c {
+        '\\' => "\\\\",
+        '"' => "\\\"",
+        '\0' => "\\0",
+        '\u{7}' => "\\a",
+        '\u{8}' => "\\b",
+        '\t' => "\\t",
+        '\n' => "\\n",
+        '\u{b}' => "\\v",
+        '\u{c}' => "\\f",
+        '\r' => "\\r",
+        '\u{1b}' => "\\e",
+        '\u{feff}' => "\\uFEFF",
+        '\u{85}' => "\\N",
+        '\u{2028}' => "\\L",
+        '\u{2029}' => "\\P",
+        c if c.is_control() => {
+            out.push_str(&format!("\\x{:02X}", u32::from(c)));
+            return;
+        }
+        '\u{fffe}' | '\u{ffff}' => {
+            out.push_str(&format!("\\u{:04X}", u32::from(c)));
+            return;
+        }
+        c => {
+            out.push(c);
+            return;
+        }
+    };
+    out.push_str(named);
+}
+
 /// The character whose code is the next `digits` hex digits.
 fn hex(chars: &mut std::str::Chars<'_>, digits: usize) -> Option<char> {
     let mut code = 0u32;
@@ -160,6 +227,26 @@ mod tests {
             let text = format!("- \"{}\"\n", pieces.concat());
             if let Some(read) = item(&text) {
                 prop_assert_eq!(parser_reads(&text), Some(json!([read])), "{:?}", text);
+            }
+        }
+
+        /// Where `written` answers, it is the YAML writer's own text for the string.
+        #[test]
+        fn writes_what_the_writer_writes(
+            first in "[,:\\[\\]{}#&*!|>'\"%@`a -]",
+            tail in "[ -~\u{a0}-\u{3ff}\t\n\r\u{1}-\u{1f}\u{7f}-\u{a0}\u{feff}\u{2028}\u{2029}\u{fffe}\u{ffff}\u{10000}]{0,40}",
+        ) {
+            let s = format!("{first}{tail}");
+            let writer = crate::yaml::to_string(&Value::String(s.clone())).unwrap_or_default();
+            match written(&s) {
+                Some(text) => {
+                    prop_assert_eq!(&text, writer.trim_end_matches('\n'));
+                    prop_assert_eq!(item(&format!("- {text}\n")), Some(s));
+                }
+                None => {
+                    let indicator = ",:[]{}#&*!|>'\"%@`".contains(first.as_str());
+                    prop_assert!(s.contains('\n') || s.len() < 2 || !indicator, "{:?}", s);
+                }
             }
         }
 

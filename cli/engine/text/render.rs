@@ -123,6 +123,9 @@ fn block_scalar(s: &str) -> String {
     if let Some(hit) = WRITTEN.with(|c| c.borrow().get(s).cloned()) {
         return hit;
     }
+    if let Some(quoted) = super::quoted::written(s) {
+        return quoted;
+    }
     let written = crate::yaml::to_string(&Value::String(s.to_string()))
         .ok()
         .map(|t| t.trim_end_matches('\n').to_string())
