@@ -1,8 +1,9 @@
 //! A per-thread memo of work on pieces of new text (a scalar's quoting, a block's read-back)
 //! that admits a piece on its second sighting: helper text that repeats in every document of a
 //! stream is then answered from memory, while text met once (a plugin's configuration with the
-//! workload's name in it) costs one hash, not a copy of the text and of its value. Keys are
-//! hashed with foldhash: they are whole blocks of text, and SipHash weighed on every document.
+//! workload's name in it) costs one hash, not a copy of the text and of its value. (`keep`
+//! admits at once, for text that is asked for again right away.) Keys are hashed with foldhash:
+//! they are whole blocks of text, and SipHash weighed on every document.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;

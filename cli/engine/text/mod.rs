@@ -6,7 +6,7 @@
 //! plan's `apply`), placed on the source spans of serde-saphyr's own parser. New blocks follow
 //! their neighbours: indentation, sequence style, flow or block, line endings. Every scalar
 //! written into new block text is read back alone and must hold the value it was written for
-//! (`tokens`, once per distinct scalar); edits in flow collections and JSON are read back whole,
+//! (`tokens`; what repeats from document to document is remembered); edits in flow collections and JSON are read back whole,
 //! and in debug builds (every test) so is each new piece of block text, which checks the
 //! renderer's layout around the scalars, and the whole edited document. When a check fails,
 //! `edit` returns `None` and the caller re-emits the document.

@@ -233,8 +233,9 @@ mod tests {
         /// Where `written` answers, it is the YAML writer's own text for the string.
         #[test]
         fn writes_what_the_writer_writes(
-            first in "[,:\\[\\]{}#&*!|>'\"%@`a -]",
-            tail in "[ -~\u{a0}-\u{3ff}\t\n\r\u{1}-\u{1f}\u{7f}-\u{a0}\u{feff}\u{2028}\u{2029}\u{fffe}\u{ffff}\u{10000}]{0,40}",
+            // (Past 80 characters the writer may fold a string it would write plain.)
+            first in "[,:\\[\\]{}#&*!|>'\"%@`a? -]",
+            tail in "[ -~\u{a0}-\u{3ff}\t\n\r\u{1}-\u{1f}\u{7f}-\u{a0}\u{feff}\u{2028}\u{2029}\u{fffe}\u{ffff}\u{10000}]{0,100}",
         ) {
             let s = format!("{first}{tail}");
             let writer = crate::yaml::to_string(&Value::String(s.clone())).unwrap_or_default();

@@ -109,9 +109,9 @@ fn inline_line(out: &mut String, v: &Value, content_col: usize, style: &Style) {
 }
 
 /// A string in block context, quoted as the tool's YAML writer quotes it (so new blocks read
-/// like the documents the tool writes whole), on one line; remembered per thread, since the
-/// same helper strings come back in every document, and the check of new text (`tokens`)
-/// asks for each one again right after.
+/// like the documents the tool writes whole), on one line; remembered per thread at once
+/// (`memo::keep`), since the same helper strings come back in every document and the check of
+/// new text (`tokens`) asks for each one again right after.
 fn block_scalar(s: &str) -> String {
     use std::cell::RefCell;
     thread_local! {
@@ -120,11 +120,12 @@ fn block_scalar(s: &str) -> String {
     if is_word(s) {
         return s.to_string();
     }
-    if let Some(hit) = WRITTEN.with(|c| c.borrow().get(s).cloned()) {
-        return hit;
-    }
+    // Written directly when certain (a JSON configuration), and then not remembered.
     if let Some(quoted) = super::quoted::written(s) {
         return quoted;
+    }
+    if let Some(hit) = WRITTEN.with(|c| c.borrow().get(s).cloned()) {
+        return hit;
     }
     let written = crate::yaml::to_string(&Value::String(s.to_string()))
         .ok()

@@ -1,5 +1,6 @@
 //! The release check of new block text: every scalar it holds (keys, values, multi-line
-//! strings), written by the renderer's own code and read back alone, once per distinct scalar.
+//! strings), written by the renderer's own code and read back alone (a scalar that comes back
+//! in later documents is answered from memory: `memo`).
 //!
 //! New block text is the renderer's layout (indentation, dashes, colons) around scalar tokens.
 //! The tokens are where a writer can go wrong on the reader's terms (a plain `yes`, `0o17` or
