@@ -24,13 +24,7 @@ fn decode(body: &str) -> Option<String> {
     let mut out = String::with_capacity(body.len());
     let mut rest = body;
     while !rest.is_empty() {
-        // Printable ASCII other than quote and backslash stands for itself: copy the run.
-        let run = rest
-            .bytes()
-            .position(|b| !matches!(b, b' '..=b'~') || b == b'"' || b == b'\\')
-            .unwrap_or(rest.len());
-        out.push_str(&rest[..run]);
-        let mut chars = rest[run..].chars();
+        let mut chars = copy_plain_run(&mut out, rest);
         match chars.next() {
             None => break,
             // An unescaped quote would end the scalar before the end of the line.
@@ -42,6 +36,17 @@ fn decode(body: &str) -> Option<String> {
         rest = chars.as_str();
     }
     Some(out)
+}
+
+/// Copies the leading run of `text` that stands for itself in a double-quoted scalar, read or
+/// written (printable ASCII other than quote and backslash), and returns the characters after it.
+fn copy_plain_run<'t>(out: &mut String, text: &'t str) -> std::str::Chars<'t> {
+    let run = text
+        .bytes()
+        .position(|b| !matches!(b, b' '..=b'~') || b == b'"' || b == b'\\')
+        .unwrap_or(text.len());
+    out.push_str(&text[..run]);
+    text[run..].chars()
 }
 
 /// A character YAML allows as itself in a one-line double-quoted scalar (conservatively:
@@ -97,13 +102,7 @@ pub(super) fn written(s: &str) -> Option<String> {
     out.push('"');
     let mut rest = s;
     while !rest.is_empty() {
-        // Printable ASCII other than quote and backslash is written as itself: copy the run.
-        let run = rest
-            .bytes()
-            .position(|b| !matches!(b, b' '..=b'~') || b == b'"' || b == b'\\')
-            .unwrap_or(rest.len());
-        out.push_str(&rest[..run]);
-        let mut chars = rest[run..].chars();
+        let mut chars = copy_plain_run(&mut out, rest);
         if let Some(c) = chars.next() {
             write_escaped(&mut out, c);
         }
