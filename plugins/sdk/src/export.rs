@@ -144,12 +144,12 @@ pub fn contribution_to_wit(c: Contribution) -> wit::Contribution {
     }
 }
 
-/// The JSON text of a fragment. `serde_json::to_string` writes into one buffer; a `Value`'s
+/// The JSON text of a fragment, written into one buffer (`json::to_string`). A `Value`'s
 /// `Display` goes through `fmt` in small pieces, which was 30% of the example plugin's time in
-/// the sandbox (perf on the 10,000-Deployment stream).
+/// the sandbox.
 fn json_text(value: &serde_json::Value) -> String {
     // A `Value` always serializes (its keys are strings); `Display` is the same text.
-    serde_json::to_string(value).unwrap_or_else(|_| value.to_string())
+    crate::json::to_string(value).unwrap_or_else(|_| value.to_string())
 }
 
 /// Converts an error to the WIT variant.

@@ -40,6 +40,7 @@ pub mod contribution;
 #[doc(hidden)]
 pub mod export;
 pub mod info;
+pub mod json;
 pub mod log;
 pub mod request;
 pub mod workload;

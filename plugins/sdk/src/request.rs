@@ -102,12 +102,9 @@ impl Request {
     /// parameter that has no value: it is left out, so an `Option` field is `None` and a
     /// `#[serde(default)]` field its default.
     pub fn typed<P: DeserializeOwned>(self) -> Result<Request<P>, RenderError> {
-        let given: Map<String, Value> = self
-            .raw
-            .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        // The untyped parameters are a copy of `raw`: read into `P`, they need no second one.
+        let mut given = self.params;
+        given.retain(|_, v| !v.is_null());
         let params: P = serde_path_to_error::deserialize(Value::Object(given)).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();

@@ -156,7 +156,7 @@ pub fn render(s: &Settings<'_>) -> Result<String, serde_json::Error> {
             },
         },
     };
-    serde_json::to_string(&config)
+    kubectl_pattern_sdk::json::to_string(&config)
 }
 
 const PROCESSORS: &[&str] = &["memory_limiter", "resource", "batch"];
