@@ -85,17 +85,25 @@ fn escape(chars: &mut std::str::Chars<'_>) -> Option<char> {
     })
 }
 
-/// The double-quoted scalar the YAML writer (serde-saphyr) writes `s` as, when that is
-/// certain without running it: a string of two or more characters on one line that starts
-/// with a YAML indicator (a JSON configuration starts with `{`) is never written plain, single
-/// quoted or folded, so the writer quotes it
-/// with its escape table, reproduced here. `None` for any other string. Plugins write such a
-/// string with new content into every document; the writer puts it out a character at a time.
-pub(super) fn written(s: &str) -> Option<String> {
+/// True for the strings `written` writes: two or more characters on one line, starting with
+/// a YAML indicator (a JSON configuration starts with `{`). The YAML writer never writes such
+/// a string plain, single quoted or folded. (It puts a lone `#` in single quotes: one
+/// character is left to it.)
+pub(super) fn is_direct(s: &str) -> bool {
     const INDICATORS: &[u8] = b",:[]{}#&*!|>'\"%@`";
-    // (The writer puts a lone `#` in single quotes: one character is left to it.)
     let starts = s.as_bytes().first().is_some_and(|b| INDICATORS.contains(b));
-    if !starts || s.len() < 2 || s.contains('\n') {
+    starts && s.len() >= 2 && !s.contains('\n')
+}
+
+/// The double-quoted scalar the YAML writer (serde-saphyr) writes `s` as, when that is
+/// certain without running it (`is_direct`): the writer quotes such a string with its escape
+/// table, reproduced here. `None` for any other string. Plugins write such a string with new
+/// content into every document; the writer puts it out a character at a time.
+///
+/// The property tests hold this text to the writer's, and its reading back to the string:
+/// `writes_what_the_writer_writes`, with `agrees_with_the_parser` for the reading.
+pub(super) fn written(s: &str) -> Option<String> {
+    if !is_direct(s) {
         return None;
     }
     let mut out = String::with_capacity(s.len() + s.len() / 8 + 2);
