@@ -2,6 +2,8 @@
 //! `remove`, `status` and `lint` (with drift against the record), and the managed add of live
 //! mode. `process` runs them over documents.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::contribution::Contribution;
@@ -67,7 +69,7 @@ impl AddAction {
                     target: &self.options.target,
                 })
             };
-            let plan = |contribution: &Contribution, params: &Params| {
+            let plan = |contribution: Arc<Contribution>, params: &Params| {
                 let instance = merge::Instance {
                     pattern: spec,
                     name: &req.instance,

@@ -65,6 +65,11 @@ impl<T> Fragment<T> {
         &self.json
     }
 
+    /// The author's JSON, taken out of the fragment.
+    pub fn into_json(self) -> Value {
+        self.json
+    }
+
     /// The typed value.
     pub fn typed(&self) -> &T {
         &self.typed

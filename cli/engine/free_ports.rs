@@ -56,7 +56,7 @@ pub fn place(
     params: &Params,
     movable: bool,
     render: impl Fn(&Params) -> Result<Arc<Contribution>, PatternError>,
-    plan: impl Fn(&Contribution, &Params) -> Result<Plan, MergeError>,
+    plan: impl Fn(Arc<Contribution>, &Params) -> Result<Plan, MergeError>,
 ) -> Result<Placed, ObjectError> {
     let mut current = params.clone();
     let mut moved: Vec<Moved> = Vec::new();
@@ -66,7 +66,7 @@ pub fn place(
     let mut latest: Option<(MergeError, String)> = None;
     for _ in 0..ATTEMPTS {
         let contribution = render(&current)?;
-        let error = match (plan(contribution.as_ref(), &current), refused) {
+        let error = match (plan(contribution, &current), refused) {
             (Ok(plan), None) => {
                 return Ok(Placed {
                     plan,
@@ -183,7 +183,7 @@ fn path_fix(
     params: &Params,
     error: MergeError,
     render: impl Fn(&Params) -> Result<Arc<Contribution>, PatternError>,
-    plan: impl Fn(&Contribution, &Params) -> Result<Plan, MergeError>,
+    plan: impl Fn(Arc<Contribution>, &Params) -> Result<Plan, MergeError>,
 ) -> MergeError {
     let MergeError::Taken {
         what: "mount path",
@@ -206,7 +206,7 @@ fn path_fix(
                 return false;
             };
             !matches!(
-                plan(contribution.as_ref(), &trial),
+                plan(contribution, &trial),
                 Err(MergeError::Taken { name, .. }) if name == *candidate
             )
         });

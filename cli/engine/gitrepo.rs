@@ -264,7 +264,7 @@ impl MigrateGitRepo {
             name: &instance,
             params: &params,
         };
-        let outcome = merge::apply(w, &applied, &contribution, &options)?;
+        let outcome = merge::apply(w, &applied, contribution, &options)?;
         // Other containers keep their mounts, now of the clone's volume.
         let repo_volume = format!("{instance}-repo");
         edit_mounts(w.pod_spec_mut(), &g.volume, |_, m| {

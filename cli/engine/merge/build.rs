@@ -2,7 +2,9 @@
 //! annotations), then the edits — stale parts of the previous apply out, helpers, volumes and
 //! wiring in, lists and maps created, the new record — all read from the workload unchanged.
 
-use k8s_openapi::api::core::v1::Container;
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::{Container, Volume};
 use serde_json::{Map, Value};
 
 use super::plan::{AnnotationEdit, HELPER_LISTS, Placement, Plan};
@@ -19,7 +21,7 @@ use crate::workload::Workload;
 pub(super) fn plan(
     workload: &Workload<'_>,
     instance: &Instance<'_>,
-    contribution: &Contribution,
+    contribution: Arc<Contribution>,
     options: &MergeOptions,
 ) -> Result<Plan, MergeError> {
     let mut records = super::records(workload)?;
@@ -40,14 +42,19 @@ pub(super) fn plan(
         .into_iter()
         .filter(|n| !records.iter().any(|r| r.owns_container(n)))
         .collect();
-    let (native, mut warnings) = sidecar_mode(workload, instance.pattern, contribution, options)?;
+    let (native, mut warnings) = sidecar_mode(workload, instance.pattern, &contribution, options)?;
     let spec = workload.pod_spec();
-    host_network(spec, contribution, options, &mut warnings)?;
-    check_names(spec, contribution, &prev, instance.name)?;
-    check_ports(spec, contribution, &prev)?;
-    let wiring = wiring(spec, contribution, &main, &apps, &prev)?;
-    let annotation_keys = annotation_keys(workload, contribution, &prev)?;
-    let mut record = new_record(instance, contribution, &wiring, annotation_keys);
+    host_network(spec, &contribution, options, &mut warnings)?;
+    check_names(spec, &contribution, &prev, instance.name)?;
+    check_ports(spec, &contribution, &prev)?;
+    let wiring = wiring(spec, &contribution, &main, &apps, &prev)?;
+    let annotation_keys = annotation_keys(workload, &contribution, &prev)?;
+    let mut record = new_record(instance, &contribution, &wiring, annotation_keys);
+    let annotation_values: Vec<(String, String)> = record
+        .annotations
+        .iter()
+        .map(|key| (key.clone(), contribution.annotations[key].clone()))
+        .collect();
     record.created = prev.created.clone();
     record.was_null = prev.was_null.clone();
     record.null_as = prev.null_as.clone();
@@ -76,11 +83,8 @@ pub(super) fn plan(
         plan.annotations
             .push(AnnotationEdit::Remove { key: key.clone() });
     }
-    for key in &record.annotations {
-        plan.annotations.push(AnnotationEdit::Set {
-            key: key.clone(),
-            value: contribution.annotations[key].clone(),
-        });
+    for (key, value) in annotation_values {
+        plan.annotations.push(AnnotationEdit::Set { key, value });
     }
     record_created(workload, &mut plan, &mut record);
 
@@ -442,7 +446,7 @@ fn new_record(
 fn place_helpers(
     plan: &mut Plan,
     spec: &Map<String, Value>,
-    contribution: &Contribution,
+    contribution: Arc<Contribution>,
     native: bool,
     init: &InitPlacement,
 ) {
@@ -451,21 +455,22 @@ fn place_helpers(
     } else {
         (PodList::Containers, PodList::InitContainers)
     };
-    let mut items: Vec<(PodList, &str, Value, Option<PodList>)> = Vec::new();
-    for c in &contribution.init_containers {
-        items.push((PodList::InitContainers, &c.name, c.json().clone(), None));
+    let parts = Parts::of(contribution);
+    let mut items: Vec<(PodList, String, Value, Option<PodList>)> = Vec::new();
+    for (name, value) in parts.init_containers {
+        items.push((PodList::InitContainers, name, value, None));
     }
-    for c in &contribution.containers {
-        let value = with_restart(c.json().clone(), native);
-        items.push((helper_list, &c.name, value, Some(other_list)));
+    for (name, value) in parts.containers {
+        let value = with_restart(value, native);
+        items.push((helper_list, name, value, Some(other_list)));
     }
-    for c in &contribution.native_sidecars {
-        let value = with_restart(c.json().clone(), true);
+    for (name, value) in parts.native_sidecars {
+        let value = with_restart(value, true);
         let from = Some(PodList::Containers);
-        items.push((PodList::InitContainers, &c.name, value, from));
+        items.push((PodList::InitContainers, name, value, from));
     }
-    for v in &contribution.volumes {
-        items.push((PodList::Volumes, &v.name, v.json().clone(), None));
+    for (name, value) in parts.volumes {
+        items.push((PodList::Volumes, name, value, None));
     }
     for (list, name, value, moves_from) in items {
         let mut take_out = |item: ItemRef| {
@@ -474,25 +479,66 @@ fn place_helpers(
             }
         };
         if let Some(other) = moves_from {
-            take_out(ItemRef::new(ListRef::Pod(other), name));
+            take_out(ItemRef::new(ListRef::Pod(other), &name));
         }
         let position = match list {
             PodList::InitContainers => {
                 if init.moves {
                     // A new position: the helper leaves its old place.
-                    take_out(ItemRef::new(ListRef::Pod(list), name));
+                    take_out(ItemRef::new(ListRef::Pod(list), &name));
                 }
                 init.first.clone()
             }
             _ => Position::Append,
         };
         plan.placements.push(Placement {
-            item: ItemRef::new(ListRef::Pod(list), name),
+            item: ItemRef::new(ListRef::Pod(list), &name),
             value,
             position,
             replaces: false,
             via: None,
         });
+    }
+}
+
+/// The helpers and volumes of a contribution as (name, JSON), in its order.
+struct Parts {
+    init_containers: Vec<(String, Value)>,
+    containers: Vec<(String, Value)>,
+    native_sidecars: Vec<(String, Value)>,
+    volumes: Vec<(String, Value)>,
+}
+
+impl Parts {
+    /// Moved out of a contribution nothing else holds (a plugin's, rendered for this object);
+    /// copied from a shared one (a built-in's, kept for the documents that follow).
+    fn of(contribution: Arc<Contribution>) -> Parts {
+        fn moved<T>(list: Vec<Fragment<T>>, name: fn(&T) -> &String) -> Vec<(String, Value)> {
+            list.into_iter()
+                .map(|f| (name(&f).clone(), f.into_json()))
+                .collect()
+        }
+        fn copied<T>(list: &[Fragment<T>], name: fn(&T) -> &String) -> Vec<(String, Value)> {
+            list.iter()
+                .map(|f| (name(f).clone(), f.json().clone()))
+                .collect()
+        }
+        let container: fn(&Container) -> &String = |c| &c.name;
+        let volume: fn(&Volume) -> &String = |v| &v.name;
+        match Arc::try_unwrap(contribution) {
+            Ok(c) => Parts {
+                init_containers: moved(c.init_containers, container),
+                containers: moved(c.containers, container),
+                native_sidecars: moved(c.native_sidecars, container),
+                volumes: moved(c.volumes, volume),
+            },
+            Err(shared) => Parts {
+                init_containers: copied(&shared.init_containers, container),
+                containers: copied(&shared.containers, container),
+                native_sidecars: copied(&shared.native_sidecars, container),
+                volumes: copied(&shared.volumes, volume),
+            },
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 //! changing anything; `Plan::apply` makes the edits. `plan_remove` plans taking out exactly
 //! what a record says an instance added.
 
+use std::sync::Arc;
+
 use crate::contribution::{ContainerTarget, Contribution};
 use crate::params::Params;
 use crate::pattern::{PatternSpec, TargetInfo};
@@ -60,11 +62,12 @@ pub struct ApplyOutcome {
 }
 
 /// Plans `contribution` as `instance` on `workload`: every check passes or nothing is
-/// planned. Re-applying an instance updates it in place.
+/// planned. Re-applying an instance updates it in place. The plan takes the helpers out of a
+/// contribution nothing else holds, and copies them from a shared one.
 pub fn plan(
     workload: &Workload<'_>,
     instance: &Instance<'_>,
-    contribution: &Contribution,
+    contribution: Arc<Contribution>,
     options: &MergeOptions,
 ) -> Result<Plan, MergeError> {
     build::plan(workload, instance, contribution, options)
@@ -75,7 +78,7 @@ pub fn plan(
 pub fn apply(
     workload: &mut Workload<'_>,
     instance: &Instance<'_>,
-    contribution: &Contribution,
+    contribution: Arc<Contribution>,
     options: &MergeOptions,
 ) -> Result<ApplyOutcome, MergeError> {
     Ok(plan(workload, instance, contribution, options)?.apply(workload))

@@ -19,8 +19,8 @@ fn deployment() -> Value {
 
 const HELPER: &str = "containers:\n- name: shipper\n  image: busybox:1.36\n  ports: [{containerPort: 2020}]\nvolumes:\n- name: logs\n  emptyDir: {}\nmounts:\n- name: logs\n  mountPath: /var/log/app\nenv:\n- name: LOG_DIR\n  value: /var/log/app\nannotations:\n  example.com/logs: shipped\n";
 
-fn contribution(text: &str) -> Contribution {
-    Contribution::parse(text).unwrap()
+fn contribution(text: &str) -> std::sync::Arc<Contribution> {
+    std::sync::Arc::new(Contribution::parse(text).unwrap())
 }
 
 fn with<R>(object: &mut Value, f: impl FnOnce(&mut Workload<'_>) -> R) -> R {
@@ -47,7 +47,7 @@ fn plan_of(object: &mut Value, text: &str, mode: SidecarMode) -> Result<Plan, Me
         params: &params,
     };
     with(object, |w| {
-        plan(w, &instance, &contribution(text), &options(mode))
+        plan(w, &instance, contribution(text), &options(mode))
     })
 }
 
@@ -113,6 +113,48 @@ fn a_plan_names_every_edit_by_list_and_key_and_changes_nothing() {
     );
     assert!(plan.native && plan.changed);
     assert_eq!(plan.record.env[0].name, "LOG_DIR");
+}
+
+#[test]
+fn a_shared_contribution_is_copied_and_an_unshared_one_moved_with_the_same_plan() {
+    let spec = Catalogue::builtin().get("sidecar").unwrap().spec().clone();
+    let params = Params::default();
+    let instance = Instance {
+        pattern: &spec,
+        name: "logs",
+        params: &params,
+    };
+    let mut object = deployment();
+    let text = HELPER.replace(
+        "containers:\n",
+        "initContainers:\n- name: init\n  image: busybox:1.36\ncontainers:\n",
+    );
+    let moved = with(&mut object, |w| {
+        plan(
+            w,
+            &instance,
+            contribution(&text),
+            &options(SidecarMode::Auto),
+        )
+    })
+    .unwrap();
+    let kept = contribution(&text);
+    let copied = with(&mut object, |w| {
+        plan(
+            w,
+            &instance,
+            std::sync::Arc::clone(&kept),
+            &options(SidecarMode::Auto),
+        )
+    })
+    .unwrap();
+    assert_eq!(moved, copied);
+    assert_eq!(keys(&moved).len(), 5, "{:?}", keys(&moved));
+    assert_eq!(
+        *kept,
+        *contribution(&text),
+        "the shared contribution is left as it was"
+    );
 }
 
 #[test]
@@ -280,7 +322,7 @@ fn the_wrong_container_is_a_typed_error() {
     let mut opts = options(SidecarMode::Auto);
     opts.main_container = Some("api".into());
     let err = with(&mut object, |w| {
-        plan(w, &instance, &contribution(HELPER), &opts)
+        plan(w, &instance, contribution(HELPER), &opts)
     })
     .unwrap_err();
     assert!(
@@ -336,7 +378,7 @@ fn changed_is_what_applying_the_plan_does_for_every_builtin_and_mode_switch() {
                     target: &options(mode).target,
                 };
                 let contribution = pattern.render(&ctx).unwrap();
-                plan(w, &instance, &contribution, &options(mode))
+                plan(w, &instance, contribution, &options(mode))
             });
             let Ok(plan) = plan else { continue }; // e.g. native-only helpers in classic mode
             with(&mut object, |w| plan.clone().apply(w));
@@ -501,7 +543,7 @@ fn several_init_helpers_keep_their_order_at_every_position() {
             ..options(SidecarMode::Auto)
         };
         let plan = with(&mut object, |w| {
-            plan(w, &instance, &contribution(two), &options).unwrap()
+            plan(w, &instance, contribution(two), &options).unwrap()
         });
         assert_eq!(plan.record.position, Some(position.clone()));
         with(&mut object, |w| plan.clone().apply(w));
