@@ -54,7 +54,10 @@ pub fn engine() -> Result<&'static Engine, WasmError> {
                 // no cross-core TLB shootdowns on every call.
                 .linear_memory_keep_resident(8 << 20)
                 .table_keep_resident(1 << 20)
-                .pagemap_scan(Enabled::Auto);
+                .pagemap_scan(Enabled::Auto)
+                // Calls are synchronous: no fiber stacks. The default pool of 1,000 reserved
+                // them at start-up, with an mprotect call for each guard page.
+                .total_stacks(0);
             let mut pooled = config.clone();
             pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
             // Fall back to on-demand allocation where the address space cannot be reserved.
