@@ -13,6 +13,7 @@ use crate::workload::Workload;
 
 mod build;
 mod error;
+mod place;
 mod plan;
 mod position;
 mod removal;
