@@ -235,7 +235,7 @@ pub fn derive(
         name: &request.instance,
         params: &request.params,
     };
-    let plan = merge::plan(&w, &instance, Arc::clone(&contribution), &options)?;
+    let plan = merge::plan(&w, &instance, contribution, &options)?;
     let items: Vec<PodItem> = plan
         .placements
         .iter()

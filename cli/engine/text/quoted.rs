@@ -190,6 +190,27 @@ mod tests {
         assert_eq!(item(&format!("- {written}")).as_deref(), Some(config));
     }
 
+    /// A configuration of kilobytes, with characters from every plane and escapes throughout,
+    /// as `written` writes it: the parser reads it back as itself (the tokens check skips it).
+    #[test]
+    fn a_long_configuration_written_directly_reads_back_through_the_parser() {
+        let entry = |i: usize| {
+            format!(
+                "\"k{i}\":{{\"endpoint\":\"${{env:POD_IP}}:{i}\",\"note\":\"é日\u{2028}😀\t\\\\ \\\"q\\\"\",\"list\":[1,2]}}"
+            )
+        };
+        let config = format!("{{{}}}", (0..40).map(entry).collect::<Vec<_>>().join(","));
+        assert!(
+            config.len() > 2000 && is_direct(&config),
+            "{}",
+            config.len()
+        );
+        let text = written(&config).unwrap_or_default();
+        assert_eq!(parser_reads(&format!("- {text}\n")), Some(json!([config])));
+        let writer = crate::yaml::to_string(&Value::String(config.clone())).unwrap_or_default();
+        assert_eq!(text, writer.trim_end_matches('\n'));
+    }
+
     #[test]
     fn leaves_what_it_does_not_know_to_the_parser() {
         for text in [

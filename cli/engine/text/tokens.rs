@@ -1,6 +1,6 @@
-//! The release check of new block text: every scalar it holds (keys, values, multi-line
+//! The release check of new block text: the scalars it holds (keys, values, multi-line
 //! strings), written by the renderer's own code and read back alone (a scalar that comes back
-//! in later documents is answered from memory: `memo`).
+//! in later documents is answered from memory: `memo`), but for the two kinds of string below.
 //!
 //! New block text is the renderer's layout (indentation, dashes, colons) around scalar tokens.
 //! The tokens are where a writer can go wrong on the reader's terms (a plain `yes`, `0o17` or
@@ -11,8 +11,8 @@
 //! large helper costs one short read, not a read of the whole helper. Two kinds of string are
 //! not read: words (`render::is_word`), written plain and read back as strings by the reader's
 //! own rules, and the one-line strings written in double quotes directly (`quoted::written`, a
-//! JSON configuration), whose text the property tests hold to the writer's and whose reading
-//! back to the parser's. The latter is the largest token of a plugin's helper and new in every
+//! JSON configuration), whose text and reading back the tests in `quoted` hold to the
+//! writer's and the parser's (random strings, and a configuration of kilobytes). The latter is the largest token of a plugin's helper and new in every
 //! document: writing it again and decoding it was 4% of the plugin stream's instructions.
 
 use serde_json::Value;
