@@ -39,6 +39,15 @@ fn options(mode: SidecarMode) -> MergeOptions {
 }
 
 fn plan_of(object: &mut Value, text: &str, mode: SidecarMode) -> Result<Plan, MergeError> {
+    plan_given(object, contribution(text), mode)
+}
+
+/// The plan of `contribution` as the sidecar instance `logs`.
+fn plan_given(
+    object: &mut Value,
+    contribution: std::sync::Arc<Contribution>,
+    mode: SidecarMode,
+) -> Result<Plan, MergeError> {
     let spec = Catalogue::builtin().get("sidecar").unwrap().spec().clone();
     let params = Params::default();
     let instance = Instance {
@@ -46,9 +55,7 @@ fn plan_of(object: &mut Value, text: &str, mode: SidecarMode) -> Result<Plan, Me
         name: "logs",
         params: &params,
     };
-    with(object, |w| {
-        plan(w, &instance, contribution(text), &options(mode))
-    })
+    with(object, |w| plan(w, &instance, contribution, &options(mode)))
 }
 
 fn apply_text(object: &mut Value, text: &str, mode: SidecarMode) -> Plan {
@@ -117,37 +124,14 @@ fn a_plan_names_every_edit_by_list_and_key_and_changes_nothing() {
 
 #[test]
 fn a_shared_contribution_is_copied_and_an_unshared_one_moved_with_the_same_plan() {
-    let spec = Catalogue::builtin().get("sidecar").unwrap().spec().clone();
-    let params = Params::default();
-    let instance = Instance {
-        pattern: &spec,
-        name: "logs",
-        params: &params,
-    };
     let mut object = deployment();
     let text = HELPER.replace(
         "containers:\n",
         "initContainers:\n- name: init\n  image: busybox:1.36\nnativeSidecars:\n- name: proxy\n  image: busybox:1.36\ncontainers:\n",
     );
-    let moved = with(&mut object, |w| {
-        plan(
-            w,
-            &instance,
-            contribution(&text),
-            &options(SidecarMode::Auto),
-        )
-    })
-    .unwrap();
+    let moved = plan_given(&mut object, contribution(&text), SidecarMode::Auto).unwrap();
     let kept = contribution(&text);
-    let copied = with(&mut object, |w| {
-        plan(
-            w,
-            &instance,
-            std::sync::Arc::clone(&kept),
-            &options(SidecarMode::Auto),
-        )
-    })
-    .unwrap();
+    let copied = plan_given(&mut object, std::sync::Arc::clone(&kept), SidecarMode::Auto).unwrap();
     // The same plan either way, with every list of helpers in it.
     assert_eq!(moved, copied);
     assert_eq!(keys(&moved).len(), 6, "{:?}", keys(&moved));
