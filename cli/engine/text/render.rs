@@ -139,10 +139,21 @@ fn block_scalar(s: &str) -> String {
 /// Words, names, paths (`web`, `otel-collector`, `/var/log`): written plain by every writer
 /// (the common case, without the cache), and read back as strings (`verify::is_plain_string`).
 pub(super) fn is_word(s: &str) -> bool {
-    s.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b))
-        && super::verify::is_plain_string(s)
+    s.bytes().all(|b| WORD_BYTES[usize::from(b)]) && super::verify::is_plain_string(s)
 }
+
+/// The bytes of a word: ASCII letters and digits, `-`, `_`, `.` and `/` (a table: every
+/// key and string of a helper is tested, twice per document).
+const WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/');
+        b += 1;
+    }
+    table
+};
 
 /// `|` or `|-` when `s` can be a literal block scalar (several lines, no trailing blanks,
 /// no leading space, no control characters).

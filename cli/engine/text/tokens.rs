@@ -1,6 +1,6 @@
 //! The release check of new block text: the scalars it holds (keys, values, multi-line
 //! strings), written by the renderer's own code and read back alone (a scalar that comes back
-//! in later documents is answered from memory: `memo`), but for the two kinds of string below.
+//! in later documents is answered from memory: `memo`), but for the three kinds below.
 //!
 //! New block text is the renderer's layout (indentation, dashes, colons) around scalar tokens.
 //! The tokens are where a writer can go wrong on the reader's terms (a plain `yes`, `0o17` or
@@ -8,12 +8,17 @@
 //! the renderer's fixed logic, checked by reading each whole piece back in debug builds (every
 //! test, and the property tests of random documents). Checking tokens rather than pieces keeps
 //! the check's cost at the new scalars of a document: a plugin that writes one new name into a
-//! large helper costs one short read, not a read of the whole helper. Two kinds of string are
-//! not read: words (`render::is_word`), written plain and read back as strings by the reader's
-//! own rules, and the one-line strings written in double quotes directly (`quoted::written`, a
-//! JSON configuration), whose text and reading back the tests in `quoted` hold to the
-//! writer's and the parser's (random strings, and a configuration of kilobytes). The latter is the largest token of a plugin's helper and new in every
-//! document: writing it again and decoding it was 4% of the plugin stream's instructions.
+//! large helper costs one short read, not a read of the whole helper. Three kinds of scalar
+//! are not read:
+//! - words (`render::is_word`), written plain and read back as strings by the reader's own
+//!   rules;
+//! - nulls, booleans and integers of up to 18 digits (`is_certain`), whose spellings the same
+//!   rules type;
+//! - the one-line strings written in double quotes directly (`quoted::written`, a JSON
+//!   configuration), whose text and reading back the tests in `quoted` hold to the writer's
+//!   and the parser's (random strings, and a configuration of kilobytes). This is the largest
+//!   token of a plugin's helper and new in every document: writing it again and decoding it
+//!   was 4% of the plugin stream's instructions.
 
 use serde_json::Value;
 
@@ -48,6 +53,7 @@ fn value(v: &Value, style: &Style) -> bool {
         }
         Value::Array(items) if !items.is_empty() => items.iter().all(|v| value(v, style)),
         Value::String(s) if render::is_word(s) || quoted::is_direct(s) => true,
+        scalar if is_certain(scalar) => true,
         // A scalar (or an empty collection) as a one-item sequence: `- TOKEN`. A one-line
         // double-quoted string is read directly (`quoted`), anything else by the parser.
         scalar => {
@@ -57,6 +63,21 @@ fn value(v: &Value, style: &Style) -> bool {
             matches!(scalar, Value::String(s) if direct(s))
                 || verify::fragment(&text, Expected::Item(scalar))
         }
+    }
+}
+
+/// A null, a boolean or an integer of up to 18 digits: the renderer writes them as `null`,
+/// `true`, `false` or decimal digits, spellings that `verify::plain` types for certain (as the
+/// parser does: its property test) as this same value, so they need no reading back.
+fn is_certain(v: &Value) -> bool {
+    const LIMIT: u64 = 1_000_000_000_000_000_000;
+    match v {
+        Value::Null | Value::Bool(_) => true,
+        Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_i64().map(i64::unsigned_abs))
+            .is_some_and(|n| n < LIMIT),
+        _ => false,
     }
 }
 
@@ -83,5 +104,40 @@ mod tests {
         assert!(read_back(Expected::Value(&v)));
         assert!(read_back(Expected::Entry("a key", &v)));
         assert!(read_back(Expected::Item(&v)));
+    }
+
+    /// What `is_certain` passes unread is what the renderer writes and the reader reads back
+    /// as the same value; integers past its 18 digits are read.
+    #[test]
+    fn certain_scalars_read_back_as_themselves() {
+        let edges = [
+            0,
+            1,
+            999_999_999_999_999_999,
+            1_000_000_000_000_000_000,
+            u64::MAX,
+        ];
+        let mut values = vec![json!(null), json!(true), json!(false), json!(i64::MIN)];
+        // Strings that read back otherwise when plain: never passed unread.
+        values.extend([json!("yes"), json!("0o17"), json!("1e3")]);
+        for n in edges {
+            values.push(json!(n));
+            if let Ok(n) = i64::try_from(n) {
+                values.push(json!(-n));
+            }
+        }
+        for v in &values {
+            let mut text = String::new();
+            render::item(&mut text, v, 0, &plain_style());
+            let reads = verify::fragment(&text, Expected::Item(v));
+            if is_certain(v) {
+                assert!(
+                    reads,
+                    "{v} is passed unread but reads back otherwise: {text:?}"
+                );
+            }
+        }
+        assert!(!is_certain(&json!(1_000_000_000_000_000_000_u64)));
+        assert!(!is_certain(&json!(0.5)) && !is_certain(&json!("1")));
     }
 }

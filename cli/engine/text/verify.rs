@@ -263,7 +263,11 @@ pub(super) fn plain(text: &str) -> Plain {
         _ => {}
     }
     if first.is_ascii_alphabetic() {
-        // Words that YAML 1.1 or a float parser could read as something else.
+        // Words that YAML 1.1 or a float parser could read as something else (none is
+        // longer than `infinity`).
+        if text.len() > "infinity".len() {
+            return Plain::Str;
+        }
         const WORDS: [&str; 9] = ["true", "false", "yes", "no", "y", "n", "on", "off", "null"];
         const FLOATS: [&str; 3] = ["inf", "infinity", "nan"];
         let special = WORDS.iter().chain(FLOATS.iter());
