@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 /// the kubelet can only enforce runAsNonRoot on a numeric user), read-only root filesystem,
 /// no privilege escalation, all capabilities dropped, RuntimeDefault seccomp.
 pub fn hardened_security_context(uid: Option<i64>) -> Value {
-    let mut sc = Map::new();
+    let mut sc = Map::with_capacity(8);
     sc.insert("runAsNonRoot".into(), json!(true));
     if let Some(uid) = uid {
         sc.insert("runAsUser".into(), json!(uid));
@@ -57,7 +57,8 @@ pub struct ContainerBuilder {
 impl ContainerBuilder {
     /// A container with a name and an image.
     pub fn new(name: impl Into<String>, image: impl Into<String>) -> Self {
-        let mut fields = Map::new();
+        // Room for a full container's keys: the map is not rehashed while it is built.
+        let mut fields = Map::with_capacity(16);
         fields.insert("name".into(), Value::String(name.into()));
         fields.insert("image".into(), Value::String(image.into()));
         ContainerBuilder { fields }

@@ -117,7 +117,11 @@ pub fn request_from_wit(r: wit::RenderRequest) -> Result<Request, RenderError> {
 
 /// Converts a contribution to the WIT record, serializing every fragment.
 pub fn contribution_to_wit(c: Contribution) -> wit::Contribution {
-    let texts = |v: Vec<serde_json::Value>| v.iter().map(json_text).collect();
+    let texts = |v: Vec<serde_json::Value>| {
+        let texts = v.iter().map(json_text).collect();
+        crate::unfreed::discard(v);
+        texts
+    };
     wit::Contribution {
         containers: texts(c.containers),
         init_containers: texts(c.init_containers),

@@ -43,6 +43,7 @@ pub mod info;
 pub mod json;
 pub mod log;
 pub mod request;
+mod unfreed;
 pub mod workload;
 
 use serde::de::DeserializeOwned;

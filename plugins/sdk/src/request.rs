@@ -4,6 +4,7 @@ use serde_json::{Map, Value, json};
 
 use serde::de::DeserializeOwned;
 
+use crate::unfreed::Unfreed;
 use crate::workload::Workload;
 use crate::{KubeVersion, RenderError};
 
@@ -23,9 +24,9 @@ pub enum SidecarMode {
 /// what [`Request::new`] builds for tests and [`Request::typed`] reads into `P`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request<P = Map<String, Value>> {
-    workload: Value,
+    workload: Unfreed<Value>,
     params: P,
-    raw: Map<String, Value>,
+    raw: Unfreed<Map<String, Value>>,
     instance: String,
     main_container: String,
     kube_version: Option<KubeVersion>,
@@ -44,8 +45,8 @@ impl Request {
             .unwrap_or_default()
             .to_owned();
         Request {
-            workload,
-            raw: params.clone(),
+            workload: Unfreed::new(workload),
+            raw: Unfreed::new(params.clone()),
             params,
             instance: "helper".to_owned(),
             main_container,
@@ -86,8 +87,8 @@ impl Request {
             }
         };
         Ok(Request {
-            workload,
-            raw: params.clone(),
+            workload: Unfreed::new(workload),
+            raw: Unfreed::new(params.clone()),
             params,
             instance,
             main_container,
