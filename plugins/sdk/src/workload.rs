@@ -91,12 +91,17 @@ fn str_map(value: Option<&Value>) -> Option<&Map<String, Value>> {
 #[derive(Debug, Clone, Copy)]
 pub struct Workload<'a> {
     object: &'a Value,
+    /// The pod template, found once (every pod-level question starts there).
+    template: Option<&'a Value>,
 }
 
 impl<'a> Workload<'a> {
     /// Views a workload object.
     pub fn new(object: &'a Value) -> Self {
-        Workload { object }
+        Workload {
+            object,
+            template: pod_template(object),
+        }
     }
     /// The JSON itself.
     pub fn json(&self) -> &'a Value {
@@ -129,15 +134,15 @@ impl<'a> Workload<'a> {
     }
     /// The pod spec.
     pub fn pod_spec(&self) -> Option<&'a Value> {
-        pod_spec(self.object)
+        self.template?.get("spec")
     }
     /// The pod template's labels (a Pod's own).
     pub fn pod_labels(&self) -> Option<&'a Map<String, Value>> {
-        str_map(pod_metadata(self.object)?.get("labels"))
+        str_map(self.template?.get("metadata")?.get("labels"))
     }
     /// The pod template's annotations (a Pod's own).
     pub fn pod_annotations(&self) -> Option<&'a Map<String, Value>> {
-        str_map(pod_metadata(self.object)?.get("annotations"))
+        str_map(self.template?.get("metadata")?.get("annotations"))
     }
     /// A label of the pod template, else of the object.
     pub fn label(&self, key: &str) -> Option<&'a str> {
