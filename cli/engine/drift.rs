@@ -97,7 +97,7 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) -> std::io::Result<()> {
                 if i > 0 {
                     out.push(b',');
                 }
-                serde_json::to_writer(&mut *out, key)?;
+                write_str(key, out)?;
                 out.push(b':');
                 write_canonical(value, out)?;
             }
@@ -113,8 +113,22 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) -> std::io::Result<()> {
             }
             out.push(b']');
         }
+        Value::String(s) => write_str(s, out)?,
         scalar => serde_json::to_writer(out, scalar)?,
     }
+    Ok(())
+}
+
+/// A JSON string as serde_json writes it: copied whole between its quotes when nothing in
+/// it needs an escape (control characters, `"` and `\`), the common case of names and paths.
+fn write_str(s: &str, out: &mut Vec<u8>) -> std::io::Result<()> {
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        return Ok(serde_json::to_writer(out, s)?);
+    }
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
     Ok(())
 }
 
@@ -281,6 +295,7 @@ mod tests {
                 .prop_filter("finite", |f| f.is_finite())
                 .prop_map(Value::from),
             ".{0,6}".prop_map(Value::String),
+            "[ -~]{0,12}".prop_map(Value::String),
             Just(json!("TCP")),
             Just(json!(420)),
         ];
