@@ -321,6 +321,21 @@ mod tests {
         }
     }
 
+    /// A recorded hash is read forever: every ASCII character and some wider ones, alone and
+    /// inside text, are written as serde_json writes them.
+    #[test]
+    fn every_character_is_written_as_serde_json_writes_it() {
+        let wide = ['é', '\u{2028}', '\u{fffd}', '😀'];
+        for c in (0u8..0x80).map(char::from).chain(wide) {
+            for s in [c.to_string(), format!("ab{c}cd"), format!("{c}{c}")] {
+                let mut written = Vec::new();
+                write_str(&s, &mut written).unwrap();
+                let expected = serde_json::to_string(&s).unwrap();
+                assert_eq!(String::from_utf8(written).unwrap(), expected, "{c:?}");
+            }
+        }
+    }
+
     #[test]
     fn versions_compare_as_numbers() {
         assert!(is_outdated(&record("1.0.0"), "1.1.0"));

@@ -22,6 +22,9 @@ pub enum SidecarMode {
 /// filled in) as `P` (see [`Pattern::Params`](crate::Pattern::Params)), the instance name, the
 /// main container and the target. `Request` without a type holds the parameters as JSON:
 /// what [`Request::new`] builds for tests and [`Request::typed`] reads into `P`.
+///
+/// Inside the sandbox the workload and the raw parameters are never freed (the host resets the
+/// instance's memory after the call), so a clone of a request stays until the call ends.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request<P = Map<String, Value>> {
     workload: Unfreed<Value>,

@@ -88,11 +88,20 @@ fn str_map(value: Option<&Value>) -> Option<&Map<String, Value>> {
 }
 
 /// A read-only view of a workload object.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Workload<'a> {
     object: &'a Value,
     /// The pod template, found once (every pod-level question starts there).
     template: Option<&'a Value>,
+}
+
+impl std::fmt::Debug for Workload<'_> {
+    /// The object (the template is a part of it).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workload")
+            .field("object", self.object)
+            .finish()
+    }
 }
 
 impl<'a> Workload<'a> {
