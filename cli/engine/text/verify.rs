@@ -238,6 +238,10 @@ pub(super) fn is_plain_string(text: &str) -> bool {
     plain(text) == Plain::Str
 }
 
+/// The most decimal digits `plain` types as an integer for certain (longer ones are left to
+/// the parser).
+pub(super) const CERTAIN_DIGITS: u32 = 18;
+
 /// The type of a plain scalar, where it is certain.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Plain {
@@ -283,7 +287,7 @@ pub(super) fn plain(text: &str) -> Plain {
     }
     let digits = text.strip_prefix('-').unwrap_or(text);
     let decimal = !digits.is_empty()
-        && digits.len() <= 18
+        && digits.len() <= CERTAIN_DIGITS as usize
         && digits.bytes().all(|b| b.is_ascii_digit())
         && (digits == "0" || !digits.starts_with('0'));
     if decimal {
