@@ -1,10 +1,17 @@
 //! Runs an engine action over a document stream on worker threads and hands the results on in
 //! input order. Workers block on channels when idle (no spinning), so on a machine whose cores
 //! are busy with other work the run costs little more than a sequential one.
+//!
+//! On such a machine the scheduler can stop the main thread at any instruction, so the workers
+//! never wait on a lock the main thread takes: results go through a channel the main thread
+//! only polls, and it sleeps with `park` until a worker's `unpark` (both lock-free). Waiting
+//! in `recv` instead registers the main thread under the channel's lock; stopped there, it held
+//! up every worker's send for a time slice.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::thread::Thread;
 
 use kubectl_pattern_engine::process::{self, Action, EngineError, Processed};
 use kubectl_pattern_engine::stream::{Document, StreamError};
@@ -17,8 +24,9 @@ pub type Prepare<'a, T> = dyn Fn(&Document, Processed) -> Result<T, EngineError>
 /// stream's CPU time).
 const BATCH: usize = 8;
 
-/// How many batches may wait for a worker per worker.
-const QUEUE_PER_WORKER: usize = 2;
+/// How many batches may wait for a worker per worker: enough for a few milliseconds of work,
+/// so the workers keep going while the scheduler has the main thread stopped.
+const QUEUE_PER_WORKER: usize = 8;
 
 type Job = Vec<(usize, Document)>;
 type Done<T> = Vec<(usize, Document, Result<T, EngineError>)>;
@@ -38,10 +46,20 @@ pub fn process_stream<T: Send>(
     docs: impl Iterator<Item = Result<Document, StreamError>>,
     action: &dyn Action,
     prepare: &Prepare<'_, T>,
+    sink: impl FnMut(&Document, T) -> Result<(), EngineError>,
+) -> Result<(), EngineError> {
+    process_on(workers(), docs, action, prepare, sink)
+}
+
+/// [`process_stream`] on `workers` threads.
+fn process_on<T: Send>(
+    workers: usize,
+    docs: impl Iterator<Item = Result<Document, StreamError>>,
+    action: &dyn Action,
+    prepare: &Prepare<'_, T>,
     mut sink: impl FnMut(&Document, T) -> Result<(), EngineError>,
 ) -> Result<(), EngineError> {
     let run = |d: &Document| process::process_document(d, action).and_then(|p| prepare(d, p));
-    let workers = workers();
     if workers == 1 {
         for doc in docs {
             let doc = doc?;
@@ -55,7 +73,11 @@ pub fn process_stream<T: Send>(
         let job_rx = Arc::new(Mutex::new(job_rx));
         let (done_tx, done_rx) = mpsc::channel::<Done<T>>();
         for _ in 0..workers {
-            let (job_rx, done_tx) = (Arc::clone(&job_rx), done_tx.clone());
+            let job_rx = Arc::clone(&job_rx);
+            let results = Results {
+                tx: Some(done_tx.clone()),
+                main: std::thread::current(),
+            };
             let run = &run;
             scope.spawn(move || {
                 loop {
@@ -72,7 +94,7 @@ pub fn process_stream<T: Send>(
                             (index, doc, result)
                         })
                         .collect();
-                    if done_tx.send(done).is_err() {
+                    if !results.send(done) {
                         return;
                     }
                 }
@@ -105,11 +127,46 @@ pub fn process_stream<T: Send>(
             ..
         } = feed;
         drop(job_tx);
-        for done in done_rx {
+        while let Some(done) = next_results(&done_rx) {
             order.push_all(done, &mut sink)?;
         }
         Ok(())
     })
+}
+
+/// A worker's end of the results channel. Every send wakes the main thread, and so does the
+/// worker's end (a panic's too), after which the main thread sees the channel close.
+struct Results<T> {
+    tx: Option<mpsc::Sender<Done<T>>>,
+    main: Thread,
+}
+
+impl<T> Results<T> {
+    /// False when the main thread has stopped taking results.
+    fn send(&self, done: Done<T>) -> bool {
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(done).is_ok());
+        self.main.unpark();
+        sent
+    }
+}
+
+impl<T> Drop for Results<T> {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        self.main.unpark();
+    }
+}
+
+/// The next batch of results, parked until one comes; None once every worker has ended.
+/// (An `unpark` before the `park` is kept as a token, so no wake-up is lost.)
+fn next_results<T>(done_rx: &mpsc::Receiver<Done<T>>) -> Option<Done<T>> {
+    loop {
+        match done_rx.try_recv() {
+            Ok(done) => return Some(done),
+            Err(mpsc::TryRecvError::Disconnected) => return None,
+            Err(mpsc::TryRecvError::Empty) => std::thread::park(),
+        }
+    }
 }
 
 /// The main thread's side of the channels: the batch being filled and the results to reorder.
@@ -136,9 +193,9 @@ impl<T> Feed<T> {
                 Ok(()) => break,
                 Err(mpsc::TrySendError::Full(back)) => {
                     job = back;
-                    match self.done_rx.recv() {
-                        Ok(done) => self.receive(done, sink)?,
-                        Err(_) => return Ok(false),
+                    match next_results(&self.done_rx) {
+                        Some(done) => self.receive(done, sink)?,
+                        None => return Ok(false),
                     }
                 }
                 Err(mpsc::TrySendError::Disconnected(_)) => return Ok(false),
@@ -198,5 +255,69 @@ impl<T> Reorder<T> {
             sink(&doc, result?)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use kubectl_pattern_engine::process::{ActionResult, ObjectError};
+    use kubectl_pattern_engine::stream;
+    use serde_json::Value;
+
+    use super::*;
+
+    /// Leaves every object as it is.
+    struct Keep;
+
+    impl Action for Keep {
+        fn run(&self, _: &mut Value) -> Result<ActionResult, ObjectError> {
+            Ok(ActionResult::default())
+        }
+    }
+
+    fn names(count: usize) -> Vec<String> {
+        (0..count).map(|n| format!("cm-{n}")).collect()
+    }
+
+    /// The stream's documents as the workers hand them on (each worker's result is the name
+    /// it read from its document).
+    fn run_on(workers: usize, count: usize) -> Vec<String> {
+        let text: String = names(count)
+            .iter()
+            .map(|n| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {n}}}\n"))
+            .collect();
+        let docs = stream::split(Box::new(Cursor::new(text)), "test".into()).expect("splits");
+        let prepare = |doc: &Document, _: Processed| {
+            let (value, _) = doc.read_object()?;
+            Ok(value["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned())
+        };
+        let mut out = Vec::new();
+        process_on(workers, docs, &Keep, &prepare, |_, name| {
+            out.push(name);
+            Ok(())
+        })
+        .expect("the stream runs");
+        out
+    }
+
+    /// Every short length, and streams long enough to fill the job queue (the main thread then
+    /// parks until a worker's results wake it), end with every document once, in order.
+    #[test]
+    fn every_stream_comes_back_whole_and_in_order() {
+        for workers in [2, 3, 4] {
+            let full_queue = 2 * (QUEUE_PER_WORKER + 1) * BATCH * workers + 3;
+            for count in (0..=2 * BATCH + 1).chain([full_queue]) {
+                assert_eq!(
+                    run_on(workers, count),
+                    names(count),
+                    "{workers} workers, {count} docs"
+                );
+            }
+        }
     }
 }
