@@ -2,11 +2,12 @@
 //! input order. Workers block on channels when idle (no spinning), so on a machine whose cores
 //! are busy with other work the run costs little more than a sequential one.
 //!
-//! On such a machine the scheduler can stop the main thread at any instruction, so the workers
-//! never wait on a lock the main thread takes: results go through a channel the main thread
-//! only polls, and it sleeps with `park` until a worker's `unpark` (both lock-free). Waiting
-//! in `recv` instead registers the main thread under the channel's lock; stopped there, it held
-//! up every worker's send for a time slice.
+//! On such a machine the scheduler can stop the main thread at any instruction, so a worker
+//! that has work never waits on a lock the main thread holds: results go through a channel the
+//! main thread only polls, and it sleeps with `park` until a worker's `unpark` (a futex on
+//! linux, no lock). Waiting in `recv` instead registers the main thread under the channel's
+//! lock; stopped there, it held up every worker's send for a time slice. (The job queue's lock
+//! is shared with the main thread only while a worker waits on an empty queue.)
 
 use std::collections::BTreeMap;
 use std::sync::mpsc;
@@ -135,7 +136,8 @@ fn process_on<T: Send>(
 }
 
 /// A worker's end of the results channel. Every send wakes the main thread, and so does the
-/// worker's end (a panic's too), after which the main thread sees the channel close.
+/// worker's end (a panic's too, where panics unwind), after which the main thread sees the
+/// channel close.
 struct Results<T> {
     tx: Option<mpsc::Sender<Done<T>>>,
     main: Thread,
@@ -305,8 +307,10 @@ mod tests {
         out
     }
 
-    /// Every short length, and streams long enough to fill the job queue (the main thread then
-    /// parks until a worker's results wake it), end with every document once, in order.
+    /// Every short length, and streams long enough to fill the job queue whenever the workers
+    /// fall behind the main thread's splitting (they parse each document twice here), so that
+    /// the main thread parks until a worker's results wake it, end with every document once,
+    /// in order. (Without the wake-up after a send, this test hung in each of two runs.)
     #[test]
     fn every_stream_comes_back_whole_and_in_order() {
         for workers in [2, 3, 4] {
