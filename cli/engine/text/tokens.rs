@@ -66,9 +66,10 @@ fn value(v: &Value, style: &Style) -> bool {
     }
 }
 
-/// A null, a boolean or an integer of up to `verify::CERTAIN_DIGITS` digits: the renderer writes them as `null`,
-/// `true`, `false` or decimal digits, spellings that `verify::plain` types for certain (as the
-/// parser does: its property test) as this same value, so they need no reading back.
+/// A null, a boolean or an integer of up to `verify::CERTAIN_DIGITS` digits: the renderer
+/// writes them as `null`, `true`, `false` or decimal digits, spellings that `verify::plain`
+/// types for certain (as the parser does: its property test) as this same value, so they need
+/// no reading back.
 fn is_certain(v: &Value) -> bool {
     const LIMIT: u64 = 10u64.pow(verify::CERTAIN_DIGITS);
     match v {
