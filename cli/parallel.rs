@@ -82,7 +82,7 @@ fn process_on<T: Send>(
             let run = &run;
             scope.spawn(move || {
                 loop {
-                    // The lock is held only while taking one job.
+                    // The lock is held while taking one job, or waiting for one.
                     let job = match job_rx.lock() {
                         Ok(rx) => rx.recv(),
                         Err(_) => return,
@@ -136,15 +136,16 @@ fn process_on<T: Send>(
 }
 
 /// A worker's end of the results channel. Every send wakes the main thread, and so does the
-/// worker's end (a panic's too, where panics unwind), after which the main thread sees the
-/// channel close.
+/// worker's end (a panic's too, where panics unwind); once every worker has ended, the main
+/// thread sees the channel close.
 struct Results<T> {
     tx: Option<mpsc::Sender<Done<T>>>,
     main: Thread,
 }
 
 impl<T> Results<T> {
-    /// False when the main thread has stopped taking results.
+    /// False when the main thread has stopped taking results. The wake-up comes after the send,
+    /// so the main thread, woken, finds the results (see [`next_results`]).
     fn send(&self, done: Done<T>) -> bool {
         let sent = self.tx.as_ref().is_some_and(|tx| tx.send(done).is_ok());
         self.main.unpark();
@@ -160,7 +161,8 @@ impl<T> Drop for Results<T> {
 }
 
 /// The next batch of results, parked until one comes; None once every worker has ended.
-/// (An `unpark` before the `park` is kept as a token, so no wake-up is lost.)
+/// (An `unpark` before the `park` is kept as a token, so no wake-up is lost; it relies on
+/// every worker sending, or dropping its sender, before it unparks.)
 fn next_results<T>(done_rx: &mpsc::Receiver<Done<T>>) -> Option<Done<T>> {
     loop {
         match done_rx.try_recv() {
@@ -264,7 +266,7 @@ impl<T> Reorder<T> {
 mod tests {
     use std::io::Cursor;
 
-    use kubectl_pattern_engine::process::{ActionResult, ObjectError};
+    use kubectl_pattern_engine::process::{ActionResult, ObjectError, ObjectFailure};
     use kubectl_pattern_engine::stream;
     use serde_json::Value;
 
@@ -283,28 +285,130 @@ mod tests {
         (0..count).map(|n| format!("cm-{n}")).collect()
     }
 
-    /// The stream's documents as the workers hand them on (each worker's result is the name
-    /// it read from its document).
-    fn run_on(workers: usize, count: usize) -> Vec<String> {
+    fn stream_of(count: usize) -> impl Iterator<Item = Result<Document, StreamError>> {
         let text: String = names(count)
             .iter()
             .map(|n| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {n}}}\n"))
             .collect();
-        let docs = stream::split(Box::new(Cursor::new(text)), "test".into()).expect("splits");
-        let prepare = |doc: &Document, _: Processed| {
-            let (value, _) = doc.read_object()?;
-            Ok(value["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned())
-        };
+        stream::split(Box::new(Cursor::new(text)), "test".into()).expect("splits")
+    }
+
+    /// Each document's result is the name read from it.
+    fn name_of(doc: &Document, _: Processed) -> Result<String, EngineError> {
+        let (value, _) = doc.read_object()?;
+        Ok(value["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// The names the sink was given and how the run ended; the sink fails on the result
+    /// numbered `sink_fails_at` (0-based), after taking those before it.
+    fn run_with(
+        workers: usize,
+        count: usize,
+        action: &dyn Action,
+        sink_fails_at: Option<usize>,
+    ) -> (Vec<String>, Result<(), EngineError>) {
         let mut out = Vec::new();
-        process_on(workers, docs, &Keep, &prepare, |_, name| {
+        let result = process_on(workers, stream_of(count), action, &name_of, |_, name| {
+            if Some(out.len()) == sink_fails_at {
+                return Err(failure(
+                    out.len() + 1,
+                    ObjectError::Namespace {
+                        found: "sink".into(),
+                        given: name,
+                    },
+                ));
+            }
             out.push(name);
             Ok(())
-        })
-        .expect("the stream runs");
+        });
+        (out, result)
+    }
+
+    fn failure(document: usize, error: ObjectError) -> EngineError {
+        EngineError::Object(Box::new(ObjectFailure {
+            source_name: "test".into(),
+            document,
+            object: String::new(),
+            error,
+        }))
+    }
+
+    /// The stream's documents as the workers hand them on.
+    fn run_on(workers: usize, count: usize) -> Vec<String> {
+        let (out, result) = run_with(workers, count, &Keep, None);
+        result.expect("the stream runs");
         out
+    }
+
+    /// Fails on the object with this name, or panics there.
+    struct FailOn(String, bool);
+
+    impl Action for FailOn {
+        fn run(&self, object: &mut Value) -> Result<ActionResult, ObjectError> {
+            if object["metadata"]["name"] != self.0.as_str() {
+                return Ok(ActionResult::default());
+            }
+            assert!(!self.1, "the action panics on {}", self.0);
+            Err(ObjectError::Namespace {
+                found: "action".into(),
+                given: self.0.clone(),
+            })
+        }
+    }
+
+    /// The document number and what failed, of a run's error.
+    fn where_failed(result: Result<(), EngineError>) -> (usize, String, String) {
+        match result {
+            Err(EngineError::Object(f)) => match f.error {
+                ObjectError::Namespace { found, given } => (f.document, found, given),
+                other => panic!("unexpected object error {other}"),
+            },
+            other => panic!("expected an object error, got {other:?}"),
+        }
+    }
+
+    const LONG: usize = 2 * (QUEUE_PER_WORKER + 1) * BATCH * 4 + 3;
+
+    /// An object's error ends the run with that error, after the sink has taken exactly the
+    /// documents before it, however many workers run and wherever the error is.
+    #[test]
+    fn an_object_error_ends_the_stream_after_the_documents_before_it() {
+        for workers in [1, 2, 3, 4] {
+            for at in [0, 5, BATCH * 3 + 1, LONG - 1] {
+                let fail = FailOn(format!("cm-{at}"), false);
+                let (out, result) = run_with(workers, LONG, &fail, None);
+                assert_eq!(out, names(at), "{workers} workers, error at {at}");
+                let expected = (at + 1, "action".to_owned(), format!("cm-{at}"));
+                assert_eq!(where_failed(result), expected, "{workers} workers");
+            }
+        }
+    }
+
+    /// A sink's error ends the run with that error (the workers still busy are let go).
+    #[test]
+    fn a_sink_error_ends_the_stream() {
+        for workers in [1, 2, 3, 4] {
+            for at in [0, 7, LONG / 2] {
+                let (out, result) = run_with(workers, LONG, &Keep, Some(at));
+                assert_eq!(out, names(at), "{workers} workers, sink error at {at}");
+                let expected = (at + 1, "sink".to_owned(), format!("cm-{at}"));
+                assert_eq!(where_failed(result), expected, "{workers} workers");
+            }
+        }
+    }
+
+    /// A worker's panic reaches the caller instead of hanging the run.
+    #[test]
+    fn a_worker_panic_reaches_the_caller() {
+        for workers in [2, 3] {
+            let fail = FailOn("cm-9".into(), true);
+            let run = std::panic::AssertUnwindSafe(|| run_with(workers, LONG, &fail, None));
+            let caught = std::panic::catch_unwind(run);
+            assert!(caught.is_err(), "{workers} workers: the panic was lost");
+        }
     }
 
     /// Every short length, and streams long enough to fill the job queue whenever the workers
