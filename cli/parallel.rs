@@ -313,27 +313,20 @@ mod tests {
         let mut out = Vec::new();
         let result = process_on(workers, stream_of(count), action, &name_of, |_, name| {
             if Some(out.len()) == sink_fails_at {
-                return Err(failure(
-                    out.len() + 1,
-                    ObjectError::Namespace {
+                return Err(EngineError::Object(Box::new(ObjectFailure {
+                    source_name: "test".into(),
+                    document: out.len() + 1,
+                    object: String::new(),
+                    error: ObjectError::Namespace {
                         found: "sink".into(),
                         given: name,
                     },
-                ));
+                })));
             }
             out.push(name);
             Ok(())
         });
         (out, result)
-    }
-
-    fn failure(document: usize, error: ObjectError) -> EngineError {
-        EngineError::Object(Box::new(ObjectFailure {
-            source_name: "test".into(),
-            document,
-            object: String::new(),
-            error,
-        }))
     }
 
     /// The stream's documents as the workers hand them on.
@@ -344,17 +337,20 @@ mod tests {
     }
 
     /// Fails on the object with this name, or panics there.
-    struct FailOn(String, bool);
+    struct FailOn {
+        name: String,
+        panics: bool,
+    }
 
     impl Action for FailOn {
         fn run(&self, object: &mut Value) -> Result<ActionResult, ObjectError> {
-            if object["metadata"]["name"] != self.0.as_str() {
+            if object["metadata"]["name"] != self.name.as_str() {
                 return Ok(ActionResult::default());
             }
-            assert!(!self.1, "the action panics on {}", self.0);
+            assert!(!self.panics, "the action panics on {}", self.name);
             Err(ObjectError::Namespace {
                 found: "action".into(),
-                given: self.0.clone(),
+                given: self.name.clone(),
             })
         }
     }
@@ -370,6 +366,7 @@ mod tests {
         }
     }
 
+    /// Long enough to fill the job queue of up to 4 workers twice over.
     const LONG: usize = 2 * (QUEUE_PER_WORKER + 1) * BATCH * 4 + 3;
 
     /// An object's error ends the run with that error, after the sink has taken exactly the
@@ -378,7 +375,10 @@ mod tests {
     fn an_object_error_ends_the_stream_after_the_documents_before_it() {
         for workers in [1, 2, 3, 4] {
             for at in [0, 5, BATCH * 3 + 1, LONG - 1] {
-                let fail = FailOn(format!("cm-{at}"), false);
+                let fail = FailOn {
+                    name: format!("cm-{at}"),
+                    panics: false,
+                };
                 let (out, result) = run_with(workers, LONG, &fail, None);
                 assert_eq!(out, names(at), "{workers} workers, error at {at}");
                 let expected = (at + 1, "action".to_owned(), format!("cm-{at}"));
@@ -404,7 +404,10 @@ mod tests {
     #[test]
     fn a_worker_panic_reaches_the_caller() {
         for workers in [2, 3] {
-            let fail = FailOn("cm-9".into(), true);
+            let fail = FailOn {
+                name: "cm-9".into(),
+                panics: true,
+            };
             let run = std::panic::AssertUnwindSafe(|| run_with(workers, LONG, &fail, None));
             let caught = std::panic::catch_unwind(run);
             assert!(caught.is_err(), "{workers} workers: the panic was lost");
@@ -418,8 +421,7 @@ mod tests {
     #[test]
     fn every_stream_comes_back_whole_and_in_order() {
         for workers in [2, 3, 4] {
-            let full_queue = 2 * (QUEUE_PER_WORKER + 1) * BATCH * workers + 3;
-            for count in (0..=2 * BATCH + 1).chain([full_queue]) {
+            for count in (0..=2 * BATCH + 1).chain([LONG]) {
                 assert_eq!(
                     run_on(workers, count),
                     names(count),
