@@ -5,9 +5,14 @@
 //! (up to 1 KiB) is a power of two from 16 bytes; when freed it goes on its size's free list
 //! and is handed out again first, so allocating and freeing the many small strings and maps of
 //! JSON work is a list push or pop, and growing a `Vec` or `String` within its block's size
-//! stays in place. New small blocks and all larger ones come from the standard allocator. On
-//! the example `otel-collector` plugin the guest ran 8% fewer instructions (callgrind, 200
-//! Deployments: 188 M to 173 M).
+//! stays in place. On the example `otel-collector` plugin the guest ran 8% fewer instructions
+//! (callgrind, 200 Deployments: 188 M to 173 M).
+//!
+//! New small blocks are cut from 16 KiB chunks of the standard heap, one after the other, and
+//! larger blocks come from it directly. In a fresh instance every free list starts empty, so
+//! each small block was first a call into the standard allocator's aligned allocation; cutting
+//! them from chunks made the example plugin's stream about 3% fewer instructions per document
+//! (callgrind, 500 Deployments) with no more memory grown per call.
 //!
 //! Small blocks stay small on purpose: an instance starts with some free pages, and every page
 //! grown beyond them costs the host two `mprotect` calls per call. Bump-allocating everything,
@@ -23,10 +28,16 @@ const MIN_BLOCK: usize = 16;
 /// Small blocks are 16 bytes to 1 KiB; larger ones come from the standard allocator.
 const CLASSES: usize = 7;
 
+/// New small blocks are cut from chunks of this many bytes, taken from the standard allocator.
+const CHUNK: usize = 16 << 10;
+
 /// The allocator (for one thread).
 pub struct Arena {
     /// Per size class, the first freed block (each freed block holds the address of the next).
     free: [Cell<usize>; CLASSES],
+    /// The unused part of the current chunk: `[next, end)` (both 0 before the first chunk).
+    next: Cell<usize>,
+    end: Cell<usize>,
 }
 
 impl Arena {
@@ -34,7 +45,28 @@ impl Arena {
     pub const fn new() -> Self {
         Arena {
             free: [const { Cell::new(0) }; CLASSES],
+            next: Cell::new(0),
+            end: Cell::new(0),
         }
+    }
+
+    /// A new small block of `size` bytes (a power of two from 16 to 1 KiB), cut from the
+    /// current chunk or from a new one. What is left of a chunk too short for the block stays
+    /// unused. Null when the standard allocator has no chunk to give.
+    fn carve(&self, size: usize) -> *mut u8 {
+        let mut next = self.next.get();
+        if self.end.get() - next < size {
+            // SAFETY: a valid, non-zero layout (16 KiB, 16-byte aligned).
+            let chunk =
+                unsafe { System.alloc(Layout::from_size_align_unchecked(CHUNK, MIN_BLOCK)) };
+            if chunk.is_null() {
+                return chunk;
+            }
+            next = chunk as usize;
+            self.end.set(next + CHUNK);
+        }
+        self.next.set(next + size);
+        next as *mut u8
     }
 }
 
@@ -65,9 +97,9 @@ fn class(layout: Layout) -> Option<(usize, usize)> {
     (class < CLASSES).then_some((class, size))
 }
 
-// SAFETY: every small block is a distinct, 16-byte-aligned block of the standard heap, as
-// long as its class, and handed out again only after it was freed; large blocks are the
-// standard allocator's.
+// SAFETY: every small block is a distinct, 16-byte-aligned piece of a chunk of the standard
+// heap (chunks are 16-byte aligned and cut at multiples of 16), as long as its class, and
+// handed out again only after it was freed; large blocks are the standard allocator's.
 unsafe impl GlobalAlloc for Arena {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let Some((class, size)) = class(layout) else {
@@ -76,8 +108,7 @@ unsafe impl GlobalAlloc for Arena {
         };
         let head = &self.free[class];
         match head.get() {
-            // SAFETY: a valid, non-zero layout (a power of two, 16-byte aligned).
-            0 => unsafe { System.alloc(Layout::from_size_align_unchecked(size, MIN_BLOCK)) },
+            0 => self.carve(size),
             block => {
                 // SAFETY: a freed block of this class, at least 16 bytes, holding its link.
                 head.set(unsafe { (block as *const usize).read() });
@@ -160,6 +191,29 @@ mod tests {
             let small = arena.realloc(big, layout(5000, 1), 10);
             assert!((0..10).all(|i| *small.add(i) == 7));
             arena.dealloc(small, layout(10, 1));
+        }
+    }
+
+    #[test]
+    fn small_blocks_cut_from_several_chunks_are_aligned_and_apart() {
+        let arena = Arena::new();
+        // Sizes that do not divide a chunk evenly, so some chunks end with an unused tail.
+        let sizes = [48usize, 1000, 16, 300];
+        let blocks: Vec<(*mut u8, usize)> = (0..400)
+            .map(|i| {
+                let size = sizes[i % sizes.len()];
+                let block = unsafe { arena.alloc(layout(size, 8)) };
+                assert!(!block.is_null());
+                assert!((block as usize).is_multiple_of(MIN_BLOCK));
+                unsafe { block.write_bytes(i as u8, size) };
+                (block, size)
+            })
+            .collect();
+        let spread = blocks.iter().map(|(b, _)| *b as usize);
+        assert!(spread.clone().max().unwrap() - spread.min().unwrap() > CHUNK);
+        for (i, &(block, size)) in blocks.iter().enumerate() {
+            assert!((0..size).all(|k| unsafe { *block.add(k) } == i as u8), "block {i}");
+            unsafe { arena.dealloc(block, layout(size, 8)) };
         }
     }
 
