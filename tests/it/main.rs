@@ -29,6 +29,7 @@ mod position;
 mod properties;
 mod release;
 mod sdk_arena;
+mod sdk_json;
 mod second_instance;
 mod structure;
 mod text_edit;
