@@ -179,15 +179,16 @@ fn container_target(t: &wit::ContainerTarget) -> ContainerTarget {
 }
 
 /// Parses `text` as JSON of Kubernetes type `T` through the engine's one fragment constructor
-/// (which refuses fields the type does not have).
+/// (which refuses fields the type does not have). `what` names the fragment in an error
+/// (`container #2`); it is only formatted when there is one.
 fn fragment<T: serde::de::DeserializeOwned>(
     plugin: &str,
-    what: String,
+    what: (&str, usize),
     text: &str,
 ) -> Result<Fragment<T>, WasmError> {
     let invalid = |message: String| WasmError::Invalid {
         plugin: plugin.to_string(),
-        what: what.clone(),
+        what: format!("{} #{}", what.0, what.1 + 1),
         message,
     };
     let value: Value = serde_json::from_str(text).map_err(|e| invalid(format!("not JSON: {e}")))?;
@@ -221,26 +222,24 @@ pub fn contribution(
         items
             .iter()
             .enumerate()
-            .map(|(i, text)| fragment::<T>(plugin, format!("{what} #{}", i + 1), text))
+            .map(|(i, text)| fragment::<T>(plugin, (what, i), text))
             .collect()
     }
     let mut mounts = Vec::with_capacity(c.mounts.len());
     for (i, m) in c.mounts.iter().enumerate() {
-        let what = format!("mount #{}", i + 1);
         mounts.push(MountContribution {
             container: container_target(&m.target),
-            mount: fragment::<VolumeMount>(plugin, what, &m.volume_mount_json)?,
+            mount: fragment::<VolumeMount>(plugin, ("mount", i), &m.volume_mount_json)?,
         });
     }
     let mut env = Vec::with_capacity(c.env.len());
     for (i, e) in c.env.iter().enumerate() {
-        let what = format!("env var #{}", i + 1);
         env.push(EnvContribution {
             container: container_target(&e.target),
-            env: fragment::<EnvVar>(plugin, what, &e.env_var_json)?,
+            env: fragment::<EnvVar>(plugin, ("env var", i), &e.env_var_json)?,
         });
     }
-    let mut warnings = c.warnings.clone();
+    let mut warnings = c.warnings;
     warnings.extend(log_warnings);
     let contribution = Contribution {
         containers: list::<Container>(plugin, "container", &c.containers)?,
@@ -249,7 +248,7 @@ pub fn contribution(
         volumes: list::<Volume>(plugin, "volume", &c.volumes)?,
         mounts,
         env,
-        annotations: c.annotations.iter().cloned().collect(),
+        annotations: c.annotations.into_iter().collect(),
         warnings,
     };
     contribution
