@@ -13,14 +13,30 @@ const TEMPLATE_LAYOUTS: [&[&str]; 3] = [
     &["template"],
 ];
 
+/// `value[key]` when `value` is an object: a scan of its entries. The maps of a Kubernetes
+/// object hold a few keys each, and comparing those costs less than hashing the key, which on
+/// WebAssembly was a good part of a plugin's lookups.
+pub(crate) fn field<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    member(value.as_object()?, key)
+}
+
+/// `map[key]`, by a scan of its entries (see [`field`]).
+pub(crate) fn member<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    map.iter().find_map(|(k, v)| (k == key).then_some(v))
+}
+
 fn walk<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    path.iter().try_fold(value, |v, key| v.get(key))
+    path.iter().try_fold(value, |v, key| field(v, key))
 }
 
 /// The pod template (metadata and spec) of a workload: the first layout that holds a pod
 /// spec with containers, else the object itself when it is a pod.
 fn pod_template(workload: &Value) -> Option<&Value> {
-    let has_containers = |t: &&Value| t.get("spec").and_then(|s| s.get("containers")).is_some();
+    let has_containers = |t: &&Value| {
+        field(t, "spec")
+            .and_then(|s| field(s, "containers"))
+            .is_some()
+    };
     TEMPLATE_LAYOUTS
         .iter()
         .filter_map(|path| walk(workload, path))
@@ -30,12 +46,12 @@ fn pod_template(workload: &Value) -> Option<&Value> {
 
 /// The pod spec of a workload of any kind.
 pub fn pod_spec(workload: &Value) -> Option<&Value> {
-    pod_template(workload)?.get("spec")
+    field(pod_template(workload)?, "spec")
 }
 
 /// The metadata of the pod template (a Pod's own metadata).
 pub fn pod_metadata(workload: &Value) -> Option<&Value> {
-    pod_template(workload)?.get("metadata")
+    field(pod_template(workload)?, "metadata")
 }
 
 /// A container port.
@@ -51,21 +67,19 @@ pub struct Port {
 
 /// The ports a container declares (entries that are not valid ports are skipped).
 pub fn container_ports(container: &Value) -> Vec<Port> {
-    let Some(ports) = container.get("ports").and_then(Value::as_array) else {
+    let Some(ports) = field(container, "ports").and_then(Value::as_array) else {
         return Vec::new();
     };
     ports
         .iter()
         .filter_map(|p| {
-            let number = p
-                .get("containerPort")?
+            let number = field(p, "containerPort")?
                 .as_u64()
                 .and_then(|n| u16::try_from(n).ok())?;
             Some(Port {
-                name: p.get("name").and_then(Value::as_str).map(str::to_owned),
+                name: field(p, "name").and_then(Value::as_str).map(str::to_owned),
                 container_port: number,
-                protocol: p
-                    .get("protocol")
+                protocol: field(p, "protocol")
                     .and_then(Value::as_str)
                     .unwrap_or("TCP")
                     .to_owned(),
@@ -76,11 +90,10 @@ pub fn container_ports(container: &Value) -> Vec<Port> {
 
 /// A container's env var by name.
 pub fn container_env<'a>(container: &'a Value, name: &str) -> Option<&'a Value> {
-    container
-        .get("env")?
+    field(container, "env")?
         .as_array()?
         .iter()
-        .find(|e| e.get("name").and_then(Value::as_str) == Some(name))
+        .find(|e| field(e, "name").and_then(Value::as_str) == Some(name))
 }
 
 fn str_map(value: Option<&Value>) -> Option<&Map<String, Value>> {
@@ -118,8 +131,7 @@ impl<'a> Workload<'a> {
     }
     /// `kind` (Deployment, Pod…), or "".
     pub fn kind(&self) -> &'a str {
-        self.object
-            .get("kind")
+        field(self.object, "kind")
             .and_then(Value::as_str)
             .unwrap_or_default()
     }
@@ -143,29 +155,29 @@ impl<'a> Workload<'a> {
     }
     /// The pod spec.
     pub fn pod_spec(&self) -> Option<&'a Value> {
-        self.template?.get("spec")
+        field(self.template?, "spec")
     }
     /// The pod template's labels (a Pod's own).
     pub fn pod_labels(&self) -> Option<&'a Map<String, Value>> {
-        str_map(self.template?.get("metadata")?.get("labels"))
+        str_map(field(field(self.template?, "metadata")?, "labels"))
     }
     /// The pod template's annotations (a Pod's own).
     pub fn pod_annotations(&self) -> Option<&'a Map<String, Value>> {
-        str_map(self.template?.get("metadata")?.get("annotations"))
+        str_map(field(field(self.template?, "metadata")?, "annotations"))
     }
     /// A label of the pod template, else of the object.
     pub fn label(&self, key: &str) -> Option<&'a str> {
         [self.pod_labels(), self.labels()]
             .into_iter()
             .flatten()
-            .find_map(|m| m.get(key).and_then(Value::as_str))
+            .find_map(|m| member(m, key).and_then(Value::as_str))
     }
     /// An annotation of the pod template, else of the object.
     pub fn annotation(&self, key: &str) -> Option<&'a str> {
         [self.pod_annotations(), self.annotations()]
             .into_iter()
             .flatten()
-            .find_map(|m| m.get(key).and_then(Value::as_str))
+            .find_map(|m| member(m, key).and_then(Value::as_str))
     }
     /// The app's name: label `app.kubernetes.io/name`, else `app`, else the object's name.
     pub fn app_name(&self) -> &'a str {
@@ -188,7 +200,7 @@ impl<'a> Workload<'a> {
     }
     fn pod_list(&self, key: &str) -> &'a [Value] {
         self.pod_spec()
-            .and_then(|s| s.get(key))
+            .and_then(|s| field(s, key))
             .and_then(Value::as_array)
             .map_or(&[], Vec::as_slice)
     }
@@ -196,20 +208,20 @@ impl<'a> Workload<'a> {
     pub fn container(&self, name: &str) -> Option<&'a Value> {
         self.containers()
             .iter()
-            .find(|c| c.get("name").and_then(Value::as_str) == Some(name))
+            .find(|c| field(c, "name").and_then(Value::as_str) == Some(name))
     }
     /// The names of the app containers.
     pub fn container_names(&self) -> Vec<&'a str> {
         self.containers()
             .iter()
-            .filter_map(|c| c.get("name").and_then(Value::as_str))
+            .filter_map(|c| field(c, "name").and_then(Value::as_str))
             .collect()
     }
     /// Whether a volume with this name exists.
     pub fn has_volume(&self, name: &str) -> bool {
         self.volumes()
             .iter()
-            .any(|v| v.get("name").and_then(Value::as_str) == Some(name))
+            .any(|v| field(v, "name").and_then(Value::as_str) == Some(name))
     }
 }
 
