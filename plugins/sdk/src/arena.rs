@@ -212,7 +212,10 @@ mod tests {
         let spread = blocks.iter().map(|(b, _)| *b as usize);
         assert!(spread.clone().max().unwrap() - spread.min().unwrap() > CHUNK);
         for (i, &(block, size)) in blocks.iter().enumerate() {
-            assert!((0..size).all(|k| unsafe { *block.add(k) } == i as u8), "block {i}");
+            assert!(
+                (0..size).all(|k| unsafe { *block.add(k) } == i as u8),
+                "block {i}"
+            );
             unsafe { arena.dealloc(block, layout(size, 8)) };
         }
     }
