@@ -42,7 +42,8 @@ fn workers() -> usize {
 }
 
 /// Runs `action` over `docs`; `prepare` turns each document's outcome into what `sink`
-/// consumes, in input order. Stops at the first error.
+/// consumes, in input order. Stops at the first error in input order (a document's, the
+/// sink's or the stream's), the one a single thread would meet.
 pub fn process_stream<T: Send>(
     docs: impl Iterator<Item = Result<Document, StreamError>>,
     action: &dyn Action,
@@ -110,7 +111,13 @@ fn process_on<T: Send>(
             in_flight: 0,
         };
         for (index, doc) in docs.enumerate() {
-            feed.batch.push((index, doc?));
+            let doc = match doc {
+                Ok(doc) => doc,
+                // The documents before it come first, as on one thread: one of them may have
+                // failed, and that is the error to report.
+                Err(e) => return feed.finish(&mut sink).and(Err(e.into())),
+            };
+            feed.batch.push((index, doc));
             // While the workers have less than a document each, a document goes out at once,
             // so a slow input (a pipe) keeps them busy instead of filling a batch first.
             if (feed.batch.len() >= BATCH || feed.in_flight < workers) && !feed.send(&mut sink)? {
@@ -118,20 +125,7 @@ fn process_on<T: Send>(
             }
             feed.take_ready(&mut sink)?;
         }
-        if !feed.batch.is_empty() && !feed.send(&mut sink)? {
-            return Ok(());
-        }
-        let Feed {
-            done_rx,
-            mut order,
-            job_tx,
-            ..
-        } = feed;
-        drop(job_tx);
-        while let Some(done) = next_results(&done_rx) {
-            order.push_all(done, &mut sink)?;
-        }
-        Ok(())
+        feed.finish(&mut sink)
     })
 }
 
@@ -207,6 +201,27 @@ impl<T> Feed<T> {
         }
         self.in_flight += count;
         Ok(true)
+    }
+
+    /// Sends what is left of the batch, then hands on every result still to come.
+    fn finish(
+        mut self,
+        sink: &mut impl FnMut(&Document, T) -> Result<(), EngineError>,
+    ) -> Result<(), EngineError> {
+        if !self.batch.is_empty() && !self.send(sink)? {
+            return Ok(());
+        }
+        let Feed {
+            done_rx,
+            mut order,
+            job_tx,
+            ..
+        } = self;
+        drop(job_tx);
+        while let Some(done) = next_results(&done_rx) {
+            order.push_all(done, sink)?;
+        }
+        Ok(())
     }
 
     /// Hands on the results that are already there, without waiting.
@@ -310,8 +325,17 @@ mod tests {
         action: &dyn Action,
         sink_fails_at: Option<usize>,
     ) -> (Vec<String>, Result<(), EngineError>) {
+        run_docs(workers, stream_of(count), action, sink_fails_at)
+    }
+
+    fn run_docs(
+        workers: usize,
+        docs: impl Iterator<Item = Result<Document, StreamError>>,
+        action: &dyn Action,
+        sink_fails_at: Option<usize>,
+    ) -> (Vec<String>, Result<(), EngineError>) {
         let mut out = Vec::new();
-        let result = process_on(workers, stream_of(count), action, &name_of, |_, name| {
+        let result = process_on(workers, docs, action, &name_of, |_, name| {
             if Some(out.len()) == sink_fails_at {
                 return Err(EngineError::Object(Box::new(ObjectFailure {
                     source_name: "test".into(),
@@ -395,6 +419,42 @@ mod tests {
                 let (out, result) = run_with(workers, LONG, &Keep, Some(at));
                 assert_eq!(out, names(at), "{workers} workers, sink error at {at}");
                 let expected = (at + 1, "sink".to_owned(), format!("cm-{at}"));
+                assert_eq!(where_failed(result), expected, "{workers} workers");
+            }
+        }
+    }
+
+    /// A stream that breaks at document `at` (0-based) after the documents before it.
+    fn broken_at(at: usize) -> impl Iterator<Item = Result<Document, StreamError>> {
+        let broken = StreamError::Read {
+            name: "test".into(),
+            source: std::io::Error::other("the pipe broke"),
+        };
+        stream_of(at).chain(std::iter::once(Err(broken)))
+    }
+
+    /// A broken stream ends the run with its error after the sink has taken every document
+    /// before the break; but when one of those failed, that error is the run's, as on one
+    /// thread (the workers used to be left behind at the break).
+    #[test]
+    fn a_broken_stream_reports_an_earlier_documents_error_first() {
+        for workers in [1, 2, 3, 4] {
+            for at in [0, 1, BATCH + 2, LONG] {
+                let (out, result) = run_docs(workers, broken_at(at), &Keep, None);
+                assert_eq!(out, names(at), "{workers} workers, break at {at}");
+                assert!(
+                    matches!(result, Err(EngineError::Stream(StreamError::Read { .. }))),
+                    "{workers} workers, break at {at}: {result:?}"
+                );
+            }
+            for (fails, breaks) in [(0, 1), (BATCH + 1, BATCH + 2), (3, LONG)] {
+                let fail = FailOn {
+                    name: format!("cm-{fails}"),
+                    panics: false,
+                };
+                let (out, result) = run_docs(workers, broken_at(breaks), &fail, None);
+                assert_eq!(out, names(fails), "{workers} workers, fails at {fails}");
+                let expected = (fails + 1, "action".to_owned(), format!("cm-{fails}"));
                 assert_eq!(where_failed(result), expected, "{workers} workers");
             }
         }
