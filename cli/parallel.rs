@@ -457,6 +457,12 @@ mod tests {
                 let expected = (fails + 1, "action".to_owned(), format!("cm-{fails}"));
                 assert_eq!(where_failed(result), expected, "{workers} workers");
             }
+            // The sink fails on a document still in flight at the break.
+            let at = LONG - 2;
+            let (out, result) = run_docs(workers, broken_at(LONG), &Keep, Some(at));
+            assert_eq!(out, names(at), "{workers} workers, sink error at {at}");
+            let expected = (at + 1, "sink".to_owned(), format!("cm-{at}"));
+            assert_eq!(where_failed(result), expected, "{workers} workers");
         }
     }
 

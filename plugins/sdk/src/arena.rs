@@ -209,8 +209,12 @@ mod tests {
                 (block, size)
             })
             .collect();
-        let spread = blocks.iter().map(|(b, _)| *b as usize);
-        assert!(spread.clone().max().unwrap() - spread.min().unwrap() > CHUNK);
+        let mut spans: Vec<(usize, usize)> = blocks.iter().map(|&(b, n)| (b as usize, n)).collect();
+        spans.sort_unstable();
+        assert!(spans[spans.len() - 1].0 - spans[0].0 > CHUNK);
+        for pair in spans.windows(2) {
+            assert!(pair[0].0 + pair[0].1 <= pair[1].0, "{pair:?} overlap");
+        }
         for (i, &(block, size)) in blocks.iter().enumerate() {
             assert!(
                 (0..size).all(|k| unsafe { *block.add(k) } == i as u8),

@@ -4,11 +4,17 @@
 //! serde_json writes its text in many small pieces (a quote, a colon, the run of a string
 //! between two escapes). Into a `Vec<u8>` each piece is a `memcpy` of unknown length, which on
 //! WebAssembly is a `memory.copy` instruction, and wasmtime runs that as a call out of the
-//! compiled guest code into one of its built-in functions. For the one- and two-byte pieces that make up most of a JSON text, the
-//! call costs far more than the copy. On the example `otel-collector` plugin, whose collector
-//! configuration travels as a JSON string inside the container's JSON (a quote every seven
-//! bytes, each escaped), writing the fragments was the guest's largest cost (perf, 10,000
-//! Deployments); [`to_string`] hands serde_json a writer that copies short pieces itself.
+//! compiled guest code into one of its built-in functions. For the one- and two-byte pieces
+//! that make up most of a JSON text, the call costs far more than the copy. On the example
+//! `otel-collector` plugin, whose collector configuration travels as a JSON string inside the
+//! container's JSON (a quote every seven bytes, each escaped), writing the fragments was the
+//! guest's largest cost (perf, 10,000 Deployments); [`to_string`] hands serde_json a writer
+//! that copies short pieces itself.
+//!
+//! The fragments the SDK hands the host are `Value`s, and [`value_to_string`] writes those
+//! without serde_json's serializer: strings are scanned a word at a time for the bytes JSON
+//! escapes instead of looking each byte up in a table, and the text is still serde_json's to
+//! the byte. [`to_string`] remains for a plugin's own typed records.
 
 use std::io;
 
