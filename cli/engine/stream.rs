@@ -231,6 +231,20 @@ impl<R: BufRead> Iterator for YamlSplitter<R> {
         loop {
             line.clear();
             match self.reader.read_line(&mut line) {
+                // A line that is not UTF-8 (a Latin-1 comment): say where, and what to do.
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                    self.done = true;
+                    return Some(Err(StreamError::Parse {
+                        name: self.source.to_string(),
+                        document: self.index + 1,
+                        line: self.line_no + 1,
+                        message: format!(
+                            "{e}: manifests are UTF-8 text; convert the file (for example \
+                             `iconv -f LATIN1 -t UTF-8`)"
+                        ),
+                        snippet: String::new(),
+                    }));
+                }
                 Err(e) => {
                     self.done = true;
                     return Some(Err(self.read_error(e)));
@@ -407,6 +421,26 @@ mod tests {
         match docs[2].parse().unwrap_err() {
             StreamError::Parse { document, line, .. } => assert_eq!((document, line), (3, 6)),
             e => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_named_with_its_document_and_line() {
+        let text = b"a: 1\n---\nb: 2\n# caf\xe9\n".to_vec();
+        let docs: Vec<_> =
+            YamlSplitter::new(io::Cursor::new(text), Arc::from("latin1.yaml")).collect();
+        assert!(docs[0].is_ok());
+        match docs.last() {
+            Some(Err(e @ StreamError::Parse { document, line, .. })) => {
+                assert_eq!((*document, *line), (2, 4));
+                let message = e.to_string();
+                assert!(
+                    message.starts_with("latin1.yaml: document 2 (line 4): "),
+                    "{message}"
+                );
+                assert!(message.contains("iconv"), "{message}");
+            }
+            other => panic!("expected a parse error, got {other:?}"),
         }
     }
 
