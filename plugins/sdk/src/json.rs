@@ -111,12 +111,8 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
         Value::Null => push_bytes(out, b"null"),
         Value::Bool(true) => push_bytes(out, b"true"),
         Value::Bool(false) => push_bytes(out, b"false"),
-        Value::Number(n) => {
-            // serde_json's own text (itoa or ryu); writing into memory cannot fail.
-            let mut text = Text(std::mem::take(out));
-            let _ = serde_json::to_writer(&mut text, n);
-            *out = text.0;
-        }
+        // serde_json's own text (itoa or ryu); writing into memory cannot fail.
+        Value::Number(n) => drop(serde_json::to_writer(&mut *out, n)),
         Value::String(s) => write_str(out, s),
         Value::Array(items) => {
             out.push(b'[');
