@@ -1,12 +1,17 @@
-//! The SDK's hand-written JSON writer (`plugins/sdk/src/json.rs`) against serde_json on random
-//! values: the host reads what plugins write, so the text must be serde_json's to the byte.
-//! Compiled here, on the host, because the SDK vendors no test-only crates.
+//! The SDK's hand-written JSON writer and reader (`plugins/sdk/src/json.rs`, `json_read.rs`)
+//! against serde_json on random values: the host reads what plugins write, so the text must be
+//! serde_json's to the byte, and a text must read as the value (and key order) serde_json reads,
+//! or be left to serde_json. Compiled here, on the host, because the SDK vendors no test-only
+//! crates.
 
 // The writer copies short pieces with unaligned word loads; the rest of this crate denies
 // unsafe code.
 #[path = "../../plugins/sdk/src/json.rs"]
 #[allow(dead_code, unsafe_code)]
 mod json;
+#[path = "../../plugins/sdk/src/json_read.rs"]
+#[allow(dead_code)]
+mod json_read;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -43,5 +48,62 @@ proptest! {
     #[test]
     fn the_writers_text_is_serde_jsons(v in value()) {
         prop_assert_eq!(json::value_to_string(&v), serde_json::to_string(&v).unwrap());
+    }
+
+    /// Compact or pretty, the text reads as serde_json reads it, keys in the same order
+    /// (serde_json's text of both: a map compares as a set).
+    #[test]
+    fn the_readers_value_is_serde_jsons(v in value(), pretty in any::<bool>()) {
+        let text = match pretty {
+            true => serde_json::to_string_pretty(&v).unwrap(),
+            false => serde_json::to_string(&v).unwrap(),
+        };
+        let expected: Value = serde_json::from_str(&text).unwrap();
+        let read = json_read::value(&text);
+        prop_assert_eq!(read.as_ref().map(Value::to_string), Some(expected.to_string()));
+    }
+
+}
+
+proptest! {
+    // Many cases: most single edits break the text where any reader refuses it.
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    /// Text broken at one place (a character replaced, dropped or added): where serde_json
+    /// refuses it, the reader does not read it; where serde_json reads it, the reader reads the
+    /// same value or leaves it to serde_json.
+    #[test]
+    fn broken_text_is_read_as_serde_json_reads_it_or_not_at_all(
+        v in value(),
+        at in any::<prop::sample::Index>(),
+        at_number in any::<bool>(),
+        edit in 0..3u8,
+        with in prop::sample::select(&["\"", "\\", "{", "}", "[", "]", ",", ":", " ", "0", "-",
+            "e", ".", "u", "t", "n", "\u{1}", "é"][..]),
+    ) {
+        let text = serde_json::to_string(&v).unwrap();
+        let mut chars: Vec<String> = text.chars().map(String::from).collect();
+        // Half the edits at a number (where the rules are finest), the rest anywhere.
+        let numbers: Vec<usize> = (0..chars.len())
+            .filter(|&i| chars[i].starts_with(|c: char| c.is_ascii_digit() || c == '-'))
+            .collect();
+        let i = match (at_number, numbers.is_empty()) {
+            (true, false) => numbers[at.index(numbers.len())],
+            _ => at.index(chars.len() + 1),
+        };
+        match (edit, i < chars.len()) {
+            (0, true) => chars[i] = with.to_string(),
+            (1, true) => drop(chars.remove(i)),
+            _ => chars.insert(i, with.to_string()),
+        }
+        let broken = chars.concat();
+        match serde_json::from_str::<Value>(&broken) {
+            Ok(expected) => {
+                if let Some(read) = json_read::value(&broken) {
+                    prop_assert_eq!(read.to_string(), expected.to_string(), "{}", broken);
+                }
+            }
+            Err(_) => prop_assert_eq!(json_read::value(&broken), None, "{}", broken),
+        }
     }
 }

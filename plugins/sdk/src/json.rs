@@ -21,6 +21,8 @@ use std::io;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::json_read::{escaped_bytes, needs_escape};
+
 /// Pieces up to this many bytes are copied without `memcpy`.
 const SHORT: usize = 16;
 
@@ -171,24 +173,6 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     push_bytes(out, &bytes[start..]);
     out.push(b'"');
-}
-
-/// The high bit of every byte of `word` that is a control character, `"` or `\\` (and possibly
-/// of bytes above the first such one).
-#[inline]
-fn escaped_bytes(word: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x;
-    let control = word.wrapping_sub(ONES * 0x20) & !word;
-    (control
-        | zero_byte(word ^ (ONES * u64::from(b'"')))
-        | zero_byte(word ^ (ONES * u64::from(b'\\'))))
-        & HIGH
-}
-
-fn needs_escape(byte: u8) -> bool {
-    byte < 0x20 || byte == b'"' || byte == b'\\'
 }
 
 fn push_escape(out: &mut Vec<u8>, byte: u8) {

@@ -41,6 +41,7 @@ pub mod contribution;
 pub mod export;
 pub mod info;
 pub mod json;
+mod json_read;
 pub mod log;
 pub mod request;
 mod unfreed;

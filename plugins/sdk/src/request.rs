@@ -67,7 +67,7 @@ impl Request {
         kube_version: Option<KubeVersion>,
         sidecar_mode: SidecarMode,
     ) -> Result<Self, RenderError> {
-        let workload: Value = serde_json::from_str(workload_json).map_err(|e| {
+        let workload = crate::json_read::from_str(workload_json).map_err(|e| {
             RenderError::Failed(format!("the host sent an unreadable workload: {e}"))
         })?;
         if !workload.is_object() {
@@ -75,7 +75,7 @@ impl Request {
                 "the host sent a workload that is not an object".into(),
             ));
         }
-        let params = match serde_json::from_str::<Value>(params_json) {
+        let params = match crate::json_read::from_str(params_json) {
             Ok(Value::Object(map)) => map,
             Ok(Value::Null) => Map::new(),
             Ok(_) => {
