@@ -7,6 +7,8 @@ use std::ops::Deref;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+mod strict;
+
 /// Why JSON is not a fragment of its Kubernetes type.
 #[derive(Debug, thiserror::Error)]
 pub enum FragmentError {
@@ -48,9 +50,7 @@ impl<T: DeserializeOwned> Fragment<T> {
     /// Parses `json` as `T`, refusing fields `T` does not have. Null members are dropped (the
     /// typed value has them as absent).
     pub fn new(mut json: Value) -> Result<Self, FragmentError> {
-        let mut unknown = Vec::new();
-        let typed = serde_ignored::deserialize(&json, |path| unknown.push(field_path(&path)))
-            .map_err(FragmentError::Type)?;
+        let (typed, unknown) = strict::deserialize(&json).map_err(FragmentError::Type)?;
         if !unknown.is_empty() {
             return Err(FragmentError::UnknownFields(unknown));
         }
@@ -81,22 +81,6 @@ impl<T> Deref for Fragment<T> {
 
     fn deref(&self) -> &T {
         &self.typed
-    }
-}
-
-/// `ports[0].hostPID`: serde_ignored's path without its markers for options and newtypes.
-fn field_path(path: &serde_ignored::Path<'_>) -> String {
-    use serde_ignored::Path;
-    match path {
-        Path::Root => String::new(),
-        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
-        Path::Map { parent, key } => match field_path(parent) {
-            p if p.is_empty() => key.clone(),
-            p => format!("{p}.{key}"),
-        },
-        Path::Some { parent }
-        | Path::NewtypeStruct { parent }
-        | Path::NewtypeVariant { parent } => field_path(parent),
     }
 }
 
