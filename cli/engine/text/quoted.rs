@@ -21,32 +21,29 @@ pub(super) fn item(text: &str) -> Option<String> {
 
 /// The content of a double-quoted scalar's body (between the quotes, on one line).
 fn decode(body: &str) -> Option<String> {
+    let bytes = body.as_bytes();
     let mut out = String::with_capacity(body.len());
-    let mut rest = body;
-    while !rest.is_empty() {
-        let mut chars = copy_plain_run(&mut out, rest);
-        match chars.next() {
-            None => break,
-            // An unescaped quote would end the scalar before the end of the line.
-            Some('"') => return None,
-            Some('\\') => out.push(escape(&mut chars)?),
-            Some(c) if printable(c) => out.push(c),
-            Some(_) => return None,
+    let (mut run, mut i) = (0, 0);
+    while i < bytes.len() {
+        if PLAIN[usize::from(bytes[i])] {
+            i += 1;
+            continue;
         }
-        rest = chars.as_str();
+        out.push_str(&body[run..i]);
+        // `i` is at a character's first byte: all before it were whole characters.
+        let mut chars = body[i..].chars();
+        match chars.next()? {
+            // An unescaped quote would end the scalar before the end of the line.
+            '"' => return None,
+            '\\' => out.push(escape(&mut chars)?),
+            c if printable(c) => out.push(c),
+            _ => return None,
+        }
+        i = body.len() - chars.as_str().len();
+        run = i;
     }
+    out.push_str(&body[run..]);
     Some(out)
-}
-
-/// Copies the leading run of `text` that stands for itself in a double-quoted scalar, read or
-/// written (printable ASCII other than quote and backslash), and returns the characters after it.
-fn copy_plain_run<'t>(out: &mut String, text: &'t str) -> std::str::Chars<'t> {
-    let run = text
-        .bytes()
-        .position(|b| !matches!(b, b' '..=b'~') || b == b'"' || b == b'\\')
-        .unwrap_or(text.len());
-    out.push_str(&text[..run]);
-    text[run..].chars()
 }
 
 /// A character YAML allows as itself in a one-line double-quoted scalar (conservatively:
@@ -106,19 +103,49 @@ pub(super) fn written(s: &str) -> Option<String> {
     if !is_direct(s) {
         return None;
     }
+    let bytes = s.as_bytes();
     let mut out = String::with_capacity(s.len() + s.len() / 8 + 2);
     out.push('"');
-    let mut rest = s;
-    while !rest.is_empty() {
-        let mut chars = copy_plain_run(&mut out, rest);
-        if let Some(c) = chars.next() {
-            write_escaped(&mut out, c);
+    // A byte at a time, the quotes and backslashes of a JSON text escaped in place: a
+    // configuration holds one every few bytes.
+    let (mut run, mut i) = (0, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if PLAIN[usize::from(b)] {
+            i += 1;
+            continue;
         }
-        rest = chars.as_str();
+        out.push_str(&s[run..i]);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            // A control or non-ASCII character (`i` is at its first byte: all before it were
+            // whole characters), by the writer's table.
+            _ => {
+                let c = s[i..].chars().next()?;
+                write_escaped(&mut out, c);
+                i += c.len_utf8() - 1;
+            }
+        }
+        i += 1;
+        run = i;
     }
+    out.push_str(&s[run..]);
     out.push('"');
     Some(out)
 }
+
+/// The bytes that stand for themselves in a double-quoted scalar: printable ASCII other than
+/// quote and backslash.
+const PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = b' ';
+    while b <= b'~' {
+        table[b as usize] = b != b'"' && b != b'\\';
+        b += 1;
+    }
+    table
+};
 
 /// One character the way the writer's escape table has it.
 fn write_escaped(out: &mut String, c: char) {
