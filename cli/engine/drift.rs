@@ -97,7 +97,7 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) -> std::io::Result<()> {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_str(key, out)?;
+                write_str(key, out);
                 out.push(b':');
                 write_canonical(value, out)?;
             }
@@ -113,23 +113,44 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) -> std::io::Result<()> {
             }
             out.push(b']');
         }
-        Value::String(s) => write_str(s, out)?,
+        Value::String(s) => write_str(s, out),
         scalar => serde_json::to_writer(out, scalar)?,
     }
     Ok(())
 }
 
-/// A JSON string as serde_json writes it: copied whole between its quotes when nothing in
-/// it needs an escape (control characters, `"` and `\`), the common case of names and paths.
-fn write_str(s: &str, out: &mut Vec<u8>) -> std::io::Result<()> {
-    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
-        return Ok(serde_json::to_writer(out, s)?);
+/// A JSON string as serde_json writes it: `"` and `\` after a backslash, the control
+/// characters as `\n`-style or `\u00XX` escapes, everything else as it is. The runs between
+/// escapes are copied whole: a helper's JSON configuration has a quote every few bytes, which
+/// serde_json's writer handed on one call at a time.
+fn write_str(s: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let short = match b {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0x08 => b'b',
+            0x0c => b'f',
+            0x00..=0x1f => b'u',
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[run..i]);
+        out.extend_from_slice(&[b'\\', short]);
+        if short == b'u' {
+            let hex = [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]];
+            out.extend_from_slice(&[b'0', b'0', hex[0], hex[1]]);
+        }
+        run = i + 1;
     }
-    out.reserve(s.len() + 2);
+    out.extend_from_slice(&bytes[run..]);
     out.push(b'"');
-    out.extend_from_slice(s.as_bytes());
-    out.push(b'"');
-    Ok(())
 }
 
 /// A part of the pod spec `spec`, as `content_hash` looks it up.
@@ -329,7 +350,7 @@ mod tests {
         for c in (0u8..0x80).map(char::from).chain(wide) {
             for s in [c.to_string(), format!("ab{c}cd"), format!("{c}{c}")] {
                 let mut written = Vec::new();
-                write_str(&s, &mut written).unwrap();
+                write_str(&s, &mut written);
                 let expected = serde_json::to_string(&s).unwrap();
                 assert_eq!(String::from_utf8(written).unwrap(), expected, "{c:?}");
             }
