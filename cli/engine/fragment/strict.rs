@@ -36,7 +36,9 @@ impl Path<'_> {
             Path::Root => {}
             Path::Item(parent, index) => {
                 parent.write(out);
-                out.push_str(&format!("[{index}]"));
+                out.push('[');
+                out.push_str(&index.to_string());
+                out.push(']');
             }
             Path::Field(parent, key) => {
                 parent.write(out);
@@ -56,44 +58,110 @@ struct Strict<'de, 'p> {
     unknown: &'p RefCell<Vec<String>>,
 }
 
+impl<'de> Strict<'de, '_> {
+    fn seq<V: Visitor<'de>>(self, items: &'de [Value], visitor: V) -> Result<V::Value, Error> {
+        let mut seq = Items {
+            items: items.iter().enumerate(),
+            path: self.path,
+            unknown: self.unknown,
+        };
+        let value = visitor.visit_seq(&mut seq)?;
+        match seq.items.len() {
+            0 => Ok(value),
+            _ => Err(de::Error::invalid_length(
+                items.len(),
+                &"fewer elements in array",
+            )),
+        }
+    }
+
+    fn map<V: Visitor<'de>>(
+        self,
+        map: &'de serde_json::Map<String, Value>,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        let mut fields = Fields {
+            entries: map.iter(),
+            pending: None,
+            path: self.path,
+            unknown: self.unknown,
+        };
+        let value = visitor.visit_map(&mut fields)?;
+        match fields.entries.len() {
+            0 => Ok(value),
+            _ => Err(de::Error::invalid_length(
+                map.len(),
+                &"fewer elements in map",
+            )),
+        }
+    }
+}
+
+/// Methods that read no array or object: serde_json's own, so values and errors are its.
+macro_rules! as_serde_json {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            self.value.$method(visitor)
+        }
+    )*};
+}
+
+/// serde_json's `&Value` deserializer, except that arrays and objects are read through
+/// [`Items`] and [`Fields`], which keep the path. Left as serde_json reads them: enums (the
+/// Kubernetes types hold none; nothing inside a variant is checked) and map keys other than
+/// strings (read as strings here; the Kubernetes types' maps are keyed by strings).
 impl<'de> Deserializer<'de> for Strict<'de, '_> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.value {
-            Value::Array(items) => {
-                let mut seq = Items {
-                    items: items.iter().enumerate(),
-                    path: self.path,
-                    unknown: self.unknown,
-                };
-                let value = visitor.visit_seq(&mut seq)?;
-                match seq.items.len() {
-                    0 => Ok(value),
-                    _ => Err(de::Error::invalid_length(
-                        items.len(),
-                        &"fewer elements in array",
-                    )),
-                }
-            }
-            Value::Object(map) => {
-                let mut fields = Fields {
-                    entries: map.iter(),
-                    pending: None,
-                    path: self.path,
-                    unknown: self.unknown,
-                };
-                let value = visitor.visit_map(&mut fields)?;
-                match fields.entries.len() {
-                    0 => Ok(value),
-                    _ => Err(de::Error::invalid_length(
-                        map.len(),
-                        &"fewer elements in map",
-                    )),
-                }
-            }
-            Value::String(s) => visitor.visit_borrowed_str(s),
+            Value::Array(items) => self.seq(items, visitor),
+            Value::Object(map) => self.map(map, visitor),
             scalar => scalar.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.value {
+            Value::Array(items) => self.seq(items, visitor),
+            other => other.deserialize_seq(visitor),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.value {
+            Value::Object(map) => self.map(map, visitor),
+            other => other.deserialize_map(visitor),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self.value {
+            Value::Array(items) => self.seq(items, visitor),
+            Value::Object(map) => self.map(map, visitor),
+            other => other.deserialize_struct(name, fields, visitor),
         }
     }
 
@@ -110,6 +178,14 @@ impl<'de> Deserializer<'de> for Strict<'de, '_> {
         visitor: V,
     ) -> Result<V::Value, Error> {
         visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.value.deserialize_unit_struct(name, visitor)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -129,9 +205,12 @@ impl<'de> Deserializer<'de> for Strict<'de, '_> {
         visitor.visit_unit()
     }
 
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map struct identifier
+    as_serde_json! {
+        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_str
+        deserialize_string deserialize_bytes deserialize_byte_buf deserialize_unit
+        deserialize_identifier
     }
 }
 
@@ -191,7 +270,7 @@ impl<'de> MapAccess<'de> for Fields<'de, '_> {
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Error> {
         let Some((key, value)) = self.pending.take() else {
-            return Err(de::Error::custom("a value asked for before its key"));
+            return Err(de::Error::custom("value is missing"));
         };
         seed.deserialize(Strict {
             value,
@@ -268,6 +347,30 @@ mod tests {
             ["ports[0].hostPID", "resources.limitz", "imagePulPolicy"]
         );
         assert_eq!(Ok((typed, unknown)), ignored::<Container>(&c));
+    }
+
+    /// Each method reads as serde_json's does, also for a visitor that takes more than the
+    /// method asks for (a map's visitor takes a unit, which `deserialize_map` refuses).
+    #[test]
+    fn typed_reads_refuse_what_serde_json_refuses() {
+        let serde_json_says = |v: &Value| {
+            serde_json::from_value::<Map<String, Value>>(v.clone()).map_err(|e| e.to_string())
+        };
+        for v in [
+            Value::Null,
+            json!("x"),
+            json!([]),
+            json!({"a": "b"}),
+            json!({"a": 1}),
+        ] {
+            let read = read::<Map<String, Value>>(&v).map(|(typed, _)| typed);
+            assert_eq!(read, serde_json_says(&v), "{v}");
+        }
+        let read = read::<Option<Vec<u16>>>(&json!([1, 70000])).map(|(typed, _)| typed);
+        assert_eq!(
+            read.unwrap_err(),
+            "invalid value: integer `70000`, expected u16"
+        );
     }
 
     /// The objects of `value`, by their paths of keys and indexes.
