@@ -50,19 +50,80 @@ proptest! {
         prop_assert_eq!(json::value_to_string(&v), serde_json::to_string(&v).unwrap());
     }
 
-    /// Compact or pretty, the text reads as serde_json reads it, keys in the same order
-    /// (serde_json's text of both: a map compares as a set).
+    /// Compact, pretty or spelt another way JSON allows, the text reads as serde_json reads it,
+    /// keys in the same order (serde_json's text of both: a map compares as a set).
     #[test]
-    fn the_readers_value_is_serde_jsons(v in value(), pretty in any::<bool>()) {
+    fn the_readers_value_is_serde_jsons(
+        v in value(),
+        pretty in any::<bool>(),
+        choices in prop::collection::vec(any::<u8>(), 0..32),
+    ) {
         let text = match pretty {
             true => serde_json::to_string_pretty(&v).unwrap(),
-            false => serde_json::to_string(&v).unwrap(),
+            false => respell(&serde_json::to_string(&v).unwrap(), &choices),
         };
         let expected: Value = serde_json::from_str(&text).unwrap();
         let read = json_read::value(&text);
-        prop_assert_eq!(read.as_ref().map(Value::to_string), Some(expected.to_string()));
+        prop_assert_eq!(read.as_ref().map(Value::to_string), Some(expected.to_string()), "{}", text);
     }
+}
 
+/// Compact JSON text spelt as `choices` pick: white space of all four kinds after punctuation
+/// and strings, and the characters of strings as `\u` escapes (lower- or upper-case hex, a
+/// surrogate pair above the basic plane) or `\/`. serde_json writes none of these, and readers
+/// must take them all.
+fn respell(text: &str, choices: &[u8]) -> String {
+    let mut pick = choices.iter().copied().cycle();
+    let mut next = move || pick.next().unwrap_or(0);
+    let mut out = String::new();
+    let mut chars = text.chars();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        match (in_string, c) {
+            (true, '\\') => {
+                // An escape serde_json wrote, kept whole.
+                out.push(c);
+                let escape = chars.next().unwrap_or('\\');
+                out.push(escape);
+                if escape == 'u' {
+                    out.extend(chars.by_ref().take(4));
+                }
+            }
+            (true, '"') | (false, _) => {
+                out.push(c);
+                in_string ^= c == '"';
+                let n = next();
+                if !in_string && n % 3 == 0 && matches!(c, '{' | '}' | '[' | ']' | ',' | ':' | '"')
+                {
+                    out.push([' ', '\t', '\r', '\n'][usize::from(n / 3 % 4)]);
+                }
+            }
+            (true, c) => match (next() % 4, u32::from(c)) {
+                (0, code) if code > 0xffff => {
+                    let low = code - 0x10000;
+                    out.push_str(&format!(
+                        "\\u{:04x}\\u{:04X}",
+                        0xd800 + (low >> 10),
+                        0xdc00 + (low & 0x3ff)
+                    ));
+                }
+                (0, code) => out.push_str(&format!("\\u{code:04x}")),
+                (1, code) if code <= 0xffff => out.push_str(&format!("\\u{code:04X}")),
+                (2, _) if c == '/' => out.push_str("\\/"),
+                _ => out.push(c),
+            },
+        }
+    }
+    out
+}
+
+#[test]
+fn respelt_text_is_the_same_value() {
+    let v = serde_json::json!({"a/b": ["é😀 x", 1, {"k": "v\"q"}]});
+    let text = respell(&serde_json::to_string(&v).unwrap(), &[0, 4, 1, 2, 9]);
+    assert_ne!(text, serde_json::to_string(&v).unwrap());
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v, "{text}");
+    assert!(text.contains("\\u"), "{text}");
 }
 
 proptest! {

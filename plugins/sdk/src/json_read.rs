@@ -4,8 +4,9 @@
 //! object's entries first and builds its map once, at its final size.
 //!
 //! It answers only when it is certain of serde_json's answer: for anything else (an error of
-//! any kind, a number that is not a plain integer, an escape it does not take) it says `None`,
-//! and the caller asks serde_json, which gives its value or its error message.
+//! any kind, an escape it does not take) it says `None`, and the caller asks serde_json, which
+//! gives its value or its error message. A number that is not a plain integer is read by
+//! serde_json alone (its token), so its value is serde_json's to the bit.
 
 use serde_json::{Map, Number, Value};
 
