@@ -88,13 +88,31 @@ impl Reader<'_> {
         })
     }
 
+    /// At an empty object's or array's `close` (after white space): steps over it.
+    fn empty(&mut self, close: u8) -> bool {
+        self.skip_space();
+        let empty = self.peek() == Some(close);
+        self.at += usize::from(empty);
+        empty
+    }
+
+    /// After a member or item: `Some(true)` at a comma (another follows), `Some(false)` at
+    /// `close`, either stepped over; `None` at anything else.
+    fn more(&mut self, close: u8) -> Option<bool> {
+        self.skip_space();
+        let byte = self.peek()?;
+        self.at += 1;
+        match byte {
+            b',' => Some(true),
+            b if b == close => Some(false),
+            _ => None,
+        }
+    }
+
     fn object(&mut self, depth: usize) -> Option<Value> {
         self.at += 1;
         let start = self.entries.len();
-        self.skip_space();
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-        } else {
+        if !self.empty(b'}') {
             loop {
                 self.skip_space();
                 if self.peek()? != b'"' {
@@ -104,14 +122,8 @@ impl Reader<'_> {
                 self.expect(b':')?;
                 let value = self.value(depth)?;
                 self.entries.push((key, value));
-                self.skip_space();
-                match self.peek()? {
-                    b',' => self.at += 1,
-                    b'}' => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return None,
+                if !self.more(b'}')? {
+                    break;
                 }
             }
         }
@@ -126,21 +138,12 @@ impl Reader<'_> {
     fn array(&mut self, depth: usize) -> Option<Value> {
         self.at += 1;
         let start = self.items.len();
-        self.skip_space();
-        if self.peek() == Some(b']') {
-            self.at += 1;
-        } else {
+        if !self.empty(b']') {
             loop {
                 let item = self.value(depth)?;
                 self.items.push(item);
-                self.skip_space();
-                match self.peek()? {
-                    b',' => self.at += 1,
-                    b']' => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return None,
+                if !self.more(b']')? {
+                    break;
                 }
             }
         }
