@@ -11,6 +11,8 @@ use crate::engine::params::is_dns_label;
 static SCAFFOLD: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/plugins/scaffold");
 static SDK_SRC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/plugins/sdk/src");
 const SDK_MANIFEST: &str = include_str!("../../plugins/sdk/Cargo.toml");
+/// The build script a plugin crate names (it starts the component with a heap).
+const SDK_PLUGIN_BUILD: &str = include_str!("../../plugins/sdk/plugin-build.rs");
 /// The SDK's lock file: a new plugin builds exactly what the SDK is tested with.
 const SDK_LOCK: &str = include_str!("../../plugins/sdk/Cargo.lock");
 /// The SDK's copy of the WIT: what its sources are written against.
@@ -59,6 +61,10 @@ pub fn write(name: &str, dir: &Path) -> Result<()> {
     files(&SCAFFOLD, Path::new(""), &mut all);
     files(&SDK_SRC, Path::new("sdk/src"), &mut all);
     all.push((Path::new("sdk/Cargo.toml").to_path_buf(), SDK_MANIFEST));
+    all.push((
+        Path::new("sdk/plugin-build.rs").to_path_buf(),
+        SDK_PLUGIN_BUILD,
+    ));
     all.push((Path::new("Cargo.lock").to_path_buf(), SDK_LOCK));
     all.push((Path::new("sdk/wit/plugin.wit").to_path_buf(), WIT));
     all.push((Path::new("wit/plugin.wit").to_path_buf(), WIT));

@@ -62,18 +62,30 @@ pub fn load(path: &Path, bytes: &[u8]) -> Result<(Component, Origin), WasmError>
             return Ok((component, Origin::Cached));
         }
     }
+    let (component, precompiled) = compile(path, bytes)?;
+    if let Some(entry) = &entry {
+        // A cache that cannot be written only costs time on the next run.
+        let _ = atomic::write(entry, &precompiled, atomic::Permissions::PrivateDirectory);
+    }
+    Ok((component, Origin::Compiled))
+}
+
+/// Compiles the component in `bytes` (read from `path`) without the cache: the component and
+/// its precompiled form (what `load` caches).
+#[allow(
+    unsafe_code,
+    reason = "deserialising what the engine has just compiled; see the SAFETY note"
+)]
+pub fn compile(path: &Path, bytes: &[u8]) -> Result<(Component, Vec<u8>), WasmError> {
+    let engine = runtime::engine()?;
     let compile_err = |e: wasmtime::Error| WasmError::Compile {
         path: path.to_path_buf(),
         source: e.into(),
     };
     let precompiled = engine.precompile_component(bytes).map_err(compile_err)?;
-    if let Some(entry) = &entry {
-        // A cache that cannot be written only costs time on the next run.
-        let _ = atomic::write(entry, &precompiled, atomic::Permissions::PrivateDirectory);
-    }
     // SAFETY: the bytes were produced just above by this engine's `precompile_component`.
     let component = unsafe { Component::deserialize(engine, &precompiled) }.map_err(compile_err)?;
-    Ok((component, Origin::Compiled))
+    Ok((component, precompiled))
 }
 
 /// True when `path` and its directory belong to this user and nobody else may write them:

@@ -90,7 +90,7 @@ impl WasmPattern {
         let call = self.loaded.call(id, &self.limits, |plugin, store| {
             plugin.render(store, &request)
         })?;
-        let runtime::Call { value, log } = call;
+        let runtime::Call { value, log, .. } = call;
         let contribution = value.map_err(|e| {
             let (reason, message) = match e {
                 wit::RenderError::InvalidParams(m) => (Refusal::InvalidParams, m),

@@ -239,6 +239,10 @@ pub struct Call<T> {
     pub value: T,
     /// Its log messages.
     pub log: Vec<String>,
+    /// Bytes of linear memory the guest grew during the call, beyond what its instance
+    /// started with: 0 when the heap the component starts with was enough
+    /// (`plugins/sdk/plugin-build.rs` says why that matters).
+    pub grown: usize,
 }
 
 impl Loaded {
@@ -279,13 +283,17 @@ impl Loaded {
         store.epoch_deadline_trap();
         // Epoch interruption stops the guest's own code at the deadline; a guest blocked in a
         // host call (a WASI sleep or poll) is stopped there by the sandbox's bounded poll.
-        let result = self
-            .pre
-            .instantiate(&mut store)
-            .and_then(|instance| f(&instance, &mut store));
+        let result = self.pre.instantiate(&mut store).and_then(|instance| {
+            let started = store.data().limits.memory_used;
+            let value = f(&instance, &mut store)?;
+            Ok((
+                value,
+                store.data().limits.memory_used.saturating_sub(started),
+            ))
+        });
         let log = std::mem::take(&mut store.data_mut().log);
         match result {
-            Ok(value) => Ok(Call { value, log }),
+            Ok((value, grown)) => Ok(Call { value, log, grown }),
             Err(e) => {
                 let context = guest_context(&stderr, &log);
                 let plugin = plugin.to_string();

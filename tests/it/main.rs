@@ -62,6 +62,8 @@ mod wasm_declines;
 #[cfg(feature = "plugins")]
 mod wasm_explain;
 #[cfg(feature = "plugins")]
+mod wasm_memory;
+#[cfg(feature = "plugins")]
 mod wasm_versions;
 
 #[cfg(feature = "cluster")]

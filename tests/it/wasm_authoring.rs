@@ -46,6 +46,10 @@ fn plugin_new_builds_tests_and_runs() {
         );
     }
     let plugin = plugin_target().join("wasm32-wasip2/release/demo_pattern.wasm");
+    // The crate names the SDK's build script: the component starts with a heap.
+    let workload = crate::wasm_memory::deployment(1500);
+    let grown = crate::wasm_memory::grown_by_render(&plugin, &workload);
+    assert_eq!(grown, 0, "the scaffolded plugin grew its memory");
     // `plugin install DIR` finds the crate's build where cargo put it: under $CARGO_TARGET_DIR.
     let other_home = tempfile::tempdir().unwrap();
     let installed = run_ok(
