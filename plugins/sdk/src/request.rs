@@ -3,6 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use serde::de::DeserializeOwned;
+use serde::de::value::MapDeserializer;
 
 use crate::unfreed::Unfreed;
 use crate::workload::Workload;
@@ -106,18 +107,20 @@ impl Request {
     /// parameter that has no value: it is left out, so an `Option` field is `None` and a
     /// `#[serde(default)]` field its default.
     pub fn typed<P: DeserializeOwned>(self) -> Result<Request<P>, RenderError> {
-        // The untyped parameters are a copy of `raw`: read into `P`, they need no second one.
-        let mut given = self.params;
-        given.retain(|_, v| !v.is_null());
-        let params: P = serde_path_to_error::deserialize(Value::Object(given)).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            RenderError::InvalidParams(if path == "." {
-                inner.to_string()
-            } else {
-                format!("parameter {path}: {inner}")
-            })
-        })?;
+        // Read from `raw` in place, nulls skipped (no copy of the map, which removing the
+        // nulls would rehash), and without tracking where: the tracking copies every field's
+        // name, on every render. Parameters that do not fit `P` are read again to name the
+        // field.
+        let given = self
+            .raw
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.as_str(), v));
+        let read = P::deserialize(MapDeserializer::<_, serde_json::Error>::new(given));
+        let params = match read {
+            Ok(params) => params,
+            Err(_) => return Err(invalid_params::<P>(&self.raw)),
+        };
         Ok(Request {
             workload: self.workload,
             params,
@@ -127,6 +130,25 @@ impl Request {
             kube_version: self.kube_version,
             sidecar_mode: self.sidecar_mode,
         })
+    }
+}
+
+/// Why `raw` (without its nulls) does not read as `P`, naming the parameter.
+fn invalid_params<P: DeserializeOwned>(raw: &Map<String, Value>) -> RenderError {
+    let mut given = raw.clone();
+    given.retain(|_, v| !v.is_null());
+    match serde_path_to_error::deserialize::<_, P>(Value::Object(given)) {
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            RenderError::InvalidParams(if path == "." {
+                inner.to_string()
+            } else {
+                format!("parameter {path}: {inner}")
+            })
+        }
+        // The same text read the same way: not reached.
+        Ok(_) => RenderError::InvalidParams("the parameters do not fit the plugin's".into()),
     }
 }
 
