@@ -3,7 +3,7 @@
 //! exports, and one instance type whose calls answer in 0.2 terms whatever the version.
 
 use wasmtime::Store;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{self, Component, ComponentExportIndex, HasSelf, Linker};
 
 use super::runtime::State;
 use super::v01;
@@ -69,10 +69,16 @@ impl Version {
 /// A plugin pre-instantiated for its version.
 #[derive(Clone)]
 pub enum Pre {
-    /// Built against 0.2.0.
-    V02(v02::PatternPluginPre<State>),
+    /// Built against 0.2.0, with where its `render` export is.
+    V02(v02::PatternPluginPre<State>, ComponentExportIndex),
     /// Built against 0.1.0.
     V01(v01_bindings::PatternPluginPre<State>),
+}
+
+/// The 0.2 pattern interface's `render` export of `component`.
+fn render_export(component: &Component) -> Option<ComponentExportIndex> {
+    let pattern = component.get_export_index(None, INTERFACES[0])?;
+    component.get_export_index(Some(&pattern), "render")
 }
 
 /// Links the host's log import of both versions into `linker`.
@@ -90,7 +96,14 @@ impl Pre {
     ) -> wasmtime::Result<Pre> {
         let pre = linker.instantiate_pre(component)?;
         Ok(match version {
-            Version::V02 => Pre::V02(v02::PatternPluginPre::new(pre)?),
+            Version::V02 => {
+                // The bindings check both exports' types here, once; an instance then looks up
+                // only the export it is called through.
+                let bindings = v02::PatternPluginPre::new(pre)?;
+                let render = render_export(component)
+                    .ok_or_else(|| wasmtime::format_err!("no render export"))?;
+                Pre::V02(bindings, render)
+            }
             Version::V01 => Pre::V01(v01_bindings::PatternPluginPre::new(pre)?),
         })
     }
@@ -98,15 +111,20 @@ impl Pre {
     /// The engine it was compiled for.
     pub fn engine(&self) -> &wasmtime::Engine {
         match self {
-            Pre::V02(p) => p.engine(),
+            Pre::V02(p, _) => p.engine(),
             Pre::V01(p) => p.engine(),
         }
     }
 
-    /// A fresh instance in `store`.
+    /// A fresh instance in `store`. A 0.2 instance looks up only the export it is called
+    /// through: loading both through the bindings type-checked `describe`'s large record
+    /// again on every render.
     pub fn instantiate(&self, store: &mut Store<State>) -> wasmtime::Result<Instance> {
         Ok(match self {
-            Pre::V02(p) => Instance::V02(p.instantiate(store)?),
+            Pre::V02(p, render) => Instance::V02 {
+                instance: p.instance_pre().instantiate(&mut *store)?,
+                render: *render,
+            },
             Pre::V01(p) => Instance::V01(p.instantiate(store)?),
         })
     }
@@ -114,17 +132,27 @@ impl Pre {
 
 /// An instance of a plugin of either version.
 pub enum Instance {
-    /// Built against 0.2.0.
-    V02(v02::PatternPlugin),
+    /// Built against 0.2.0: the component instance and its `render` export.
+    V02 {
+        /// The instance.
+        instance: component::Instance,
+        /// Its `render` export.
+        render: ComponentExportIndex,
+    },
     /// Built against 0.1.0.
     V01(v01_bindings::PatternPlugin),
 }
+
+/// `render`'s result in the 0.2 contract.
+type RenderAnswer = Result<wit::Contribution, wit::RenderError>;
 
 impl Instance {
     /// `describe`, as 0.2 pattern info.
     pub fn describe(&self, store: &mut Store<State>) -> wasmtime::Result<wit::PatternInfo> {
         match self {
-            Instance::V02(p) => p.kubectl_pattern_plugin0_2_0_pattern().call_describe(store),
+            Instance::V02 { instance, .. } => v02::PatternPlugin::new(&mut *store, instance)?
+                .kubectl_pattern_plugin0_2_0_pattern()
+                .call_describe(store),
             Instance::V01(p) => p
                 .kubectl_pattern_plugin0_1_0_pattern()
                 .call_describe(store)
@@ -139,9 +167,14 @@ impl Instance {
         request: &wit::RenderRequest,
     ) -> wasmtime::Result<Result<wit::Contribution, wit::RenderError>> {
         match self {
-            Instance::V02(p) => p
-                .kubectl_pattern_plugin0_2_0_pattern()
-                .call_render(store, request),
+            Instance::V02 { instance, render } => {
+                let func = instance.get_typed_func::<(&wit::RenderRequest,), (RenderAnswer,)>(
+                    &mut *store,
+                    render,
+                )?;
+                let (answer,) = func.call(&mut *store, (request,))?;
+                Ok(answer)
+            }
             Instance::V01(p) => p
                 .kubectl_pattern_plugin0_1_0_pattern()
                 .call_render(store, &v01::request(request))
