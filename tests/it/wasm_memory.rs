@@ -7,10 +7,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kubectl_pattern_engine::pattern::Pattern;
-use kubectl_pattern_wasm::pattern::WasmPattern;
 use kubectl_pattern_wasm::runtime::{self, wit};
-use kubectl_pattern_wasm::{Limits, cache};
+use kubectl_pattern_wasm::{Limits, cache, convert};
 use serde_json::{Value, json};
 
 use crate::common::plugins::{plugin_target, wasm};
@@ -49,10 +47,15 @@ pub fn deployment(settings: usize) -> String {
 /// parameters) in a fresh instance: the bytes of memory the instance grew by.
 pub fn grown_by_render(path: &Path, workload: &str) -> usize {
     let shown = path.display();
-    let spec = WasmPattern::load(path, LIMITS, None)
+    // Compiled once, outside the user's compile cache; described and rendered from it.
+    let bytes = std::fs::read(path).unwrap();
+    let (component, _) = cache::compile(path, &bytes).unwrap();
+    let loaded = runtime::link(path, &component).unwrap();
+    let info = loaded
+        .call("describe", &LIMITS, |plugin, store| plugin.describe(store))
         .unwrap_or_else(|e| panic!("{shown}: {e}"))
-        .spec()
-        .clone();
+        .value;
+    let spec = convert::spec(info, path, &cache::sha256_hex(&bytes)).unwrap();
     let mut params: BTreeMap<String, Value> = spec
         .params
         .iter()
@@ -72,9 +75,6 @@ pub fn grown_by_render(path: &Path, workload: &str) -> usize {
             sidecar_mode: wit::SidecarMode::Native,
         },
     };
-    let bytes = std::fs::read(path).unwrap();
-    let (component, _) = cache::compile(path, &bytes).unwrap();
-    let loaded = runtime::link(path, &component).unwrap();
     let call = loaded
         .call(&spec.id, &LIMITS, |plugin, store| {
             plugin.render(store, &request)
