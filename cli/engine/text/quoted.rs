@@ -48,7 +48,7 @@ fn decode(body: &str) -> Option<String> {
 
 /// A character YAML allows as itself in a one-line double-quoted scalar (conservatively:
 /// no line breaks of any YAML version, no byte order mark).
-fn printable(c: char) -> bool {
+pub(super) fn printable(c: char) -> bool {
     matches!(c, '\t' | ' '..='~')
         || (('\u{A0}'..='\u{D7FF}').contains(&c) && !matches!(c, '\u{2028}' | '\u{2029}'))
         || (('\u{E000}'..='\u{FFFD}').contains(&c) && c != '\u{FEFF}')

@@ -92,6 +92,7 @@ fn inline_line(out: &mut String, v: &Value, content_col: usize, style: &Style) {
         out.push_str(header);
         out.push_str(style.newline);
         let body = s.strip_suffix('\n').unwrap_or(s);
+        out.reserve(body.len() + (content_col + style.newline.len()) * (body.len() / 16 + 2));
         for line in body.split('\n') {
             if !line.is_empty() {
                 indent(out, content_col);
@@ -155,24 +156,62 @@ const WORD_BYTES: [bool; 256] = {
     table
 };
 
-/// `|` or `|-` when `s` can be a literal block scalar (several lines, no trailing blanks,
-/// no leading space, no control characters).
+/// True when `s` is written as a literal block scalar (`literal_header`): its lines are the
+/// string's lines, read back by every reader (the tests below hold it to the parser).
+pub(super) fn is_literal(s: &str) -> bool {
+    literal_header(s).is_some()
+}
+
+/// `|` or `|-` when `s` can be a literal block scalar: several lines, no blank at the start
+/// or at the end of a line, and nothing but characters YAML prints as themselves (no control
+/// but the line breaks, no line break of YAML 1.1, no non-character).
 fn literal_header(s: &str) -> Option<&'static str> {
     let body = s.strip_suffix('\n').unwrap_or(s);
-    let ok = body.contains('\n')
-        && !body.ends_with('\n')
-        && !body.starts_with([' ', '\t'])
-        && body.split('\n').all(|l| l.trim_end() == l)
-        && !s.chars().any(|c| c.is_control() && c != '\n');
-    match (ok, s.ends_with('\n')) {
-        (false, _) => None,
-        (true, true) => Some("|"),
-        (true, false) => Some("|-"),
+    let bytes = body.as_bytes();
+    if bytes.starts_with(b" ")
+        || bytes.starts_with(b"\t")
+        || bytes.ends_with(b"\n")
+        || !body.contains('\n')
+    {
+        return None;
+    }
+    // A configuration of kilobytes comes in every document: its bytes are checked in one
+    // pass without branches (no C0 control but the line break, no DEL), its lines' ends
+    // found with memchr, and only text beyond ASCII is looked at a character at a time.
+    let control = bytes.iter().fold(false, |found, &b| {
+        found | ((b < 0x20) & (b != b'\n')) | (b == 0x7f)
+    });
+    if control || body.split('\n').any(ends_blank) {
+        return None;
+    }
+    if !body.is_ascii()
+        && !body
+            .chars()
+            .all(|c| c == '\n' || super::quoted::printable(c))
+    {
+        return None;
+    }
+    Some(if s.ends_with('\n') { "|" } else { "|-" })
+}
+
+/// True when `line` ends in white space (any of Unicode's).
+fn ends_blank(line: &str) -> bool {
+    match line.as_bytes().last() {
+        None => false,
+        Some(&b) if b < 0x80 => b.is_ascii_whitespace(),
+        Some(_) => line.chars().next_back().is_some_and(char::is_whitespace),
     }
 }
 
-fn indent(out: &mut String, col: usize) {
-    out.extend(std::iter::repeat_n(' ', col));
+/// Spaces to indent with, copied in one piece.
+const SPACES: &str = "                                                                ";
+
+fn indent(out: &mut String, mut col: usize) {
+    while col > SPACES.len() {
+        out.push_str(SPACES);
+        col -= SPACES.len();
+    }
+    out.push_str(&SPACES[..col]);
 }
 
 /// `value` in flow style on one line: YAML flow (`{name: web, ports: [80]}`), or JSON.
@@ -269,4 +308,105 @@ fn number_like(s: &str) -> bool {
         && body
             .chars()
             .all(|c| c.is_ascii_hexdigit() || "_.:+-xXoO".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    use serde_json::json;
+
+    /// The rule `literal_header` applies, a character at a time.
+    fn literal_rule(s: &str) -> Option<&'static str> {
+        let body = s.strip_suffix('\n').unwrap_or(s);
+        let ok = body.contains('\n')
+            && !body.ends_with('\n')
+            && !body.starts_with([' ', '\t'])
+            && body.split('\n').all(|l| l.trim_end() == l)
+            && !s.chars().any(|c| c.is_control() && c != '\n')
+            && s.chars()
+                .all(|c| c == '\n' || crate::text::quoted::printable(c));
+        ok.then_some(if s.ends_with('\n') { "|" } else { "|-" })
+    }
+
+    fn style() -> Style {
+        Style {
+            step: 2,
+            seq_indented: false,
+            newline: "\n",
+            json: false,
+        }
+    }
+
+    /// What the parser reads `s` as, written as the value of a key at `col` (inside a
+    /// mapping of one entry per level) and as an item of a sequence.
+    fn reads_back(s: &str, col: usize) -> bool {
+        let value = Value::String(s.to_string());
+        let mut entry = String::new();
+        for level in 0..col / 2 {
+            entry.push_str(&format!("{}k{level}:\n", " ".repeat(level * 2)));
+        }
+        entry.push_str(&" ".repeat(col / 2 * 2));
+        super::entry(&mut entry, "key", &value, col / 2 * 2, &style());
+        let mut item = String::new();
+        super::item(&mut item, &value, 0, &style());
+        let mut expected = json!({"key": s});
+        for level in (0..col / 2).rev() {
+            expected = json!({ format!("k{level}"): expected });
+        }
+        crate::yaml::from_str::<Value>(&entry).ok() == Some(expected)
+            && crate::yaml::from_str::<Value>(&item).ok() == Some(json!([s]))
+    }
+
+    /// A collector configuration of kilobytes, with comments, indicators, quotes, flow
+    /// collections and characters from every plane: a literal block that reads back.
+    #[test]
+    fn a_long_configuration_is_a_literal_block_that_reads_back() {
+        let entry = |i: usize| {
+            format!(
+                "receiver{i}:\n  endpoint: \"${{env:POD_IP}}:{i}\"  # é日😀\n  list: [a, {{b: c}}]\n\n  - '#'\n---\n...\n"
+            )
+        };
+        let config: String = (0..40).map(entry).collect();
+        assert!(config.len() > 2000, "{}", config.len());
+        assert_eq!(literal_header(&config), Some("|"));
+        assert!(reads_back(&config, 8));
+        assert!(reads_back(config.trim_end(), 0));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn the_literal_header_follows_its_rule(
+            s in "[a-c \t\n\r\u{1}\u{7f}\u{80}\u{85}\u{9f}\u{a0}\u{2028}\u{3000}\u{fffe}é]{0,12}",
+        ) {
+            prop_assert_eq!(literal_header(&s), literal_rule(&s), "{:?}", s);
+        }
+
+        /// Every string written as a literal block reads back as itself, at any column.
+        #[test]
+        fn literal_blocks_read_back(
+            lines in prop::collection::vec(
+                "[ -~\t\u{a0}-\u{3ff}\u{2028}\u{feff}\u{fffe}\u{10000}]{0,14}", 2..8),
+            end in prop::bool::ANY,
+            col in 0usize..10,
+        ) {
+            let mut s = lines.join("\n");
+            if end {
+                s.push('\n');
+            }
+            if is_literal(&s) {
+                prop_assert!(reads_back(&s, col), "{:?}", s);
+            }
+        }
+
+        #[test]
+        fn indentation_is_that_many_spaces(col in 0usize..200) {
+            let mut out = String::from("x");
+            indent(&mut out, col);
+            prop_assert_eq!(out, format!("x{}", " ".repeat(col)));
+        }
+    }
 }
