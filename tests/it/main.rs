@@ -30,6 +30,7 @@ mod properties;
 mod release;
 mod sdk_arena;
 mod sdk_json;
+mod sdk_yaml;
 mod second_instance;
 mod structure;
 mod text_edit;

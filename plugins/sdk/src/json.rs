@@ -6,8 +6,8 @@
 //! WebAssembly is a `memory.copy` instruction, and wasmtime runs that as a call out of the
 //! compiled guest code into one of its built-in functions. For the one- and two-byte pieces
 //! that make up most of a JSON text, the call costs far more than the copy. On the example
-//! `otel-collector` plugin, whose collector configuration travels as a JSON string inside the
-//! container's JSON (a quote every seven bytes, each escaped), writing the fragments was the
+//! `otel-collector` plugin, whose collector configuration then travelled as a JSON string inside
+//! the container's JSON (a quote every seven bytes, each escaped), writing the fragments was the
 //! guest's largest cost (perf, 10,000 Deployments); [`to_string`] hands serde_json a writer
 //! that copies short pieces itself.
 //!

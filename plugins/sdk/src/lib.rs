@@ -46,6 +46,7 @@ pub mod log;
 pub mod request;
 mod unfreed;
 pub mod workload;
+pub mod yaml;
 
 use serde::de::DeserializeOwned;
 

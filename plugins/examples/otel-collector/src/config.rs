@@ -1,7 +1,11 @@
-//! The collector configuration, written as JSON (which the collector reads as YAML).
+//! The collector configuration, written as YAML lines: it reaches the manifest as a literal
+//! block (`|`) that reads like the collector's own configuration file. Values that come from
+//! the workload or the parameters go through `yaml::scalar`, so each reads back as itself.
+
+use std::fmt::Write as _;
 
 use kubectl_pattern_sdk::prelude::*;
-use serde::Serialize;
+use kubectl_pattern_sdk::yaml::scalar;
 
 /// The `exporter` parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -47,16 +51,16 @@ impl Exporter {
         }
     }
 
-    fn config(&self) -> ExporterConfig<'_> {
-        match self {
-            Exporter::Debug => ExporterConfig::Debug { verbosity: "basic" },
-            Exporter::Otlp(_, endpoint, insecure) => ExporterConfig::Otlp {
-                endpoint,
-                tls: Tls {
-                    insecure: *insecure,
-                },
-            },
-        }
+    /// Its entry under `exporters:`.
+    fn write(&self, y: &mut String) {
+        let _ = match self {
+            Exporter::Debug => writeln!(y, "  debug:\n    verbosity: basic"),
+            Exporter::Otlp(kind, endpoint, insecure) => writeln!(
+                y,
+                "  {kind}:\n    endpoint: {}\n    tls:\n      insecure: {insecure}",
+                scalar(endpoint)
+            ),
+        };
     }
 }
 
@@ -81,214 +85,99 @@ pub struct Settings<'a> {
     pub exporter: Exporter,
 }
 
-/// The whole collector configuration, as JSON text. Typed records serialize in one pass, in
-/// the order declared here, without building a JSON tree first.
-pub fn render(s: &Settings<'_>) -> Result<String, serde_json::Error> {
-    let grpc = format!("localhost:{}", s.grpc);
-    let http = format!("localhost:{}", s.http);
-    let health = format!("${{env:POD_IP}}:{}", s.health);
-    let targets: Vec<String> = s.targets.iter().map(|p| format!("localhost:{p}")).collect();
-    let prometheus = (!s.targets.is_empty()).then(|| Prometheus {
-        config: ScrapeConfig {
-            scrape_configs: [Scrape {
-                job_name: s.service,
-                scrape_interval: s.interval,
-                metrics_path: s.metrics_path,
-                static_configs: [Targets { targets: &targets }],
-            }],
-        },
-    });
-    let exporter = [s.exporter.name()];
-    let pipeline = |receivers: &'static [&'static str]| Pipeline {
-        receivers,
-        processors: PROCESSORS,
-        exporters: &exporter,
+/// The whole collector configuration, as YAML text.
+pub fn render(s: &Settings<'_>) -> String {
+    let mut y = String::with_capacity(1536);
+    let service = scalar(s.service);
+    let _ = write!(
+        y,
+        "\
+extensions:
+  health_check:
+    endpoint: ${{env:POD_IP}}:{health}
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: localhost:{grpc}
+      http:
+        endpoint: localhost:{http}
+",
+        health = s.health,
+        grpc = s.grpc,
+        http = s.http,
+    );
+    if !s.targets.is_empty() {
+        let _ = write!(
+            y,
+            "  prometheus:
+    config:
+      scrape_configs:
+      - job_name: {service}
+        scrape_interval: {interval}
+        metrics_path: {path}
+        static_configs:
+        - targets:
+",
+            interval = scalar(s.interval),
+            path = scalar(s.metrics_path),
+        );
+        for port in s.targets {
+            let _ = writeln!(y, "          - localhost:{port}");
+        }
+    }
+    let _ = write!(
+        y,
+        "\
+processors:
+  memory_limiter:
+    check_interval: 1s
+    limit_percentage: 80
+    spike_limit_percentage: 20
+  resource:
+    attributes:
+    - key: service.name
+      value: {service}
+      action: upsert
+    - key: k8s.pod.name
+      value: ${{env:POD_NAME}}
+      action: upsert
+    - key: k8s.namespace.name
+      value: ${{env:POD_NAMESPACE}}
+      action: upsert
+  batch: {{}}
+exporters:
+"
+    );
+    s.exporter.write(&mut y);
+    let exporter = s.exporter.name();
+    let metrics = if s.targets.is_empty() {
+        "otlp"
+    } else {
+        "otlp, prometheus"
     };
-    let attribute = |key, value| Attribute {
-        key,
-        value,
-        action: "upsert",
-    };
-    let config = Config {
-        extensions: Extensions {
-            health_check: Endpoint { endpoint: &health },
-        },
-        receivers: Receivers {
-            otlp: Otlp {
-                protocols: Protocols {
-                    grpc: Endpoint { endpoint: &grpc },
-                    http: Endpoint { endpoint: &http },
-                },
-            },
-            prometheus,
-        },
-        processors: Processors {
-            memory_limiter: MemoryLimiter {
-                check_interval: "1s",
-                limit_percentage: 80,
-                spike_limit_percentage: 20,
-            },
-            resource: Resource {
-                attributes: [
-                    attribute("service.name", s.service),
-                    attribute("k8s.pod.name", "${env:POD_NAME}"),
-                    attribute("k8s.namespace.name", "${env:POD_NAMESPACE}"),
-                ],
-            },
-            batch: Empty {},
-        },
-        exporters: [(s.exporter.name(), s.exporter.config())]
-            .into_iter()
-            .collect(),
-        service: Service {
-            extensions: &["health_check"],
-            telemetry: Telemetry {
-                metrics: Level { level: "none" },
-            },
-            pipelines: Pipelines {
-                traces: pipeline(&["otlp"]),
-                metrics: pipeline(if s.targets.is_empty() {
-                    &["otlp"]
-                } else {
-                    &["otlp", "prometheus"]
-                }),
-                logs: pipeline(&["otlp"]),
-            },
-        },
-    };
-    kubectl_pattern_sdk::json::to_string(&config)
-}
-
-const PROCESSORS: &[&str] = &["memory_limiter", "resource", "batch"];
-
-#[derive(Serialize)]
-struct Config<'a> {
-    extensions: Extensions<'a>,
-    receivers: Receivers<'a>,
-    processors: Processors<'a>,
-    exporters: std::collections::BTreeMap<&'a str, ExporterConfig<'a>>,
-    service: Service<'a>,
-}
-
-#[derive(Serialize)]
-struct Extensions<'a> {
-    health_check: Endpoint<'a>,
-}
-
-#[derive(Serialize)]
-struct Endpoint<'a> {
-    endpoint: &'a str,
-}
-
-#[derive(Serialize)]
-struct Receivers<'a> {
-    otlp: Otlp<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    prometheus: Option<Prometheus<'a>>,
-}
-
-#[derive(Serialize)]
-struct Otlp<'a> {
-    protocols: Protocols<'a>,
-}
-
-#[derive(Serialize)]
-struct Protocols<'a> {
-    grpc: Endpoint<'a>,
-    http: Endpoint<'a>,
-}
-
-#[derive(Serialize)]
-struct Prometheus<'a> {
-    config: ScrapeConfig<'a>,
-}
-
-#[derive(Serialize)]
-struct ScrapeConfig<'a> {
-    scrape_configs: [Scrape<'a>; 1],
-}
-
-#[derive(Serialize)]
-struct Scrape<'a> {
-    job_name: &'a str,
-    scrape_interval: &'a str,
-    metrics_path: &'a str,
-    static_configs: [Targets<'a>; 1],
-}
-
-#[derive(Serialize)]
-struct Targets<'a> {
-    targets: &'a [String],
-}
-
-#[derive(Serialize)]
-struct Processors<'a> {
-    memory_limiter: MemoryLimiter,
-    resource: Resource<'a>,
-    batch: Empty,
-}
-
-#[derive(Serialize)]
-struct MemoryLimiter {
-    check_interval: &'static str,
-    limit_percentage: u8,
-    spike_limit_percentage: u8,
-}
-
-#[derive(Serialize)]
-struct Resource<'a> {
-    attributes: [Attribute<'a>; 3],
-}
-
-#[derive(Serialize)]
-struct Attribute<'a> {
-    key: &'static str,
-    value: &'a str,
-    action: &'static str,
-}
-
-#[derive(Serialize)]
-struct Empty {}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum ExporterConfig<'a> {
-    Debug { verbosity: &'static str },
-    Otlp { endpoint: &'a str, tls: Tls },
-}
-
-#[derive(Serialize)]
-struct Tls {
-    insecure: bool,
-}
-
-#[derive(Serialize)]
-struct Service<'a> {
-    extensions: &'static [&'static str],
-    telemetry: Telemetry,
-    pipelines: Pipelines<'a>,
-}
-
-#[derive(Serialize)]
-struct Telemetry {
-    metrics: Level,
-}
-
-#[derive(Serialize)]
-struct Level {
-    level: &'static str,
-}
-
-#[derive(Serialize)]
-struct Pipelines<'a> {
-    traces: Pipeline<'a>,
-    metrics: Pipeline<'a>,
-    logs: Pipeline<'a>,
-}
-
-#[derive(Serialize)]
-struct Pipeline<'a> {
-    receivers: &'static [&'static str],
-    processors: &'static [&'static str],
-    exporters: &'a [&'static str],
+    let _ = write!(
+        y,
+        "\
+service:
+  extensions: [health_check]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [memory_limiter, resource, batch]
+      exporters: [{exporter}]
+    metrics:
+      receivers: [{metrics}]
+      processors: [memory_limiter, resource, batch]
+      exporters: [{exporter}]
+    logs:
+      receivers: [otlp]
+      processors: [memory_limiter, resource, batch]
+      exporters: [{exporter}]
+"
+    );
+    y
 }

@@ -144,8 +144,7 @@ impl Pattern for OtelCollector {
             interval: &p.scrape_interval,
             exporter,
         };
-        let collector_config = config::render(&settings)
-            .map_err(|e| RenderError::Failed(format!("collector configuration: {e}")))?;
+        let collector_config = config::render(&settings);
 
         let collector = ContainerBuilder::new(req.instance(), &p.image)
             .args(["--config=env:OTELCOL_CONFIG"])

@@ -34,7 +34,7 @@ fn config_of(c: &Contribution) -> Value {
         .find(|e| e["name"] == "OTELCOL_CONFIG")
         .and_then(|e| e["value"].as_str())
         .expect("OTELCOL_CONFIG");
-    serde_json::from_str(text).expect("config is JSON")
+    serde_saphyr::from_str(text).expect("config is YAML")
 }
 
 #[test]
@@ -172,21 +172,88 @@ fn missing_main_container_is_unsupported() {
 fn without_scrape_targets_the_config_has_no_prometheus_receiver() {
     let wl = deployment(json!({"app": "shop"}), json!([]), json!([]));
     let c = render(wl, json!({})).expect("renders");
-    let text = c.containers[0]["env"][0]["value"].as_str().expect("config text");
+    let text = c.containers[0]["env"][0]["value"]
+        .as_str()
+        .expect("config text");
     assert_eq!(
         text,
-        concat!(
-            r#"{"extensions":{"health_check":{"endpoint":"${env:POD_IP}:13133"}},"#,
-            r#""receivers":{"otlp":{"protocols":{"grpc":{"endpoint":"localhost:4317"},"http":{"endpoint":"localhost:4318"}}}},"#,
-            r#""processors":{"memory_limiter":{"check_interval":"1s","limit_percentage":80,"spike_limit_percentage":20},"#,
-            r#""resource":{"attributes":[{"key":"service.name","value":"shop","action":"upsert"},"#,
-            r#"{"key":"k8s.pod.name","value":"${env:POD_NAME}","action":"upsert"},"#,
-            r#"{"key":"k8s.namespace.name","value":"${env:POD_NAMESPACE}","action":"upsert"}]},"batch":{}},"#,
-            r#""exporters":{"debug":{"verbosity":"basic"}},"#,
-            r#""service":{"extensions":["health_check"],"telemetry":{"metrics":{"level":"none"}},"#,
-            r#""pipelines":{"traces":{"receivers":["otlp"],"processors":["memory_limiter","resource","batch"],"exporters":["debug"]},"#,
-            r#""metrics":{"receivers":["otlp"],"processors":["memory_limiter","resource","batch"],"exporters":["debug"]},"#,
-            r#""logs":{"receivers":["otlp"],"processors":["memory_limiter","resource","batch"],"exporters":["debug"]}}}}"#,
-        )
+        "\
+extensions:
+  health_check:
+    endpoint: ${env:POD_IP}:13133
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: localhost:4317
+      http:
+        endpoint: localhost:4318
+processors:
+  memory_limiter:
+    check_interval: 1s
+    limit_percentage: 80
+    spike_limit_percentage: 20
+  resource:
+    attributes:
+    - key: service.name
+      value: shop
+      action: upsert
+    - key: k8s.pod.name
+      value: ${env:POD_NAME}
+      action: upsert
+    - key: k8s.namespace.name
+      value: ${env:POD_NAMESPACE}
+      action: upsert
+  batch: {}
+exporters:
+  debug:
+    verbosity: basic
+service:
+  extensions: [health_check]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [memory_limiter, resource, batch]
+      exporters: [debug]
+    metrics:
+      receivers: [otlp]
+      processors: [memory_limiter, resource, batch]
+      exporters: [debug]
+    logs:
+      receivers: [otlp]
+      processors: [memory_limiter, resource, batch]
+      exporters: [debug]
+"
+    );
+}
+
+/// A service name or endpoint that plain YAML would read as something else is quoted.
+#[test]
+fn names_that_read_as_other_types_are_quoted() {
+    let wl = deployment(
+        json!({"app": "true"}),
+        json!([{"name": "metrics", "containerPort": 9090}]),
+        json!([]),
+    );
+    let c = render(
+        wl,
+        json!({"exporter": "otlphttp", "endpoint": "1e3", "scrapeInterval": "30s"}),
+    )
+    .expect("renders");
+    let cfg = config_of(&c);
+    assert_eq!(
+        cfg["processors"]["resource"]["attributes"][0]["value"],
+        "true"
+    );
+    assert_eq!(
+        cfg["receivers"]["prometheus"]["config"]["scrape_configs"][0]["job_name"],
+        "true"
+    );
+    assert_eq!(
+        cfg["exporters"],
+        json!({"otlphttp": {"endpoint": "1e3", "tls": {"insecure": false}}})
     );
 }
