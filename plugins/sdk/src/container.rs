@@ -2,6 +2,16 @@
 
 use serde_json::{Map, Value, json};
 
+/// An object of `entries`, in their order, its map made at its final size: `json!` starts
+/// from an empty map and grows it (rehashing it) one insert at a time.
+pub(crate) fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    let mut map = Map::with_capacity(N);
+    for (key, value) in entries {
+        map.insert(key.to_owned(), value);
+    }
+    Value::Object(map)
+}
+
 /// The hardened securityContext of the built-in patterns: non-root (as `uid` when given:
 /// the kubelet can only enforce runAsNonRoot on a numeric user), read-only root filesystem,
 /// no privilege escalation, all capabilities dropped, RuntimeDefault seccomp.
@@ -15,8 +25,10 @@ pub fn hardened_security_context(uid: Option<i64>) -> Value {
     sc.insert("readOnlyRootFilesystem".into(), json!(true));
     sc.insert("allowPrivilegeEscalation".into(), json!(false));
     sc.insert("privileged".into(), json!(false));
-    sc.insert("capabilities".into(), json!({"drop": ["ALL"]}));
-    sc.insert("seccompProfile".into(), json!({"type": "RuntimeDefault"}));
+    let all = Value::Array(vec![Value::String("ALL".into())]);
+    sc.insert("capabilities".into(), object([("drop", all)]));
+    let seccomp = object([("type", Value::String("RuntimeDefault".into()))]);
+    sc.insert("seccompProfile".into(), seccomp);
     Value::Object(sc)
 }
 
@@ -24,27 +36,31 @@ pub fn hardened_security_context(uid: Option<i64>) -> Value {
 pub mod probe {
     use serde_json::{Value, json};
 
-    fn timed(mut handler: Value) -> Value {
-        if let Some(obj) = handler.as_object_mut() {
-            obj.insert("initialDelaySeconds".into(), json!(5));
-            obj.insert("periodSeconds".into(), json!(10));
-            obj.insert("timeoutSeconds".into(), json!(3));
-            obj.insert("failureThreshold".into(), json!(3));
-        }
-        handler
+    use super::object;
+
+    /// `handler` (`httpGet`, `tcpSocket` or `exec`) with the usual timings.
+    fn timed(kind: &str, handler: Value) -> Value {
+        object([
+            (kind, handler),
+            ("initialDelaySeconds", json!(5)),
+            ("periodSeconds", json!(10)),
+            ("timeoutSeconds", json!(3)),
+            ("failureThreshold", json!(3)),
+        ])
     }
     /// An HTTP GET probe; `port` is a number or a port name.
     pub fn http_get(path: &str, port: impl Into<Value>) -> Value {
-        timed(json!({"httpGet": {"path": path, "port": port.into()}}))
+        let handler = object([("path", Value::String(path.into())), ("port", port.into())]);
+        timed("httpGet", handler)
     }
     /// A TCP connect probe; `port` is a number or a port name.
     pub fn tcp_socket(port: impl Into<Value>) -> Value {
-        timed(json!({"tcpSocket": {"port": port.into()}}))
+        timed("tcpSocket", object([("port", port.into())]))
     }
     /// A command probe.
     pub fn exec<I: IntoIterator<Item = S>, S: Into<String>>(command: I) -> Value {
         let command: Vec<String> = command.into_iter().map(Into::into).collect();
-        timed(json!({"exec": {"command": command}}))
+        timed("exec", object([("command", command.into())]))
     }
 }
 
@@ -103,23 +119,22 @@ impl ContainerBuilder {
     }
     /// Adds an env var with a literal value.
     pub fn env(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.push("env", json!({"name": name, "value": value.into()}));
+        let value = Value::String(value.into());
+        self.push("env", object([("name", name.into()), ("value", value)]));
         self
     }
     /// Adds an env var from a pod field (`metadata.name`, `status.podIP`…).
     pub fn env_field(mut self, name: &str, field_path: &str) -> Self {
-        self.push(
-            "env",
-            json!({"name": name, "valueFrom": {"fieldRef": {"fieldPath": field_path}}}),
-        );
+        let field = object([("fieldPath", field_path.into())]);
+        let from = object([("fieldRef", field)]);
+        self.push("env", object([("name", name.into()), ("valueFrom", from)]));
         self
     }
     /// Adds an env var from a key of a Secret.
     pub fn env_secret(mut self, name: &str, secret: &str, key: &str) -> Self {
-        self.push(
-            "env",
-            json!({"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}),
-        );
+        let key = object([("name", secret.into()), ("key", key.into())]);
+        let from = object([("secretKeyRef", key)]);
+        self.push("env", object([("name", name.into()), ("valueFrom", from)]));
         self
     }
     /// Adds a core/v1 EnvVar given as JSON.
@@ -133,10 +148,12 @@ impl ContainerBuilder {
     }
     /// Adds a named port with a protocol (TCP, UDP, SCTP).
     pub fn port_protocol(mut self, name: &str, port: u16, protocol: &str) -> Self {
-        self.push(
-            "ports",
-            json!({"name": name, "containerPort": port, "protocol": protocol}),
-        );
+        let entries = [
+            ("name", name.into()),
+            ("containerPort", port.into()),
+            ("protocol", protocol.into()),
+        ];
+        self.push("ports", object(entries));
         self
     }
     /// Sets resource requests (`cpu`, `memory`); an empty text leaves that one out.
@@ -177,11 +194,13 @@ impl ContainerBuilder {
     }
     /// Mounts a volume.
     pub fn mount(mut self, volume: &str, path: &str, read_only: bool) -> Self {
-        let mut m = json!({"name": volume, "mountPath": path});
-        if read_only {
-            m["readOnly"] = json!(true);
-        }
-        self.push("volumeMounts", m);
+        let (name, path) = (("name", volume.into()), ("mountPath", path.into()));
+        let mount = if read_only {
+            object([name, path, ("readOnly", true.into())])
+        } else {
+            object([name, path])
+        };
+        self.push("volumeMounts", mount);
         self
     }
     /// Sets the liveness probe (see [`probe`]).

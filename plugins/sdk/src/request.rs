@@ -1,6 +1,6 @@
 //! One render: the workload, the validated parameters and the target ([`Request`]).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use serde::de::DeserializeOwned;
 use serde::de::value::MapDeserializer;
@@ -234,18 +234,21 @@ impl<P> Request<P> {
     /// A core/v1 ResourceRequirements from the conventional parameters `cpuRequest`,
     /// `memoryRequest`, `cpuLimit` and `memoryLimit` (those given).
     pub fn resources(&self) -> Value {
+        // Maps made at their final size (collecting or `Map::new` grows them insert by insert).
         let pick = |cpu: &str, memory: &str| -> Map<String, Value> {
-            [("cpu", cpu), ("memory", memory)]
-                .into_iter()
-                .filter_map(|(key, param)| {
-                    let value = self.raw.get(param)?.as_str().filter(|v| !v.is_empty())?;
-                    Some((key.to_owned(), json!(value)))
-                })
-                .collect()
+            let mut part = Map::with_capacity(2);
+            for (key, param) in [("cpu", cpu), ("memory", memory)] {
+                if let Some(value) = self.raw.get(param).and_then(Value::as_str)
+                    && !value.is_empty()
+                {
+                    part.insert(key.to_owned(), Value::String(value.to_owned()));
+                }
+            }
+            part
         };
         let requests = pick("cpuRequest", "memoryRequest");
         let limits = pick("cpuLimit", "memoryLimit");
-        let mut out = Map::new();
+        let mut out = Map::with_capacity(2);
         if !requests.is_empty() {
             out.insert("requests".into(), Value::Object(requests));
         }
@@ -259,6 +262,7 @@ impl<P> Request<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn req(params: Value) -> Request {
         let wl = json!({"kind": "Pod", "metadata": {"name": "web"},
